@@ -27,3 +27,11 @@ def pytest_runtest_makereport(item, call):
     if REQUIRE_SERVICES and report.skipped and not hasattr(report, "wasxfail"):
         report.outcome = "failed"
         report.longrepr = f"skipped under CI, which runs everything: {report.longrepr}"
+
+
+@pytest.fixture
+def small_district(db):
+    """See ``linli.core.places.tests.factories.make_small_district``."""
+    from linli.core.places.tests.factories import make_small_district
+
+    return make_small_district()

@@ -1,0 +1,78 @@
+"""Every write to the geography goes through here, so area paths and denormalised grid links stay
+right and each change lands in the audit trail."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from linli.core.audit.services import audit_record
+
+from .choices import CHILD_KIND, AreaKind
+from .models import Area, Building, Compound
+
+
+def area_path(*, code: str, parent: Area | None) -> str:
+    return (parent.path if parent else "") + code + "/"
+
+
+@transaction.atomic
+def area_create(*, actor, kind: str, code: str, name: str, parent: Area | None, boundary: dict | None = None,
+                centroid: tuple[float, float] | None = None, population: int | None = None) -> Area:
+    if parent is None and kind != AreaKind.DISTRICT:
+        raise ValidationError(_("只有区可以没有上级 / only a district may have no parent"), code="parent_missing")
+    if parent is not None and CHILD_KIND.get(parent.kind) != kind:
+        raise ValidationError(
+            _("%(child)s 不能设在 %(parent)s 之下 / a %(child)s cannot sit under a %(parent)s")
+            % {"child": kind, "parent": parent.kind},
+            code="parent_kind",
+        )
+    area = Area(kind=kind, code=code, name=name, parent=parent, path=area_path(code=code, parent=parent),
+                boundary=boundary, population=population)
+    if centroid:
+        area.centroid_lng, area.centroid_lat = centroid
+    area.full_clean()
+    area.save()
+    audit_record(actor=actor, action="area.create", obj=area, changes={"code": code, "name": name, "kind": kind})
+    transaction.on_commit(bump_geography_version)
+    return area
+
+
+@transaction.atomic
+def compound_create(*, actor, community: Area, name: str, centroid: tuple[float, float],
+                    grid: Area | None = None, **fields) -> Compound:
+    if community.kind != AreaKind.COMMUNITY:
+        raise ValidationError(_("小区必须属于社区 / a compound belongs to a community"), code="community_kind")
+    if grid is not None and not grid.is_within(community):
+        raise ValidationError(_("网格不在该社区内 / the grid is not inside the community"), code="grid_outside")
+    compound = Compound(community=community, grid=grid, name=name, centroid_lng=centroid[0],
+                        centroid_lat=centroid[1], path=(grid or community).path, **fields)
+    compound.full_clean()
+    compound.save()
+    audit_record(actor=actor, action="compound.create", obj=compound, changes={"name": name})
+    transaction.on_commit(bump_geography_version)
+    return compound
+
+
+@transaction.atomic
+def building_create(*, actor, compound: Compound, name: str, grid: Area, lng: float, lat: float,
+                    **fields) -> Building:
+    if grid.kind != AreaKind.GRID or not grid.is_within(compound.community):
+        raise ValidationError(_("楼栋的网格须在小区所属社区内 / the building's grid must lie in its community"),
+                              code="grid_outside")
+    building = Building(compound=compound, name=name, grid=grid, path=grid.path, lng=lng, lat=lat, **fields)
+    building.full_clean()
+    building.save()
+    audit_record(actor=actor, action="building.create", obj=building, changes={"name": name})
+    return building
+
+
+def bump_geography_version() -> None:
+    """Tell every process that boundaries changed, so in-memory indexes rebuild on next use."""
+    from django.core.cache import cache
+
+    try:
+        cache.incr("linli:geography-version")
+    except ValueError:
+        cache.set("linli:geography-version", 1, None)
