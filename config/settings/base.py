@@ -67,6 +67,9 @@ INSTALLED_APPS = [
     "linli.core.places",
     "linli.core.orgs",
     "linli.core.people",
+    # domain modules
+    "linli.domains.appeals",
+    "linli.domains.triage",
     # faces that combine the modules
     "linli.faces.web",
     "linli.faces.api",
