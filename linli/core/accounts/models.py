@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -21,6 +22,10 @@ class User(AbstractUser):
                                   on_delete=models.SET_NULL, related_name="account")
     totp_secret = EncryptedTextField(_("动态口令密钥"), blank=True)
     totp_enabled = models.BooleanField(_("启用动态口令"), default=False)
+    # The last TOTP time step accepted, so a code cannot be used twice (RFC 6238 §5.2).
+    totp_last_counter = models.BigIntegerField(null=True, blank=True, editable=False)
+    language = models.CharField(_("界面语言"), max_length=10, choices=settings.LANGUAGES, blank=True,
+                                help_text=_("留空则跟随浏览器"))
     elderly_mode = models.BooleanField(_("适老化模式"), default=False)
 
     class Meta:
@@ -49,3 +54,6 @@ class OneTimeCode(models.Model):
         verbose_name = _("短信验证码")
         verbose_name_plural = _("短信验证码")
         ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"#{self.pk}"
