@@ -15,7 +15,8 @@ run: install assets migrate
 	@$(PY) manage.py demo_logins
 	@echo "Linli: http://127.0.0.1:$(PORT)/  (Ctrl-C stops the server and the worker)"
 	@trap 'kill 0' INT TERM EXIT; \
-	  $(PY) manage.py db_worker --queue-name '*' & \
+	  $(PY) manage.py db_worker --queue-name '*' --no-reload & \
+	  $(PY) manage.py scheduler & \
 	  $(PY) manage.py runserver 127.0.0.1:$(PORT) --noreload
 
 ## Production-style: gunicorn with several processes, no debug, against DATABASE_URL; plus the worker.
@@ -23,7 +24,8 @@ serve: install assets
 	@DJANGO_SETTINGS_MODULE=config.settings.production $(PY) manage.py migrate --noinput -v0
 	@DJANGO_SETTINGS_MODULE=config.settings.production $(PY) manage.py collectstatic --noinput -v0
 	@trap 'kill 0' INT TERM EXIT; \
-	  DJANGO_SETTINGS_MODULE=config.settings.production $(PY) manage.py db_worker --queue-name '*' & \
+	  DJANGO_SETTINGS_MODULE=config.settings.production $(PY) manage.py db_worker --queue-name '*' --no-reload & \
+	  DJANGO_SETTINGS_MODULE=config.settings.production $(PY) manage.py scheduler & \
 	  DJANGO_SETTINGS_MODULE=config.settings.production $(VENV)/bin/gunicorn config.wsgi \
 	    --bind 127.0.0.1:$(PORT) --workers $(WORKERS) --worker-class gthread --threads 4 \
 	    --access-logfile - --graceful-timeout 10

@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "linli.core.places",
     "linli.core.orgs",
     "linli.core.people",
+    "linli.core.scheduling",
     # domain modules
     "linli.domains.appeals",
     "linli.domains.triage",
@@ -207,6 +208,9 @@ TASKS = {
         "QUEUES": ["default"],
     }
 }
+
+# Periodic work enqueued by `manage.py scheduler`: (dotted task path, crontab in TIME_ZONE).
+LINLI_PERIODIC_TASKS: list[tuple[str, str]] = []
 
 NINJA_PAGINATION_PER_PAGE = 50
 

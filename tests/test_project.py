@@ -1,0 +1,36 @@
+"""Project-level checks: settings, migrations, the two commands' contract."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management import call_command
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_no_missing_migrations(db):
+    """Every model change has its migration committed."""
+    call_command("makemigrations", "--check", "--dry-run", verbosity=0)
+
+
+def test_production_settings_are_safe():
+    out = subprocess.run(
+        [sys.executable, "-c", "from django.conf import settings as s; import django; django.setup(); "
+         "print(s.DEBUG, s.SESSION_COOKIE_HTTPONLY, s.X_FRAME_OPTIONS)"],
+        cwd=ROOT, capture_output=True, text=True, check=True,
+        env={"DJANGO_SETTINGS_MODULE": "config.settings.production", "PATH": "/usr/bin:/bin",
+             "LINLI_VAR_DIR": str(Path(settings.MEDIA_ROOT).parent / "linli-prod-check")},
+    )
+    assert out.stdout.split() == ["False", "True", "DENY"]
+
+
+def test_generated_secrets_never_tracked():
+    tracked = subprocess.run(["git", "ls-files", "var"], cwd=ROOT, capture_output=True, text=True).stdout
+    assert tracked.strip() == ""
+
+
+def test_readme_first_screen_shows_the_two_commands():
+    first_screen = "\n".join((ROOT / "README.md").read_text().splitlines()[:20])
+    assert "make run" in first_screen and "make test" in first_screen
