@@ -10,6 +10,7 @@ urlpatterns = [
     path("places/", include("linli.core.places.urls")),
     path("register/", include("linli.core.people.urls")),
     path("orgs/", include("linli.core.orgs.urls")),
+    path("inbox/", include("linli.core.notifications.urls")),
     path("audit/", include("linli.core.audit.urls")),
     path("api/v1/", include("linli.faces.api.urls")),
     path("", include("linli.faces.web.urls")),

@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "linli.core.orgs",
     "linli.core.people",
     "linli.core.scheduling",
+    "linli.core.notifications",
     # domain modules
     "linli.domains.appeals",
     "linli.domains.triage",

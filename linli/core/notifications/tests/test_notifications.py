@@ -1,0 +1,61 @@
+import pytest
+from django.db import transaction
+from django.urls import reverse
+
+from linli.core.accounts.models import User
+from linli.core.notifications.models import Notification
+from linli.core.notifications.selectors import unread_count
+from linli.core.notifications.services import notification_mark_read, notify
+
+
+@pytest.fixture
+def staff(db):
+    return User.objects.create_user("staff1", password="x" * 12)
+
+
+@pytest.fixture
+def resident(db):
+    return User.objects.create_user("res1", kind=User.Kind.RESIDENT, phone="13900000001")
+
+
+def test_notify_puts_one_row_per_recipient(staff, resident):
+    rows = notify(recipients=[staff, resident, staff], kind="test", title="有新案件")
+    assert len(rows) == 2
+    assert unread_count(staff) == 1
+
+
+def test_dedupe_key_makes_retries_harmless(staff):
+    notify(recipients=[staff], kind="deadline", title="即将超期", dedupe_key="appeal:1:yellow")
+    notify(recipients=[staff], kind="deadline", title="即将超期", dedupe_key="appeal:1:yellow")
+    assert Notification.objects.filter(recipient=staff).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_residents_get_an_sms_copy_after_commit(staff, resident):
+    from linli.core.accounts import sms
+
+    sms.outbox.clear()
+    with transaction.atomic():
+        notify(recipients=[staff, resident], kind="appeal", title="您的诉求已办结", sms=True)
+        assert sms.outbox == []  # nothing leaves before the change commits
+    assert [m.phone for m in sms.outbox] == ["13900000001"]
+    assert "您的诉求已办结" in sms.outbox[0].text
+
+
+def test_mark_read_touches_only_own_rows(staff, resident):
+    notify(recipients=[staff, resident], kind="t", title="x")
+    assert notification_mark_read(actor=staff) == 1
+    assert unread_count(staff) == 0 and unread_count(resident) == 1
+
+
+def test_inbox_page_lists_messages(client, staff):
+    notify(recipients=[staff], kind="t", title="请签收案件")
+    client.force_login(staff)
+    response = client.get(reverse("notifications:inbox"))
+    assert response.status_code == 200
+    assert "请签收案件" in response.content.decode()
+
+
+def test_inbox_needs_sign_in(client, db):
+    response = client.get(reverse("notifications:inbox"))
+    assert response.status_code == 302
