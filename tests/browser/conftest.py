@@ -1,0 +1,125 @@
+"""Browser tests: Debian's Chromium driven by Playwright against pytest-django's live server.
+
+Fixtures: ``browser`` (session), ``desktop`` (1280×800) and ``phone`` (390×844, touch) pages already
+pointed at the live server, with console errors and CSP violations collected on ``page.problems``;
+``screenshot(page, name)`` saves a PNG under test-artifacts/screenshots/.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from conftest import require_service
+
+# Playwright's sync API runs an event loop in this thread; the ORM calls in the tests are still sync.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = "/usr/bin/chromium"
+ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
+VENDOR_MARKER = ROOT / "linli" / "static" / "vendor" / ".installed"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+
+
+def pytest_collection_modifyitems(items):
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(str(item.fspath)).parents:
+            item.add_marker(pytest.mark.browser)
+
+
+@pytest.fixture(scope="session")
+def _vendor_assets():
+    """Leaflet and the other front-end libraries come from `make assets`; build them once if missing."""
+    if not VENDOR_MARKER.exists():
+        result = subprocess.run(["make", "-s", "assets"], cwd=ROOT, capture_output=True, text=True)
+        require_service(result.returncode == 0 and VENDOR_MARKER.exists(),
+                        f"front-end assets missing and `make assets` failed: {result.stderr[-400:]}")
+
+
+@pytest.fixture(scope="session")
+def browser(_vendor_assets):
+    require_service(os.access(CHROMIUM, os.X_OK), f"Chromium not found at {CHROMIUM} (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        instance = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()
+
+
+class PageProblems(list):
+    """Console errors, page errors and CSP violations seen by a page."""
+
+    def assert_none(self):
+        assert not self, "browser reported problems:\n" + "\n".join(self)
+
+
+def _open_page(browser, live_server, **context_options):
+    context = browser.new_context(base_url=live_server.url, locale="zh-CN", **context_options)
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    problems = PageProblems()
+
+    def on_console(message):
+        text = message.text
+        if message.type == "error" or "Content Security Policy" in text or "Content-Security-Policy" in text:
+            problems.append(f"console {message.type}: {text}")
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
+    page.problems = problems
+    return context, page
+
+
+@pytest.fixture
+def desktop(browser, live_server):
+    context, page = _open_page(browser, live_server, viewport={"width": 1280, "height": 800})
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def phone(browser, live_server):
+    context, page = _open_page(
+        browser, live_server, viewport={"width": 390, "height": 844}, device_scale_factor=2,
+        is_mobile=True, has_touch=True,
+        user_agent="Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
+                   "Chrome/126.0 Mobile Safari/537.36",
+    )
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def new_page(browser, live_server):
+    """Open further pages (another user at the same time): ``new_page(viewport=...)``."""
+    contexts = []
+
+    def make(**options):
+        options.setdefault("viewport", {"width": 1280, "height": 800})
+        context, page = _open_page(browser, live_server, **options)
+        contexts.append(context)
+        return page
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+def screenshot(page, name: str, *, full_page: bool = True) -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=full_page)
+    return path
