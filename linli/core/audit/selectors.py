@@ -9,3 +9,11 @@ def audit_trail_for(obj: models.Model):
     return AuditEvent.objects.filter(object_type=object_type_of(obj), object_id=str(obj.pk)).select_related(
         "actor"
     )
+
+
+def audit_events_by(actor, *, action_prefix: str = ""):
+    """What one account did, newest first (e.g. every ``person.reveal`` by a grid worker)."""
+    qs = AuditEvent.objects.filter(actor=actor)
+    if action_prefix:
+        qs = qs.filter(action__startswith=action_prefix)
+    return qs

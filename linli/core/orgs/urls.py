@@ -1,6 +1,9 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-from . import views  # noqa: F401
+from . import views
 
 app_name = "orgs"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.organisation_list, name="organisation_list"),
+    path("<int:organisation_id>/", views.organisation_detail, name="organisation_detail"),
+]

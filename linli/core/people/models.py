@@ -3,6 +3,7 @@ are encrypted at rest (``EncryptedTextField``) and found by exact value through 
 
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from linli.core.privacy.fields import EncryptedTextField
@@ -28,6 +29,9 @@ class Household(models.Model):
 
     def __str__(self):
         return str(self.flat)
+
+    def get_absolute_url(self):
+        return reverse("people:household_detail", args=[self.pk])
 
 
 class Person(models.Model):
@@ -55,6 +59,9 @@ class Person(models.Model):
 
     def __str__(self):
         return self.name
+
+    def get_absolute_url(self):
+        return reverse("people:person_detail", args=[self.pk])
 
 
 class PersonTag(models.Model):
