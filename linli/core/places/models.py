@@ -56,6 +56,8 @@ class Compound(models.Model):
     """小区 or 院落: the unit of self-governance."""
 
     name = models.CharField(_("名称"), max_length=100)
+    code = models.CharField(_("编码"), max_length=32, blank=True, default="",
+                            help_text=_("可选；导入 GeoJSON 时按编码更新"))
     aliases = models.CharField(_("别名"), max_length=200, blank=True, help_text=_("以顿号或逗号分隔"))
     community = models.ForeignKey(Area, verbose_name=_("所属社区"), on_delete=models.PROTECT,
                                   related_name="compounds")
@@ -76,6 +78,9 @@ class Compound(models.Model):
         verbose_name = _("小区/院落")
         verbose_name_plural = _("小区/院落")
         ordering = ["path", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["code"], condition=~models.Q(code=""), name="compound_code_unique")
+        ]
 
     def __str__(self):
         return self.name

@@ -72,7 +72,78 @@ def bump_geography_version() -> None:
     """Tell every process that boundaries changed, so in-memory indexes rebuild on next use."""
     from django.core.cache import cache
 
+    from . import index
+
     try:
-        cache.incr("linli:geography-version")
+        cache.incr(index.VERSION_KEY)
     except ValueError:
-        cache.set("linli:geography-version", 1, None)
+        cache.set(index.VERSION_KEY, 1, None)
+    index.invalidate()
+
+
+@transaction.atomic
+def area_update(*, actor, area: Area, name: str | None = None, population: int | None = None,
+                note: str | None = None, boundary: dict | None = None) -> Area:
+    """Change an area's name, population, note or boundary (code, kind and parent come by import)."""
+    before = {"name": area.name, "population": area.population, "note": area.note}
+    if name is not None:
+        area.name = name
+    if population is not None:
+        area.population = population
+    if note is not None:
+        area.note = note
+    if boundary is not None:
+        from .geojson import centroid_of, parse_polygon
+
+        geom = parse_polygon(boundary)
+        area.boundary = boundary
+        area.centroid_lng, area.centroid_lat = centroid_of(geom)
+    area.full_clean()
+    area.save()
+    from linli.core.audit.services import changes_between
+
+    changes = changes_between(before, {"name": area.name, "population": area.population, "note": area.note})
+    if boundary is not None:
+        changes["boundary"] = ["…", "…"]
+    audit_record(actor=actor, action="area.update", obj=area, changes=changes)
+    transaction.on_commit(bump_geography_version)
+    return area
+
+
+@transaction.atomic
+def compound_update(*, actor, compound: Compound, **fields) -> Compound:
+    """Change a compound's descriptive fields (name, aliases, address, built year, …) or centroid."""
+    allowed = {"name", "code", "aliases", "address", "road", "built_year", "has_property_company", "note",
+               "centroid_lng", "centroid_lat", "boundary"}
+    unknown = set(fields) - allowed
+    if unknown:
+        raise ValidationError(_("不能修改这些字段 / these fields cannot be changed: %(f)s")
+                              % {"f": ", ".join(sorted(unknown))})
+    before = {k: getattr(compound, k) for k in fields}
+    for key, value in fields.items():
+        setattr(compound, key, value)
+    compound.full_clean()
+    compound.save()
+    from linli.core.audit.services import changes_between
+
+    audit_record(actor=actor, action="compound.update", obj=compound, changes=changes_between(before, fields))
+    transaction.on_commit(bump_geography_version)
+    return compound
+
+
+def boundaries_import(*, actor, data, tolerance_deg: float = 1e-5):
+    """Import a GeoJSON FeatureCollection of areas and compounds, all or nothing.
+
+    Areas carry ``code``, ``name``, ``kind`` (district/street/community/grid), optionally
+    ``parent_code`` (else inferred from the code prefix, else from the containing area) and
+    ``population``; compounds carry ``kind: "compound"``, ``name``, optionally ``code``,
+    ``community_code``, ``grid_code``, ``aliases``, ``address``, ``built_year``,
+    ``has_property_company``. Rows with a known code are updated. Any problem refuses the whole file
+    with a ``ValidationError`` whose messages name each feature (index and code). Returns an
+    ``ImportSummary``."""
+    from .geojson import import_feature_collection
+
+    with transaction.atomic():
+        summary = import_feature_collection(actor=actor, data=data, tolerance_deg=tolerance_deg)
+        transaction.on_commit(bump_geography_version)
+    return summary
