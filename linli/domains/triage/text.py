@@ -1,0 +1,127 @@
+"""Chinese text handling for smart triage: normalisation, segmentation, character n-grams.
+
+Everything here is pure and deterministic; the only state is jieba's dictionary, loaded once
+(quietly, from the copy that ships inside the jieba package — nothing is downloaded).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import unicodedata
+from collections.abc import Iterable, Iterator
+
+__all__ = [
+    "char_ngrams",
+    "dedup_key",
+    "normalize",
+    "segment",
+    "strip_boilerplate",
+]
+
+# Greetings and sign-offs that say nothing about where an appeal should go.
+_BOILERPLATE = re.compile(
+    r"(尊敬的(各位)?(领导|市长|局长|书记|县长|区长|主任|工作人员|相关部门|有关部门)(们)?(好|您好|你们好)?"
+    r"|(领导|各位领导|市长|书记|局长)(您好|你好|们好)"
+    r"|您好|你好|你们好|谢谢(您|你|你们|领导)?|感谢(您|你|你们|领导)?|此致|敬礼"
+    r"|望(领导|相关部门|有关部门)?(尽快)?(回复|答复|给予答复|给予回复)"
+    r"|盼(回复|答复)|期待(您的)?(回复|答复))"
+)
+# Dates and times before plain numbers, so "2019年2月28日" becomes one placeholder.
+_DATE = re.compile(
+    r"\d{2,4}\s*[年/.-]\s*\d{1,2}\s*[月/.-]\s*\d{1,2}\s*[日号]?"
+    r"|\d{2,4}\s*年\s*\d{1,2}\s*月"
+    r"|\d{1,2}\s*月\s*\d{1,2}\s*[日号]"
+    r"|\d{1,2}\s*:\s*\d{2}(\s*:\s*\d{2})?"
+)
+_NUMBER = re.compile(r"\d+(\.\d+)?")
+_SPACE = re.compile(r"\s+")
+_NON_WORD = re.compile(r"[\W_]+")
+
+DATE_TOKEN = "〖日〗"
+NUMBER_TOKEN = "〖数〗"
+
+
+def normalize(text: str | None, *, placeholders: bool = True, boilerplate: bool = True) -> str:
+    """Return ``text`` in the one form the classifier sees.
+
+    NFKC folds full-width Latin letters, digits and punctuation to half-width (``ＡＢＣ１２３，`` →
+    ``ABC123,``); Latin letters are lowered; runs of whitespace become one space; greetings such as
+    "尊敬的领导" are dropped; dates and numbers become the placeholders 〖日〗 and 〖数〗 so that
+    "3800元" and "69800元" look alike.
+    """
+    if not text:
+        return ""
+    text = unicodedata.normalize("NFKC", text).lower()
+    if boilerplate:
+        text = strip_boilerplate(text)
+    if placeholders:
+        text = _DATE.sub(DATE_TOKEN, text)
+        text = _NUMBER.sub(NUMBER_TOKEN, text)
+    return _SPACE.sub(" ", text).strip()
+
+
+def strip_boilerplate(text: str) -> str:
+    return _BOILERPLATE.sub(" ", text)
+
+
+def dedup_key(text: str | None) -> str:
+    """A key under which two copies of one message compare equal (case, width, spacing, punctuation)."""
+    if not text:
+        return ""
+    return _NON_WORD.sub("", unicodedata.normalize("NFKC", text).lower())
+
+
+# --- segmentation ---------------------------------------------------------------------------------
+
+_tokenizer = None
+_tokenizer_lock = threading.Lock()
+
+
+def _jieba():
+    """The shared jieba tokenizer, initialised on first use without printing anything."""
+    global _tokenizer
+    if _tokenizer is None:
+        with _tokenizer_lock:
+            if _tokenizer is None:
+                import jieba
+
+                jieba.setLogLevel(logging.WARNING)
+                tokenizer = jieba.Tokenizer()
+                tokenizer.initialize()
+                _tokenizer = tokenizer
+    return _tokenizer
+
+
+_PUNCT_OR_SPACE = re.compile(r"^[\W_]+$")
+
+
+def segment(text: str) -> list[str]:
+    """Words of ``text`` (already normalised) by jieba, without spaces and punctuation."""
+    if not text:
+        return []
+    # Placeholders are split by jieba into brackets and a character; keep them whole.
+    words: list[str] = []
+    for piece in re.split(r"(〖[日数]〗)", text):
+        if not piece:
+            continue
+        if piece in (DATE_TOKEN, NUMBER_TOKEN):
+            words.append(piece)
+            continue
+        words.extend(w for w in _jieba().cut(piece, HMM=True) if not _PUNCT_OR_SPACE.match(w))
+    return words
+
+
+def char_ngrams(text: str, n_min: int = 1, n_max: int = 3) -> Iterator[str]:
+    """Character n-grams of ``text`` (already normalised), spaces excluded from unigrams."""
+    for n in range(n_min, n_max + 1):
+        for i in range(len(text) - n + 1):
+            gram = text[i : i + n]
+            if n == 1 and gram == " ":
+                continue
+            yield gram
+
+
+def join_words(words: Iterable[str]) -> str:
+    return " ".join(words)
