@@ -168,12 +168,13 @@ def person_reveal(*, actor, person: Person, field: str, reason: str, ip_address:
         raise ValidationError({"reason": _("请说明查看事由 / a reason is required")}, code="reason_missing")
     audit_record(actor=actor, action="person.reveal", obj=person, changes={"field": field}, reason=reason,
                  ip_address=ip_address)
-    return getattr(person, field) or ""
+    return Person.objects.values_list(field, flat=True).get(pk=person.pk) or ""
 
 
 @transaction.atomic
 def person_export(*, actor, person: Person, reason: str = "") -> dict[str, Any]:
     """Everything held about one person, in clear (PIPL art. 45: access and portability). Logged."""
+    person = Person.objects.select_related("grid").get(pk=person.pk)
     memberships = (
         HouseholdMember.objects.filter(person=person)
         .select_related("household__flat__building__compound", "household__grid")
