@@ -51,7 +51,7 @@ def test_switching_to_english_and_back(desktop):
     desktop.locator(".prefs-top").get_by_role("button", name="English").click()
     expect(desktop.locator("html")).to_have_attribute("lang", "en")
     expect(desktop.locator("h1")).to_contain_text("Linli")
-    expect(desktop.locator(".elderly-toggle")).to_contain_text("Elderly")
+    expect(desktop.locator(".prefs-top .elderly-toggle")).to_contain_text("Elderly")
     screenshot(desktop, "home-public-desktop-en")
     desktop.locator(".prefs-top").get_by_role("button", name="中文").click()
     expect(desktop.locator("html")).to_have_attribute("lang", "zh-hans")
