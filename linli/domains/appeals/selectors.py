@@ -1,0 +1,225 @@
+"""Reads of the appeals loop that several callers need: the dispatcher's queue, a unit's inbox, a
+resident's own cases, the public results, and the three rates.
+
+The three rates, over appeals submitted in the period:
+- 响应率 (response rate): dispatched cases the lead unit signed for within the acceptance deadline,
+  over dispatched cases whose acceptance deadline has passed or that were signed for.
+- 解决率 (resolution rate): closed cases over accepted cases (registered and not rejected, merged or
+  withdrawn).
+- 满意率 (satisfaction rate): satisfied + basically satisfied ratings over all ratings (one per
+  closing round; call-back ratings count like the resident's own).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import reduce
+from operator import or_
+
+from django.db.models import Count, F, Q, QuerySet
+from django.db.models.functions import TruncMonth
+from django.utils import timezone
+
+from linli.core.orgs.jurisdiction import jurisdiction_of
+
+from .choices import (
+    HANDLING_STATUSES,
+    OPEN_STATUSES,
+    SATISFIED_VALUES,
+    AppealStatus,
+    AssignmentRole,
+)
+from .models import Appeal, AppealEvent, Rating
+from .permissions import DISPATCH_ROLES
+
+S = AppealStatus
+
+
+# --- queues ------------------------------------------------------------------------------------------
+
+def dispatcher_queue(user, *, status: str | None = None, category_id: int | None = None,
+                     area_path: str | None = None, deadline_state: str | None = None, channel: str | None = None,
+                     q: str = "") -> QuerySet[Appeal]:
+    """Appeals inside the dispatcher's jurisdiction; open ones by default, most urgent deadline first."""
+    qs = jurisdiction_of(user).filter(Appeal.objects.all(), roles=DISPATCH_ROLES)
+    qs = qs.filter(status=status) if status else qs.filter(status__in=OPEN_STATUSES)
+    if category_id:
+        qs = qs.filter(Q(category_id=category_id) | Q(category__parent_id=category_id))
+    if area_path:
+        qs = qs.filter(path__startswith=area_path)
+    if deadline_state:
+        qs = qs.filter(deadline_state=deadline_state)
+    if channel:
+        qs = qs.filter(channel=channel)
+    if q:
+        qs = qs.filter(Q(reference__icontains=q) | Q(title__icontains=q) | Q(address__icontains=q))
+    return qs.select_related("category", "lead_unit", "community", "grid").order_by(
+        F("handling_due").asc(nulls_last=True), "created_at")
+
+
+def dispatcher_counts(user) -> dict[str, int]:
+    """{status: count} for every status inside the dispatcher's jurisdiction, plus yellow/red totals."""
+    qs = jurisdiction_of(user).filter(Appeal.objects.all(), roles=DISPATCH_ROLES)
+    counts = {s: 0 for s in S.values}
+    counts.update(dict(qs.values_list("status").annotate(n=Count("id")).order_by()))
+    overdue = qs.filter(status__in=HANDLING_STATUSES).aggregate(
+        yellow=Count("id", filter=Q(deadline_state="yellow")), red=Count("id", filter=Q(deadline_state="red")))
+    counts.update(overdue)
+    return counts
+
+
+def unit_inbox(user, *, unit_id: int | None = None, status: str | None = None,
+               include_finished: bool = False) -> QuerySet[Appeal]:
+    """Appeals assigned (now) to a unit the user works for."""
+    units = jurisdiction_of(user).organisation_ids
+    if unit_id is not None:
+        units = units & {unit_id}
+    qs = Appeal.objects.filter(
+        pk__in=_assigned_ids(units)
+    )
+    if status:
+        qs = qs.filter(status=status)
+    elif not include_finished:
+        qs = qs.filter(status__in=[*HANDLING_STATUSES, S.HANDLED])
+    return qs.select_related("category", "lead_unit").order_by(F("handling_due").asc(nulls_last=True))
+
+
+def _assigned_ids(units):
+    from .models import Assignment
+
+    return Assignment.objects.filter(unit_id__in=units, is_active=True).values("appeal_id")
+
+
+def resident_appeals(user) -> QuerySet[Appeal]:
+    if user is None or not user.is_authenticated:
+        return Appeal.objects.none()
+    return Appeal.objects.filter(resident=user).select_related("category", "merged_into").order_by("-created_at")
+
+
+def resident_status(appeal: Appeal) -> str:
+    """What the resident sees: a merged case shows its master's status."""
+    if appeal.status == S.MERGED and appeal.merged_into_id:
+        return appeal.merged_into.status
+    return appeal.status
+
+
+def appeal_timeline(appeal: Appeal, *, staff: bool) -> QuerySet[AppealEvent]:
+    """The events of an appeal; residents see only the public ones (no internal notes or units)."""
+    qs = appeal.events.select_related("unit").order_by("at", "id")
+    return qs if staff else qs.filter(public=True)
+
+
+# --- public results ----------------------------------------------------------------------------------
+
+PUBLIC_FIELDS = ("reference", "public_title", "public_body", "public_result", "public_place", "created_at",
+                 "closed_at", "category__name", "category__parent__name", "street__name", "community__name")
+
+
+def public_appeals(*, area_path: str = "", category_id: int | None = None, since: dt.date | None = None,
+                   until: dt.date | None = None, q: str = ""):
+    """Published closed cases as plain dicts of their public fields only: no name, phone, exact
+    address or coordinates can leak through a template. Private cases are never published."""
+    qs = Appeal.objects.filter(published=True, is_private=False, status=S.CLOSED)
+    if area_path:
+        qs = qs.filter(path__startswith=area_path)
+    if category_id:
+        qs = qs.filter(Q(category_id=category_id) | Q(category__parent_id=category_id))
+    if since:
+        qs = qs.filter(closed_at__date__gte=since)
+    if until:
+        qs = qs.filter(closed_at__date__lte=until)
+    if q:
+        qs = qs.filter(Q(public_title__icontains=q) | Q(public_body__icontains=q) | Q(reference=q))
+    return qs.order_by("-closed_at", "-id").values(*PUBLIC_FIELDS)
+
+
+def public_appeal(reference: str) -> dict | None:
+    row = public_appeals().filter(reference=reference).first()
+    if row is None:
+        return None
+    row["timeline"] = list(
+        AppealEvent.objects.filter(appeal__reference=reference, public=True)
+        .order_by("at", "id").values("at", "action", "to_status")
+    )
+    return row
+
+
+# --- the three rates ---------------------------------------------------------------------------------
+
+GROUPS = {
+    "street": ("street_id", "street__name"),
+    "community": ("community_id", "community__name"),
+    "department": ("lead_unit_id", "lead_unit__name"),
+    "category": ("category_id", "category__name"),
+    "domain": ("category__parent_id", "category__parent__name"),
+    "month": ("month", "month"),
+}
+
+
+def appeal_rates(*, group_by: str = "street", since: dt.date | None = None, until: dt.date | None = None,
+                 area_path: str = "", category_id: int | None = None, unit_id: int | None = None,
+                 now: dt.datetime | None = None) -> list[dict]:
+    """One row per group: counts and the three rates (None when there is nothing to divide by).
+    Two aggregate queries (appeals, ratings), merged by group key."""
+    if group_by not in GROUPS:
+        raise ValueError(f"group_by must be one of {sorted(GROUPS)}")
+    now = now or timezone.now()
+    key, label = GROUPS[group_by]
+    appeals = Appeal.objects.all()
+    if since:
+        appeals = appeals.filter(created_at__gte=_start_of(since))
+    if until:
+        appeals = appeals.filter(created_at__lt=_start_of(until + dt.timedelta(days=1)))
+    if area_path:
+        appeals = appeals.filter(path__startswith=area_path)
+    if category_id:
+        appeals = appeals.filter(Q(category_id=category_id) | Q(category__parent_id=category_id))
+    if unit_id:
+        appeals = appeals.filter(lead_unit_id=unit_id)
+    if group_by == "month":
+        appeals = appeals.annotate(month=TruncMonth("created_at"))
+    finished_or_not = ~Q(status__in=[S.REJECTED, S.MERGED, S.WITHDRAWN])
+    rows = appeals.values(key, label).annotate(
+        total=Count("id"),
+        dispatched=Count("id", filter=Q(acceptance_due__isnull=False)
+                         & (Q(signed_at__isnull=False) | Q(acceptance_due__lte=now))),
+        responded=Count("id", filter=Q(signed_at__isnull=False, signed_at__lte=F("acceptance_due"))),
+        accepted=Count("id", filter=Q(registered_at__isnull=False) & finished_or_not),
+        resolved=Count("id", filter=Q(status=S.CLOSED)),
+    ).order_by(key)
+    rating_key = "appeal__" + key if group_by != "month" else "month"
+    ratings = Rating.objects.filter(appeal__in=appeals.values("id"))
+    if group_by == "month":
+        ratings = ratings.annotate(month=TruncMonth("appeal__created_at"))
+    rating_counts = {
+        r[rating_key]: r for r in ratings.values(rating_key).annotate(
+            rated=Count("id"), satisfied=Count("id", filter=Q(value__in=SATISFIED_VALUES))).order_by()
+    }
+    result = []
+    for row in rows:
+        r = rating_counts.get(row[key], {"rated": 0, "satisfied": 0})
+        result.append({
+            "key": row[key], "label": row[label] if row[label] is not None else "",
+            "total": row["total"], "dispatched": row["dispatched"], "responded": row["responded"],
+            "accepted": row["accepted"], "resolved": row["resolved"],
+            "rated": r["rated"], "satisfied": r["satisfied"],
+            "response_rate": _ratio(row["responded"], row["dispatched"]),
+            "resolution_rate": _ratio(row["resolved"], row["accepted"]),
+            "satisfaction_rate": _ratio(r["satisfied"], r["rated"]),
+        })
+    return result
+
+
+def _ratio(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+def _start_of(day: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+
+
+def assignment_roles_for(user, appeal: Appeal) -> set[str]:
+    """Which roles (lead/assist) the user's units hold on the appeal now."""
+    units = jurisdiction_of(user).organisation_ids
+    return set(appeal.assignments.filter(is_active=True, unit_id__in=units).values_list("role", flat=True)) \
+        & {AssignmentRole.LEAD, AssignmentRole.ASSIST}
