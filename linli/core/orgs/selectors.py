@@ -38,7 +38,7 @@ def units_by_kind(kind: str, *, within: Area | None = None) -> QuerySet[Organisa
 def organisation_list(*, kind: str = "", q: str = "") -> QuerySet[Organisation]:
     qs = Organisation.objects.select_related("area", "parent").annotate(
         staff_count=Count("memberships", filter=Q(memberships__is_active=True))
-    )
+    ).order_by("kind", "code")
     if kind:
         qs = qs.filter(kind=kind)
     if q:

@@ -65,6 +65,7 @@ def membership_grant(*, actor, user, organisation: Organisation, role: str, juri
 
 @transaction.atomic
 def membership_revoke(*, actor, membership: Membership, reason: str = "") -> Membership:
+    given_user = membership.user if Membership.user.is_cached(membership) else None
     membership = Membership.objects.select_for_update().select_related("user", "organisation", "jurisdiction").get(
         pk=membership.pk
     )
@@ -73,6 +74,8 @@ def membership_revoke(*, actor, membership: Membership, reason: str = "") -> Mem
     membership.is_active = False
     membership.save(update_fields=["is_active"])
     _forget_jurisdiction(membership.user)
+    if given_user is not None:
+        _forget_jurisdiction(given_user)
     audit_record(actor=actor, action="membership.revoke", obj=membership.organisation, reason=reason,
                  changes={"user": str(membership.user), "role": membership.role,
                           "jurisdiction": membership.jurisdiction.code, "is_active": [True, False]})
