@@ -70,6 +70,9 @@ class UserAdmin(DjangoUserAdmin):
                                                  "password2")}),
     )
 
+    def get_inlines(self, request, obj):
+        return self.inlines if obj is not None else []
+
     @admin.display(description=_("手机号"))
     def phone_masked(self, obj):
         return mask_phone(obj.phone)

@@ -11,6 +11,7 @@ from django.contrib.auth import login
 from django.views.decorators.csrf import csrf_protect, ensure_csrf_cookie
 from ninja import Router
 from ninja.decorators import decorate_view
+from ninja.responses import Status
 from ninja.security import django_auth
 
 from . import selectors, services
@@ -23,25 +24,25 @@ PROBLEM_BASE = "https://linli.example/problems/accounts/"
 
 
 def _problem(exc: services.SignInRefused):
-    return exc.status, {
+    return Status(exc.status, {
         "type": PROBLEM_BASE + exc.code,
         "title": exc.code,
         "status": exc.status,
         "detail": exc.message,
         "retry_after": exc.retry_after,
-    }
+    })
 
 
 def _too_many():
     from django.utils.translation import gettext as _
 
-    return 429, {
+    return Status(429, {
         "type": PROBLEM_BASE + "rate_limited",
         "title": "rate_limited",
         "status": 429,
         "detail": _("操作太频繁，请稍后再试 / too many requests, please try again later"),
         "retry_after": 60,
-    }
+    })
 
 
 @router.post("/otp/request", response={200: OtpRequestOut, 400: Problem, 429: Problem},
@@ -54,7 +55,7 @@ def otp_request(request, payload: OtpRequestIn):
         issued = services.otp_request(phone=payload.phone, ip=client_ip(request))
     except services.SignInRefused as exc:
         return _problem(exc)
-    return 200, {"sent": True, "expires_in": issued.expires_in, "resend_after": issued.resend_after}
+    return Status(200, {"sent": True, "expires_in": issued.expires_in, "resend_after": issued.resend_after})
 
 
 @router.post("/otp/verify", response={200: MeOut, 400: Problem, 403: Problem, 429: Problem},
@@ -68,7 +69,7 @@ def otp_verify(request, payload: OtpVerifyIn):
     except services.SignInRefused as exc:
         return _problem(exc)
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-    return 200, selectors.account_summary(user)
+    return Status(200, selectors.account_summary(user))
 
 
 @router.get("/me", response=MeOut, auth=django_auth, summary="The signed-in account, its roles and areas")
