@@ -1,0 +1,269 @@
+"""The category classifier of smart triage.
+
+A linear model over sparse TF-IDF features, small and fast enough for the CPU of any deployment:
+
+* character 1–3-grams of the normalised title and body (the title repeated, so it weighs more);
+* jieba words and word bigrams of the same text (sublinear tf);
+* a linear SVM whose scores are turned into calibrated probabilities by temperature scaling fitted
+  on cross-validated scores (so the argmax is the SVM's, and the probabilities sum to 1).
+
+Training examples may have only a title or only a body; both are used as they are.
+
+A trained model is one file: a short header line (format, version, sklearn version, labels) followed by
+the joblib pickle of this object. Only load files this module wrote (pickle runs code on load).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import joblib
+import numpy as np
+import scipy.sparse as sp
+import sklearn
+from scipy.optimize import minimize_scalar
+from sklearn.base import clone
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.model_selection import StratifiedKFold, cross_val_predict
+from sklearn.svm import LinearSVC
+
+from .text import normalize, segment
+
+__all__ = ["ModelFormatError", "TriageClassifier", "TriageConfig", "load_model"]
+
+MAGIC = b"LINLI-TRIAGE-MODEL"
+FORMAT_VERSION = 1
+
+Progress = Callable[[str], None]
+
+
+class ModelFormatError(ValueError):
+    """The file is not a triage model this version can read."""
+
+
+@dataclass(frozen=True)
+class TriageConfig:
+    char_ngram_range: tuple[int, int] = (1, 3)
+    min_df: int = 2
+    max_df: float = 0.9
+    title_repeat: int = 2
+    word_bigrams: bool = True
+    word_weight: float = 1.0
+    C: float = 0.5
+    class_weight: str | None = None
+    calibration_folds: int = 3
+    random_state: int = 0
+    extra: dict = field(default_factory=dict)
+
+
+def _identity(tokens):
+    return tokens
+
+
+def _word_features(words: list[str], bigrams: bool) -> list[str]:
+    if not bigrams:
+        return list(words)
+    return list(words) + [f"{a}_{b}" for a, b in zip(words, words[1:], strict=False)]
+
+
+def _clean(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value != value:  # NaN from a spreadsheet
+        return ""
+    return str(value)
+
+
+class TriageClassifier:
+    """Predicts a category label from an appeal's title and body, with probabilities."""
+
+    def __init__(self, config: TriageConfig | None = None):
+        self.config = config or TriageConfig()
+        self.classes_: np.ndarray | None = None
+        self.trained_at: float | None = None
+        self.train_size: int = 0
+        self._char: TfidfVectorizer | None = None
+        self._word: TfidfVectorizer | None = None
+        self._model: _TemperatureCalibrated | None = None
+
+    # --- features ---------------------------------------------------------------------------------
+
+    def _documents(self, titles: Sequence, bodies: Sequence) -> tuple[list[str], list[list[str]]]:
+        cfg = self.config
+        chars: list[str] = []
+        words: list[list[str]] = []
+        for title, body in zip(titles, bodies, strict=True):
+            title, body = normalize(_clean(title)), normalize(_clean(body))
+            chars.append(" ".join([title] * cfg.title_repeat + [body]).strip())
+            title_words = _word_features(segment(title), cfg.word_bigrams)
+            body_words = _word_features(segment(body), cfg.word_bigrams)
+            words.append(title_words * cfg.title_repeat + body_words)
+        return chars, words
+
+    def _features(self, titles: Sequence, bodies: Sequence, *, fit: bool = False):
+        chars, words = self._documents(titles, bodies)
+        if fit:
+            cfg = self.config
+            common = dict(sublinear_tf=True, min_df=cfg.min_df, max_df=cfg.max_df, dtype=np.float32)
+            self._char = TfidfVectorizer(analyzer="char", ngram_range=cfg.char_ngram_range, **common)
+            self._word = TfidfVectorizer(analyzer=_identity, **common)
+            x_char = self._char.fit_transform(chars)
+            x_word = self._word.fit_transform(words)
+            # The pruned terms are kept only for introspection and would double the file size.
+            self._char.stop_words_ = None
+            self._word.stop_words_ = None
+        else:
+            x_char = self._char.transform(chars)
+            x_word = self._word.transform(words)
+        if self.config.word_weight != 1.0:
+            x_word = x_word * self.config.word_weight
+        return sp.hstack([x_char, x_word], format="csr", dtype=np.float32)
+
+    # --- training and prediction ------------------------------------------------------------------
+
+    def fit(self, titles: Sequence, bodies: Sequence, labels: Sequence[str], *, progress: Progress | None = None):
+        say = progress or (lambda message: None)
+        labels = [str(label) for label in labels]
+        if len(set(labels)) < 2:
+            raise ValueError("training needs at least two different labels")
+        started = time.perf_counter()
+        say(f"features for {len(labels)} examples …")
+        x = self._features(titles, bodies, fit=True)
+        say(f"{x.shape[1]} features in {time.perf_counter() - started:.1f}s; training the SVM …")
+        cfg = self.config
+        svm = LinearSVC(C=cfg.C, class_weight=cfg.class_weight, random_state=cfg.random_state)
+        self._model = _TemperatureCalibrated.fit(svm, x, labels, folds=cfg.calibration_folds, say=say)
+        self.classes_ = np.asarray(self._model.classes_)
+        self.trained_at = time.time()
+        self.train_size = len(labels)
+        say(f"trained in {time.perf_counter() - started:.1f}s")
+        return self
+
+    def predict_proba(self, titles: Sequence, bodies: Sequence) -> np.ndarray:
+        self._check_fitted()
+        return self._model.predict_proba(self._features(titles, bodies))
+
+    def predict(self, titles: Sequence, bodies: Sequence) -> np.ndarray:
+        return self.classes_[np.argmax(self.predict_proba(titles, bodies), axis=1)]
+
+    def top_k(self, title: str, body: str, k: int = 3) -> list[tuple[str, float]]:
+        """The ``k`` likeliest labels of one appeal with their probabilities, likeliest first."""
+        proba = self.predict_proba([title], [body])[0]
+        order = np.argsort(-proba, kind="stable")[:k]
+        return [(str(self.classes_[i]), float(proba[i])) for i in order]
+
+    def _check_fitted(self) -> None:
+        if self._model is None:
+            raise RuntimeError("the classifier has not been trained")
+
+    # --- persistence ------------------------------------------------------------------------------
+
+    def header(self) -> dict:
+        return {
+            "format": FORMAT_VERSION,
+            "sklearn": sklearn.__version__,
+            "classes": [str(c) for c in self.classes_] if self.classes_ is not None else [],
+            "trained_at": self.trained_at,
+            "train_size": self.train_size,
+            "config": asdict(self.config),
+        }
+
+    def to_bytes(self) -> bytes:
+        self._check_fitted()
+        buffer = io.BytesIO()
+        buffer.write(MAGIC + b" " + json.dumps(self.header(), ensure_ascii=False).encode() + b"\n")
+        joblib.dump(self, buffer, compress=3)
+        return buffer.getvalue()
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> TriageClassifier:
+        first, _, payload = data.partition(b"\n")
+        if not first.startswith(MAGIC + b" "):
+            raise ModelFormatError("not a Linli triage model")
+        header = json.loads(first[len(MAGIC) + 1 :])
+        if header.get("format") != FORMAT_VERSION:
+            raise ModelFormatError(f"model format {header.get('format')}, this version reads {FORMAT_VERSION}")
+        model = joblib.load(io.BytesIO(payload))
+        if not isinstance(model, cls):
+            raise ModelFormatError("the file does not hold a triage classifier")
+        return model
+
+    def save(self, path: str | Path) -> int:
+        """Write the model to ``path``; returns its size in bytes."""
+        data = self.to_bytes()
+        Path(path).write_bytes(data)
+        return len(data)
+
+
+def load_model(path: str | Path) -> TriageClassifier:
+    return TriageClassifier.from_bytes(Path(path).read_bytes())
+
+
+def read_header(path: str | Path) -> dict:
+    """The header of a saved model, without unpickling it."""
+    with open(path, "rb") as handle:
+        first = handle.readline()
+    if not first.startswith(MAGIC + b" "):
+        raise ModelFormatError("not a Linli triage model")
+    return json.loads(first[len(MAGIC) + 1 :])
+
+
+class _TemperatureCalibrated:
+    """A linear SVM whose scores become probabilities by a softmax at a fitted temperature.
+
+    The temperature minimises the log-loss of cross-validated scores on the training set (or of the
+    training scores themselves when some label has a single example), so the predicted label is always
+    the SVM's and the probabilities of one appeal sum to 1.
+    """
+
+    def __init__(self, svm: LinearSVC, temperature: float):
+        self.svm = svm
+        self.temperature = temperature
+        self.classes_ = svm.classes_
+
+    @classmethod
+    def fit(cls, svm: LinearSVC, x, labels: list[str], *, folds: int, say: Progress) -> _TemperatureCalibrated:
+        classes, y, counts = np.unique(labels, return_inverse=True, return_counts=True)
+        folds = min(folds, int(counts.min()))
+        if folds >= 2:
+            say(f"calibrating on {folds}-fold cross-validated scores …")
+            splitter = StratifiedKFold(folds, shuffle=True, random_state=svm.random_state)
+            scores = cross_val_predict(clone(svm), x, labels, cv=splitter, method="decision_function")
+        else:
+            scores = None
+        svm.fit(x, labels)
+        svm.coef_ = svm.coef_.astype(np.float32)  # half the size, the same predictions
+        svm.intercept_ = svm.intercept_.astype(np.float32)
+        if scores is None:
+            scores = svm.decision_function(x)
+        model = cls(svm, 1.0)
+        model.temperature = _fit_temperature(model._as_matrix(scores), y)
+        return model
+
+    @staticmethod
+    def _as_matrix(scores: np.ndarray) -> np.ndarray:
+        # Two labels: one score for the second label; make it a pair of logits.
+        return np.column_stack([-scores / 2, scores / 2]) if scores.ndim == 1 else scores
+
+    def predict_proba(self, x) -> np.ndarray:
+        return _softmax(self._as_matrix(self.svm.decision_function(x)) / self.temperature)
+
+
+def _softmax(z: np.ndarray) -> np.ndarray:
+    z = z - z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def _fit_temperature(scores: np.ndarray, y: np.ndarray) -> float:
+    def loss(log_t: float) -> float:
+        p = _softmax(scores / np.exp(log_t))
+        return float(-np.mean(np.log(p[np.arange(len(y)), y] + 1e-12)))
+
+    result = minimize_scalar(loss, bounds=(np.log(1e-3), np.log(1e3)), method="bounded")
+    return float(np.exp(result.x))

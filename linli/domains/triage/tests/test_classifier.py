@@ -1,0 +1,84 @@
+import numpy as np
+import pytest
+
+from linli.domains.triage.classifier import ModelFormatError, TriageClassifier, load_model, read_header
+
+from .synthetic import split
+
+
+@pytest.fixture(scope="module")
+def trained():
+    train, test = split()
+    titles, bodies, labels = zip(*train, strict=True)
+    return TriageClassifier().fit(titles, bodies, labels), test
+
+
+def test_learns_a_separable_set(trained):
+    model, test = trained
+    titles, bodies, labels = zip(*test, strict=True)
+    assert list(model.predict(titles, bodies)) == list(labels)
+
+
+def test_probabilities_sum_to_one_and_favour_the_right_label(trained):
+    model, test = trained
+    titles, bodies, labels = zip(*test, strict=True)
+    proba = model.predict_proba(titles, bodies)
+    assert proba.shape == (len(test), 3)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-6)
+    assert (proba >= 0).all()
+    assert proba.max(axis=1).min() > 1 / 3
+
+
+def test_title_only_and_body_only_messages_are_classified(trained):
+    model, _ = trained
+    assert model.predict(["西华大道垃圾堆放"], [""])[0] == "环境保护"
+    assert model.predict([""], ["希望增开公交线路，公交车太挤"])[0] == "交通运输"
+
+
+def test_top_k_is_sorted_and_complete(trained):
+    model, _ = trained
+    top = model.top_k("花照壁学校入学", "孩子上小学，学位不足", k=3)
+    assert top[0][0] == "教育文体"
+    assert [p for _, p in top] == sorted((p for _, p in top), reverse=True)
+    assert {label for label, _ in top} == {"环境保护", "交通运输", "教育文体"}
+
+
+def test_save_and_load_give_identical_predictions(trained, tmp_path):
+    model, test = trained
+    titles, bodies, _ = zip(*test, strict=True)
+    path = tmp_path / "model.bin"
+    size = model.save(path)
+    assert size == path.stat().st_size > 0
+    header = read_header(path)
+    assert header["format"] == 1
+    assert header["classes"] == ["交通运输", "教育文体", "环境保护"]
+    loaded = load_model(path)
+    np.testing.assert_array_equal(loaded.predict_proba(titles, bodies), model.predict_proba(titles, bodies))
+
+
+def test_a_file_that_is_not_a_model_is_refused(tmp_path):
+    path = tmp_path / "model.bin"
+    path.write_bytes(b"not a model\n")
+    with pytest.raises(ModelFormatError):
+        load_model(path)
+
+
+def test_training_needs_two_labels():
+    with pytest.raises(ValueError, match="two different labels"):
+        TriageClassifier().fit(["a", "b"], ["", ""], ["x", "x"])
+
+
+def test_a_label_with_a_single_example_still_trains():
+    _, test = split()
+    titles, bodies, labels = zip(*test, strict=True)
+    model = TriageClassifier().fit([*titles, "路灯不亮"], [*bodies, "晚上路灯不亮"], [*labels, "城乡建设"])
+    np.testing.assert_allclose(model.predict_proba(["路灯"], [""]).sum(), 1.0, rtol=1e-6)
+
+
+def test_two_labels_work():
+    train, _ = split()
+    rows = [r for r in train if r[2] != "教育文体"]
+    titles, bodies, labels = zip(*rows, strict=True)
+    model = TriageClassifier().fit(titles, bodies, labels)
+    assert model.predict_proba(["花照壁垃圾堆放"], ["垃圾堆放多日无人清运"]).shape == (1, 2)
+    assert model.predict(["花照壁垃圾堆放"], ["垃圾堆放多日无人清运"])[0] == "环境保护"
