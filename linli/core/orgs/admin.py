@@ -21,8 +21,12 @@ class OrganisationAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
-        audit_record(actor=request.user, action="organisation.update" if change else "organisation.create",
-                     obj=obj, changes={f: str(form.cleaned_data.get(f)) for f in form.changed_data})
+        audit_record(
+            actor=request.user,
+            action="organisation.update" if change else "organisation.create",
+            obj=obj,
+            changes={f: str(form.cleaned_data.get(f)) for f in form.changed_data},
+        )
 
     def has_delete_permission(self, request, obj=None):
         return False
@@ -39,7 +43,16 @@ class MembershipAdmin(admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         # An existing membership is only ended (revoke action), never edited in place.
         if obj is not None:
-            return ["user", "organisation", "role", "jurisdiction", "title", "is_unit_leader", "is_active", "since"]
+            return [
+                "user",
+                "organisation",
+                "role",
+                "jurisdiction",
+                "title",
+                "is_unit_leader",
+                "is_active",
+                "since",
+            ]
         return ["is_active"]
 
     def save_model(self, request, obj, form, change):
@@ -47,8 +60,14 @@ class MembershipAdmin(admin.ModelAdmin):
             return
         try:
             services.membership_grant(
-                actor=request.user, user=obj.user, organisation=obj.organisation, role=obj.role,
-                jurisdiction=obj.jurisdiction, title=obj.title, is_unit_leader=obj.is_unit_leader, since=obj.since,
+                actor=request.user,
+                user=obj.user,
+                organisation=obj.organisation,
+                role=obj.role,
+                jurisdiction=obj.jurisdiction,
+                title=obj.title,
+                is_unit_leader=obj.is_unit_leader,
+                since=obj.since,
             )
         except ValidationError as exc:
             self.message_user(request, "; ".join(exc.messages), level=messages.ERROR)

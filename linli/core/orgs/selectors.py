@@ -13,10 +13,16 @@ from .models import Membership, Organisation
 
 def grid_workers_of(grid: Area) -> QuerySet:
     """Accounts serving as grid worker of exactly this grid."""
-    return get_user_model().objects.filter(
-        memberships__role=Role.GRID_WORKER, memberships__jurisdiction=grid, memberships__is_active=True,
-        is_active=True,
-    ).distinct()
+    return (
+        get_user_model()
+        .objects.filter(
+            memberships__role=Role.GRID_WORKER,
+            memberships__jurisdiction=grid,
+            memberships__is_active=True,
+            is_active=True,
+        )
+        .distinct()
+    )
 
 
 def staff_of(organisation: Organisation) -> QuerySet[Membership]:
@@ -36,9 +42,11 @@ def units_by_kind(kind: str, *, within: Area | None = None) -> QuerySet[Organisa
 
 
 def organisation_list(*, kind: str = "", q: str = "") -> QuerySet[Organisation]:
-    qs = Organisation.objects.select_related("area", "parent").annotate(
-        staff_count=Count("memberships", filter=Q(memberships__is_active=True))
-    ).order_by("kind", "code")
+    qs = (
+        Organisation.objects.select_related("area", "parent")
+        .annotate(staff_count=Count("memberships", filter=Q(memberships__is_active=True)))
+        .order_by("kind", "code")
+    )
     if kind:
         qs = qs.filter(kind=kind)
     if q:

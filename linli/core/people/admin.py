@@ -48,8 +48,20 @@ class PersonAdmin(ReadOnlyAdmin):
     list_display = ["name", "gender", "birth_date", "masked_id_number", "masked_phone", "grid", "erased_at"]
     list_filter = ["gender", "tags__tag", "erased_at"]
     search_fields = ["name"]
-    fields = ["name", "gender", "birth_date", "ethnic_group", "masked_id_number", "masked_phone", "grid", "path",
-              "note", "created_at", "updated_at", "erased_at"]
+    fields = [
+        "name",
+        "gender",
+        "birth_date",
+        "ethnic_group",
+        "masked_id_number",
+        "masked_phone",
+        "grid",
+        "path",
+        "note",
+        "created_at",
+        "updated_at",
+        "erased_at",
+    ]
     readonly_fields = fields
     inlines = [PersonTagInline]
     list_select_related = ["grid"]

@@ -49,7 +49,19 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "tags": ("标签", "tags"),
 }
 REQUIRED = ("name", "compound", "building", "unit", "room", "relation")
-TEMPLATE_HEADERS = ("姓名", "身份证号", "手机号", "民族", "小区", "楼栋", "单元", "房号", "与户主关系", "居住性质", "标签")
+TEMPLATE_HEADERS = (
+    "姓名",
+    "身份证号",
+    "手机号",
+    "民族",
+    "小区",
+    "楼栋",
+    "单元",
+    "房号",
+    "与户主关系",
+    "居住性质",
+    "标签",
+)
 COLUMN_LABELS = dict(zip(COLUMNS, TEMPLATE_HEADERS, strict=True))
 
 _TAG_SPLIT = re.compile(r"[、,，;；/\s]+")
@@ -151,19 +163,43 @@ def _choice(value: str, choices, default: str = "") -> str | None:
     return None
 
 
-_TENURE_ALIASES = {"自有": Tenure.OWNER, "自住": Tenure.OWNER, "产权": Tenure.OWNER, "租赁": Tenure.RENTED,
-                   "出租": Tenure.RENTED, "租房": Tenure.RENTED}
-_RELATION_ALIASES = {"本人": Relation.HOUSEHOLDER, "户主本人": Relation.HOUSEHOLDER, "妻": Relation.SPOUSE,
-                     "夫": Relation.SPOUSE, "妻子": Relation.SPOUSE, "丈夫": Relation.SPOUSE,
-                     "子": Relation.CHILD, "女": Relation.CHILD, "儿子": Relation.CHILD, "女儿": Relation.CHILD,
-                     "父亲": Relation.PARENT, "母亲": Relation.PARENT, "孙子": Relation.GRANDCHILD,
-                     "孙女": Relation.GRANDCHILD, "租客": Relation.TENANT}
-_TAG_ALIASES = {"低保": Tag.LOW_INCOME, "低收入": Tag.LOW_INCOME, "残疾": Tag.DISABLED, "老人": Tag.ELDERLY,
-                "流动": Tag.FLOATING, "租房": Tag.TENANT}
+_TENURE_ALIASES = {
+    "自有": Tenure.OWNER,
+    "自住": Tenure.OWNER,
+    "产权": Tenure.OWNER,
+    "租赁": Tenure.RENTED,
+    "出租": Tenure.RENTED,
+    "租房": Tenure.RENTED,
+}
+_RELATION_ALIASES = {
+    "本人": Relation.HOUSEHOLDER,
+    "户主本人": Relation.HOUSEHOLDER,
+    "妻": Relation.SPOUSE,
+    "夫": Relation.SPOUSE,
+    "妻子": Relation.SPOUSE,
+    "丈夫": Relation.SPOUSE,
+    "子": Relation.CHILD,
+    "女": Relation.CHILD,
+    "儿子": Relation.CHILD,
+    "女儿": Relation.CHILD,
+    "父亲": Relation.PARENT,
+    "母亲": Relation.PARENT,
+    "孙子": Relation.GRANDCHILD,
+    "孙女": Relation.GRANDCHILD,
+    "租客": Relation.TENANT,
+}
+_TAG_ALIASES = {
+    "低保": Tag.LOW_INCOME,
+    "低收入": Tag.LOW_INCOME,
+    "残疾": Tag.DISABLED,
+    "老人": Tag.ELDERLY,
+    "流动": Tag.FLOATING,
+    "租房": Tag.TENANT,
+}
 
 
 def _variants(value: str, suffixes: tuple[str, ...]) -> set[str]:
-    """"1", "1栋", "1号楼" all name the same building; likewise for units."""
+    """ "1", "1栋", "1号楼" all name the same building; likewise for units."""
     base = value
     for s in suffixes:
         if base.endswith(s) and base[: -len(s)]:
@@ -232,9 +268,12 @@ def _check(table: list[list[str]], actor, report: ImportReport) -> list[_Row]:
                 report.error(number, "id_number", exc.messages[0])
             else:
                 if row.id_number in seen_ids:
-                    report.error(number, "id_number",
-                                 _("身份证号与第%(row)s行重复 / same ID number as row %(row)s")
-                                 % {"row": seen_ids[row.id_number]})
+                    report.error(
+                        number,
+                        "id_number",
+                        _("身份证号与第%(row)s行重复 / same ID number as row %(row)s")
+                        % {"row": seen_ids[row.id_number]},
+                    )
                 else:
                     seen_ids[row.id_number] = number
 
@@ -253,7 +292,9 @@ def _check(table: list[list[str]], actor, report: ImportReport) -> list[_Row]:
             report.error(number, "relation", _("与户主关系无法识别 / unknown relation to the householder"))
         row.relation = relation or ""
 
-        tenure = _TENURE_ALIASES.get(v.get("tenure", "")) or _choice(v.get("tenure", ""), Tenure, Tenure.OWNER)
+        tenure = _TENURE_ALIASES.get(v.get("tenure", "")) or _choice(
+            v.get("tenure", ""), Tenure, Tenure.OWNER
+        )
         if tenure is None:
             report.error(number, "tenure", _("居住性质无法识别（自有住房/租住/其他） / unknown tenure"))
         row.tenure = tenure or Tenure.OWNER
@@ -288,16 +329,23 @@ def _find_flat(index, v, number, report, jurisdiction) -> Flat | None:
         report.error(number, "compound", _("该房屋不在您的辖区内 / the flat lies outside your jurisdiction"))
         return None
     if len(inside) > 1:
-        report.error(number, "compound", _("有多个同名小区，无法确定房屋 / several compounds share this name"))
+        report.error(
+            number, "compound", _("有多个同名小区，无法确定房屋 / several compounds share this name")
+        )
         return None
     return inside[0]
 
 
 def _check_against_register(rows: list[_Row], report: ImportReport) -> None:
     hashes = {id_number_hash(r.id_number): r for r in rows if r.id_number}
-    for digest in Person.objects.filter(id_number_hash__in=list(hashes)).values_list("id_number_hash", flat=True):
-        report.error(hashes[digest].number, "id_number",
-                     _("该身份证号已在居民档案中登记 / this ID number is already in the register"))
+    for digest in Person.objects.filter(id_number_hash__in=list(hashes)).values_list(
+        "id_number_hash", flat=True
+    ):
+        report.error(
+            hashes[digest].number,
+            "id_number",
+            _("该身份证号已在居民档案中登记 / this ID number is already in the register"),
+        )
 
 
 def _check_householders(rows: list[_Row], report: ImportReport) -> None:
@@ -307,23 +355,36 @@ def _check_householders(rows: list[_Row], report: ImportReport) -> None:
             by_flat[r.flat.pk].append(r)
     existing = _existing_households(list(by_flat))
     has_head = set(
-        HouseholdMember.objects.filter(household__in=existing.values(), left_on__isnull=True,
-                                       relation=Relation.HOUSEHOLDER).values_list("household__flat_id", flat=True)
+        HouseholdMember.objects.filter(
+            household__in=existing.values(), left_on__isnull=True, relation=Relation.HOUSEHOLDER
+        ).values_list("household__flat_id", flat=True)
     )
     for flat_id, flat_rows in by_flat.items():
         heads = [r for r in flat_rows if r.relation == Relation.HOUSEHOLDER]
         if flat_id in has_head:
             for r in heads:
-                report.error(r.number, "relation",
-                             _("该房屋的住户已有户主 / the household in this flat already has a householder"))
+                report.error(
+                    r.number,
+                    "relation",
+                    _("该房屋的住户已有户主 / the household in this flat already has a householder"),
+                )
         elif len(heads) > 1:
             for r in heads[1:]:
-                report.error(r.number, "relation",
-                             _("同一房屋出现两个户主（另见第%(row)s行） / two householders for one flat (see row %(row)s)")
-                             % {"row": heads[0].number})
+                report.error(
+                    r.number,
+                    "relation",
+                    _(
+                        "同一房屋出现两个户主（另见第%(row)s行） / "
+                        "two householders for one flat (see row %(row)s)"
+                    )
+                    % {"row": heads[0].number},
+                )
         elif not heads and all(r.relation for r in flat_rows):
-            report.error(flat_rows[0].number, "relation",
-                         _("该房屋没有户主，请标明一位户主 / no householder for this flat"))
+            report.error(
+                flat_rows[0].number,
+                "relation",
+                _("该房屋没有户主，请标明一位户主 / no householder for this flat"),
+            )
 
 
 def _existing_households(flat_ids: list[int]) -> dict[int, Household]:
@@ -370,24 +431,40 @@ def _write(actor, rows: list[_Row], report: ImportReport) -> None:
         flat_rows.sort(key=lambda r: (r.relation != Relation.HOUSEHOLDER, r.number))
         household = existing.get(flat_id)
         if household is None:
-            household = services.household_create(actor=actor, flat=flat_rows[0].flat, tenure=flat_rows[0].tenure)
+            household = services.household_create(
+                actor=actor, flat=flat_rows[0].flat, tenure=flat_rows[0].tenure
+            )
             report.households_created += 1
         else:
             report.households_joined += 1
         for r in flat_rows:
             try:
-                person = services.person_create(actor=actor, name=r.name, id_number=r.id_number, phone=r.phone,
-                                                ethnic_group=r.ethnic_group, tags=r.tags)
-                services.household_member_add(actor=actor, household=household, person=person,
-                                              relation=r.relation)
+                person = services.person_create(
+                    actor=actor,
+                    name=r.name,
+                    id_number=r.id_number,
+                    phone=r.phone,
+                    ethnic_group=r.ethnic_group,
+                    tags=r.tags,
+                )
+                services.household_member_add(
+                    actor=actor, household=household, person=person, relation=r.relation
+                )
             except ValidationError as exc:
                 exc.row = r.number
                 raise
             report.persons_created += 1
-    audit_record(actor=actor, action="register.import", obj=actor,
-                 changes={"file": report.filename, "persons": report.persons_created,
-                          "households_created": report.households_created,
-                          "households_joined": report.households_joined})
+    audit_record(
+        actor=actor,
+        action="register.import",
+        obj=actor,
+        changes={
+            "file": report.filename,
+            "persons": report.persons_created,
+            "households_created": report.households_created,
+            "households_joined": report.households_joined,
+        },
+    )
 
 
 def template_workbook() -> bytes:
@@ -403,8 +480,21 @@ def template_workbook() -> bytes:
     sheet.append(list(TEMPLATE_HEADERS))
     for cell in sheet[1]:
         cell.font = Font(bold=True)
-    sheet.append(["张示例", idcard.make("510106", dt.date(1956, 3, 8), 17), "13800000000", "汉族", "示例小区", "1栋",
-                  "1单元", "101", "户主", "自有住房", "老年人、党员"])
+    sheet.append(
+        [
+            "张示例",
+            idcard.make("510106", dt.date(1956, 3, 8), 17),
+            "13800000000",
+            "汉族",
+            "示例小区",
+            "1栋",
+            "1单元",
+            "101",
+            "户主",
+            "自有住房",
+            "老年人、党员",
+        ]
+    )
     for column, width in zip("ABCDEFGHIJK", (10, 22, 15, 8, 16, 8, 8, 8, 12, 12, 20), strict=True):
         sheet.column_dimensions[column].width = width
     notes = book.create_sheet("填写说明")

@@ -31,8 +31,9 @@ def _own_households(user) -> QuerySet[Household]:
 
 
 def _own_household_member_ids(user):
-    return HouseholdMember.objects.filter(household__in=_own_households(user).values("pk"),
-                                          left_on__isnull=True).values("person_id")
+    return HouseholdMember.objects.filter(
+        household__in=_own_households(user).values("pk"), left_on__isnull=True
+    ).values("person_id")
 
 
 def households_visible_to(user) -> QuerySet[Household]:

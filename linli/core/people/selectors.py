@@ -18,8 +18,14 @@ from .models import Household, HouseholdMember, Person, PersonTag
 _ID_LIKE = re.compile(r"^\d{17}[\dXx]$")
 
 
-def person_search(persons: QuerySet[Person], *, q: str = "", tag: str = "", area: Area | None = None,
-                  include_erased: bool = False) -> QuerySet[Person]:
+def person_search(
+    persons: QuerySet[Person],
+    *,
+    q: str = "",
+    tag: str = "",
+    area: Area | None = None,
+    include_erased: bool = False,
+) -> QuerySet[Person]:
     """``q`` is a whole ID number or phone (matched exactly through the keyed hashes) or part of a name."""
     qs = persons.select_related("grid").prefetch_related("tags")
     if not include_erased:
@@ -75,13 +81,16 @@ def _current_members() -> Prefetch:
     )
 
 
-def household_list(households: QuerySet[Household], *, grid: Area | None = None, tag: str = "",
-                   q: str = "") -> QuerySet[Household]:
+def household_list(
+    households: QuerySet[Household], *, grid: Area | None = None, tag: str = "", q: str = ""
+) -> QuerySet[Household]:
     """Households with flat, building, compound, grid and current members loaded in a fixed number of
     queries, whatever the page size."""
-    qs = households.filter(moved_out_on__isnull=True).select_related(
-        "flat__building__compound", "grid"
-    ).prefetch_related(_current_members())
+    qs = (
+        households.filter(moved_out_on__isnull=True)
+        .select_related("flat__building__compound", "grid")
+        .prefetch_related(_current_members())
+    )
     if grid is not None:
         qs = qs.filter(path__startswith=grid.path)
     if tag:
@@ -95,19 +104,27 @@ def household_list(households: QuerySet[Household], *, grid: Area | None = None,
         )
     if tag or q:
         qs = qs.distinct()
-    return qs.order_by("path", "flat__building__compound__name", "flat__building__name", "flat__unit", "flat__room")
+    return qs.order_by(
+        "path", "flat__building__compound__name", "flat__building__name", "flat__unit", "flat__room"
+    )
 
 
 def household_with_members(households: QuerySet[Household], household_id: int) -> Household:
     """One household with its current members (householder first) and their tags prefetched."""
-    household = households.select_related("flat__building__compound", "grid").prefetch_related(
-        _current_members()
-    ).get(pk=household_id)
+    household = (
+        households.select_related("flat__building__compound", "grid")
+        .prefetch_related(_current_members())
+        .get(pk=household_id)
+    )
     return household
 
 
 def householder_of(household: Household) -> HouseholdMember | None:
     members = getattr(household, "current_members", None)
     if members is None:
-        return household.members.filter(left_on__isnull=True, relation=Relation.HOUSEHOLDER).select_related("person").first()
+        return (
+            household.members.filter(left_on__isnull=True, relation=Relation.HOUSEHOLDER)
+            .select_related("person")
+            .first()
+        )
     return next((m for m in members if m.relation == Relation.HOUSEHOLDER), None)

@@ -49,7 +49,8 @@ def _clean_tags(tags: Iterable[str]) -> list[str]:
     unknown = [t for t in cleaned if t not in Tag.values]
     if unknown:
         raise ValidationError(
-            {"tags": _("未知的标签：%(tags)s / unknown tags") % {"tags": "、".join(unknown)}}, code="tag_unknown"
+            {"tags": _("未知的标签：%(tags)s / unknown tags") % {"tags": "、".join(unknown)}},
+            code="tag_unknown",
         )
     return cleaned
 
@@ -92,25 +93,43 @@ def _set_tags(person: Person, tags: list[str]) -> None:
 
 
 @transaction.atomic
-def person_create(*, actor, name: str, id_number: str = "", phone: str = "", ethnic_group: str = "汉族",
-                  gender: str = Gender.UNKNOWN, birth_date: dt.date | None = None, tags: Iterable[str] = (),
-                  note: str = "") -> Person:
+def person_create(
+    *,
+    actor,
+    name: str,
+    id_number: str = "",
+    phone: str = "",
+    ethnic_group: str = "汉族",
+    gender: str = Gender.UNKNOWN,
+    birth_date: dt.date | None = None,
+    tags: Iterable[str] = (),
+    note: str = "",
+) -> Person:
     """Register a person. With an ID number, birth date and gender come from it and a number already
     in the register is refused."""
     name = name.strip()
     if not name:
         raise ValidationError({"name": _("请填写姓名 / a name is required")}, code="name_missing")
     tags = _clean_tags(tags)
-    person = Person(name=name, ethnic_group=(ethnic_group or "汉族").strip(), gender=gender, birth_date=birth_date,
-                    note=note)
+    person = Person(
+        name=name,
+        ethnic_group=(ethnic_group or "汉族").strip(),
+        gender=gender,
+        birth_date=birth_date,
+        note=note,
+    )
     _apply_id_number(person, id_number)
     _apply_phone(person, phone)
     person.full_clean(exclude=["grid", "path"])
     person.save()
     _set_tags(person, tags)
     after = _state(person)
-    audit_record(actor=actor, action="person.create", obj=person,
-                 changes=changes_between({}, {k: v for k, v in after.items() if v not in ("", None, [])}))
+    audit_record(
+        actor=actor,
+        action="person.create",
+        obj=person,
+        changes=changes_between({}, {k: v for k, v in after.items() if v not in ("", None, [])}),
+    )
     return person
 
 
@@ -123,7 +142,9 @@ def person_update(*, actor, person: Person, **fields) -> Person:
         raise TypeError(f"person_update() got unexpected fields {sorted(unknown)}")
     person = Person.objects.select_for_update().get(pk=person.pk)
     if person.erased_at:
-        raise ValidationError(_("该居民信息已删除，不能修改 / this person's record was erased"), code="erased")
+        raise ValidationError(
+            _("该居民信息已删除，不能修改 / this person's record was erased"), code="erased"
+        )
     before = _state(person)
     if "name" in fields:
         person.name = fields["name"].strip()
@@ -166,8 +187,14 @@ def person_reveal(*, actor, person: Person, field: str, reason: str, ip_address:
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": _("请说明查看事由 / a reason is required")}, code="reason_missing")
-    audit_record(actor=actor, action="person.reveal", obj=person, changes={"field": field}, reason=reason,
-                 ip_address=ip_address)
+    audit_record(
+        actor=actor,
+        action="person.reveal",
+        obj=person,
+        changes={"field": field},
+        reason=reason,
+        ip_address=ip_address,
+    )
     return Person.objects.values_list(field, flat=True).get(pk=person.pk) or ""
 
 
@@ -212,8 +239,13 @@ def person_export(*, actor, person: Person, reason: str = "") -> dict[str, Any]:
         ],
         "account": {"username": account.username, "kind": account.kind} if account else None,
         "audit_trail": [
-            {"at": e.at.isoformat(), "action": e.action, "actor": str(e.actor) if e.actor else None,
-             "changes": e.changes, "reason": e.reason}
+            {
+                "at": e.at.isoformat(),
+                "action": e.action,
+                "actor": str(e.actor) if e.actor else None,
+                "changes": e.changes,
+                "reason": e.reason,
+            }
             for e in audit_trail_for(person)
         ],
     }
@@ -251,16 +283,27 @@ def person_erase(*, actor, person: Person, reason: str) -> Person:
 
 
 @transaction.atomic
-def household_create(*, actor, flat: Flat, tenure: str = Tenure.OWNER, registered_on: dt.date | None = None,
-                     note: str = "") -> Household:
+def household_create(
+    *, actor, flat: Flat, tenure: str = Tenure.OWNER, registered_on: dt.date | None = None, note: str = ""
+) -> Household:
     """A household (户) living in ``flat``; its grid and path are the building's."""
     if tenure not in Tenure.values:
         raise ValidationError({"tenure": _("未知的居住性质 / unknown tenure")}, code="tenure")
     building = flat.building
-    household = Household.objects.create(flat=flat, grid_id=building.grid_id, path=building.path, tenure=tenure,
-                                         registered_on=registered_on or dt.date.today(), note=note)
-    audit_record(actor=actor, action="household.create", obj=household,
-                 changes={"flat": str(flat), "grid": building.grid_id, "tenure": tenure})
+    household = Household.objects.create(
+        flat=flat,
+        grid_id=building.grid_id,
+        path=building.path,
+        tenure=tenure,
+        registered_on=registered_on or dt.date.today(),
+        note=note,
+    )
+    audit_record(
+        actor=actor,
+        action="household.create",
+        obj=household,
+        changes={"flat": str(flat), "grid": building.grid_id, "tenure": tenure},
+    )
     return household
 
 
@@ -281,8 +324,9 @@ def _follow_household(person: Person) -> None:
 
 
 @transaction.atomic
-def household_member_add(*, actor, household: Household, person: Person, relation: str,
-                         joined_on: dt.date | None = None) -> HouseholdMember:
+def household_member_add(
+    *, actor, household: Household, person: Person, relation: str, joined_on: dt.date | None = None
+) -> HouseholdMember:
     """Add ``person`` to ``household``. A household has exactly one householder: the first member
     added is the householder, and a second one is refused."""
     household = Household.objects.select_for_update().get(pk=household.pk)
@@ -294,35 +338,47 @@ def household_member_add(*, actor, household: Household, person: Person, relatio
         raise ValidationError(_("该居民信息已删除 / this person's record was erased"), code="erased")
     current = HouseholdMember.objects.filter(household=household, left_on__isnull=True)
     if current.filter(person=person).exists():
-        raise ValidationError(_("%(name)s 已是该户成员 / already a member of this household") % {"name": person.name},
-                              code="member_exists")
+        raise ValidationError(
+            _("%(name)s 已是该户成员 / already a member of this household") % {"name": person.name},
+            code="member_exists",
+        )
     has_householder = current.filter(relation=Relation.HOUSEHOLDER).exists()
     if relation == Relation.HOUSEHOLDER and has_householder:
-        raise ValidationError({"relation": _("该户已有户主 / this household already has a householder")},
-                              code="two_householders")
+        raise ValidationError(
+            {"relation": _("该户已有户主 / this household already has a householder")},
+            code="two_householders",
+        )
     if relation != Relation.HOUSEHOLDER and not has_householder:
-        raise ValidationError({"relation": _("请先登记户主 / register the householder first")},
-                              code="no_householder")
-    member = HouseholdMember.objects.create(household=household, person=person, relation=relation,
-                                            joined_on=joined_on or dt.date.today())
+        raise ValidationError(
+            {"relation": _("请先登记户主 / register the householder first")}, code="no_householder"
+        )
+    member = HouseholdMember.objects.create(
+        household=household, person=person, relation=relation, joined_on=joined_on or dt.date.today()
+    )
     _follow_household(person)
     summary = {"person": person.pk, "relation": relation}
     audit_record(actor=actor, action="household.member_add", obj=household, changes=summary)
-    audit_record(actor=actor, action="person.household_join", obj=person,
-                 changes={"household": household.pk, "relation": relation})
+    audit_record(
+        actor=actor,
+        action="person.household_join",
+        obj=person,
+        changes={"household": household.pk, "relation": relation},
+    )
     return member
 
 
 @transaction.atomic
-def household_member_remove(*, actor, household: Household, person: Person,
-                            left_on: dt.date | None = None, reason: str = "") -> HouseholdMember:
+def household_member_remove(
+    *, actor, household: Household, person: Person, left_on: dt.date | None = None, reason: str = ""
+) -> HouseholdMember:
     """``person`` leaves ``household``. The householder leaves last (or after handing over with
     ``household_householder_change``)."""
     household = Household.objects.select_for_update().get(pk=household.pk)
     member = HouseholdMember.objects.filter(household=household, person=person, left_on__isnull=True).first()
     if member is None:
-        raise ValidationError(_("该居民不是本户现有成员 / not a current member of this household"),
-                              code="not_member")
+        raise ValidationError(
+            _("该居民不是本户现有成员 / not a current member of this household"), code="not_member"
+        )
     others = HouseholdMember.objects.filter(household=household, left_on__isnull=True).exclude(pk=member.pk)
     if member.relation == Relation.HOUSEHOLDER and others.exists():
         raise ValidationError(
@@ -332,23 +388,35 @@ def household_member_remove(*, actor, household: Household, person: Person,
     member.left_on = left_on or dt.date.today()
     member.save(update_fields=["left_on"])
     _follow_household(person)
-    audit_record(actor=actor, action="household.member_remove", obj=household, reason=reason,
-                 changes={"person": person.pk, "relation": member.relation})
-    audit_record(actor=actor, action="person.household_leave", obj=person, reason=reason,
-                 changes={"household": household.pk})
+    audit_record(
+        actor=actor,
+        action="household.member_remove",
+        obj=household,
+        reason=reason,
+        changes={"person": person.pk, "relation": member.relation},
+    )
+    audit_record(
+        actor=actor,
+        action="person.household_leave",
+        obj=person,
+        reason=reason,
+        changes={"household": household.pk},
+    )
     return member
 
 
 @transaction.atomic
-def household_householder_change(*, actor, household: Household, person: Person,
-                                 previous_relation: str = Relation.OTHER) -> HouseholdMember:
+def household_householder_change(
+    *, actor, household: Household, person: Person, previous_relation: str = Relation.OTHER
+) -> HouseholdMember:
     """Make ``person`` (a current member) the householder; the old one takes ``previous_relation``."""
     household = Household.objects.select_for_update().get(pk=household.pk)
     current = HouseholdMember.objects.filter(household=household, left_on__isnull=True)
     new = current.filter(person=person).first()
     if new is None:
-        raise ValidationError(_("该居民不是本户现有成员 / not a current member of this household"),
-                              code="not_member")
+        raise ValidationError(
+            _("该居民不是本户现有成员 / not a current member of this household"), code="not_member"
+        )
     if new.relation == Relation.HOUSEHOLDER:
         return new
     if previous_relation == Relation.HOUSEHOLDER or previous_relation not in Relation.values:
@@ -359,7 +427,13 @@ def household_householder_change(*, actor, household: Household, person: Person,
         old.save(update_fields=["relation"])
     old_relation, new.relation = new.relation, Relation.HOUSEHOLDER
     new.save(update_fields=["relation"])
-    audit_record(actor=actor, action="household.householder_change", obj=household,
-                 changes={"householder": [old.person_id if old else None, person.pk],
-                          "previous_relation": old_relation})
+    audit_record(
+        actor=actor,
+        action="household.householder_change",
+        obj=household,
+        changes={
+            "householder": [old.person_id if old else None, person.pk],
+            "previous_relation": old_relation,
+        },
+    )
     return new

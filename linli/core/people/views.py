@@ -7,7 +7,7 @@ import json
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
@@ -70,10 +70,18 @@ def household_list(request):
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     for household in page:
         household.householder = selectors.householder_of(household)
-    return render(request, "people/household_list.html", {
-        "page": page, "f": f, "grids": _grids_for(request.user), "tags": Tag.choices,
-        "querystring": _querystring(request), "can_import": can_manage_register(request.user),
-    })
+    return render(
+        request,
+        "people/household_list.html",
+        {
+            "page": page,
+            "f": f,
+            "grids": _grids_for(request.user),
+            "tags": Tag.choices,
+            "querystring": _querystring(request),
+            "can_import": can_manage_register(request.user),
+        },
+    )
 
 
 @login_required
@@ -83,38 +91,62 @@ def person_list(request):
     qs = selectors.person_search(visible, q=f["q"], tag=f["tag"], area=f["grid"])
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     counts = selectors.tag_counts(visible, area=f["grid"])
-    return render(request, "people/person_list.html", {
-        "page": page, "f": f, "grids": _grids_for(request.user),
-        "tag_counts": [(code, label, counts[code]) for code, label in Tag.choices],
-        "tags": Tag.choices, "querystring": _querystring(request),
-    })
+    return render(
+        request,
+        "people/person_list.html",
+        {
+            "page": page,
+            "f": f,
+            "grids": _grids_for(request.user),
+            "tag_counts": [(code, label, counts[code]) for code, label in Tag.choices],
+            "tags": Tag.choices,
+            "querystring": _querystring(request),
+        },
+    )
 
 
 @login_required
 def household_detail(request, household_id: int):
     household = access_household_by_id(request.user, household_id)
     household = selectors.household_with_members(households_visible_to(request.user), household.pk)
-    past = (HouseholdMember.objects.filter(household=household, left_on__isnull=False)
-            .select_related("person").order_by("-left_on"))
-    return render(request, "people/household_detail.html", {
-        "household": household, "members": household.current_members, "past_members": past,
-    })
+    past = (
+        HouseholdMember.objects.filter(household=household, left_on__isnull=False)
+        .select_related("person")
+        .order_by("-left_on")
+    )
+    return render(
+        request,
+        "people/household_detail.html",
+        {
+            "household": household,
+            "members": household.current_members,
+            "past_members": past,
+        },
+    )
 
 
 def _person_context(request, person, *, revealed=None, reveal_form=None, status=200):
-    memberships = (HouseholdMember.objects.filter(person=person)
-                   .select_related("household__flat__building__compound").order_by("left_on", "-joined_on"))
-    return render(request, "people/person_detail.html", {
-        "person": person,
-        "id_number_masked": mask_id_number(person.id_number),
-        "phone_masked": mask_phone(person.phone),
-        "tags": person.tags.all(),
-        "memberships": memberships,
-        "revealed": revealed or {},
-        "reveal_form": reveal_form,
-        "can_export": can_export_person(request.user, person),
-        "can_erase": can_erase_person(request.user, person) and not person.erased_at,
-    }, status=status)
+    memberships = (
+        HouseholdMember.objects.filter(person=person)
+        .select_related("household__flat__building__compound")
+        .order_by("left_on", "-joined_on")
+    )
+    return render(
+        request,
+        "people/person_detail.html",
+        {
+            "person": person,
+            "id_number_masked": mask_id_number(person.id_number),
+            "phone_masked": mask_phone(person.phone),
+            "tags": person.tags.all(),
+            "memberships": memberships,
+            "revealed": revealed or {},
+            "reveal_form": reveal_form,
+            "can_export": can_export_person(request.user, person),
+            "can_erase": can_erase_person(request.user, person) and not person.erased_at,
+        },
+        status=status,
+    )
 
 
 @login_required
@@ -131,8 +163,13 @@ def person_reveal(request, person_id: int):
     form = RevealForm(request.POST)
     if not form.is_valid():
         return _person_context(request, person, reveal_form=form, status=400)
-    value = services.person_reveal(actor=request.user, person=person, field=form.cleaned_data["field"],
-                                   reason=form.cleaned_data["reason"], ip_address=request.META.get("REMOTE_ADDR"))
+    value = services.person_reveal(
+        actor=request.user,
+        person=person,
+        field=form.cleaned_data["field"],
+        reason=form.cleaned_data["reason"],
+        ip_address=request.META.get("REMOTE_ADDR"),
+    )
     return _person_context(request, person, revealed={form.cleaned_data["field"]: value})
 
 
@@ -145,7 +182,9 @@ def person_export(request, person_id: int):
         raise PermissionDenied
     form = ExportForm(request.POST)
     form.is_valid()
-    data = services.person_export(actor=request.user, person=person, reason=form.cleaned_data.get("reason", ""))
+    data = services.person_export(
+        actor=request.user, person=person, reason=form.cleaned_data.get("reason", "")
+    )
     response = HttpResponse(json.dumps(data, ensure_ascii=False, indent=2), content_type="application/json")
     response["Content-Disposition"] = f'attachment; filename="person-{person.pk}.json"'
     return response
@@ -175,8 +214,11 @@ def register_import(request):
         upload = form.cleaned_data["file"]
         report = residents_import(request.user, upload, upload.name)
         if report.ok:
-            messages.success(request, _("导入成功：%(p)s 名居民，新建 %(h)s 户。") % {
-                "p": report.persons_created, "h": report.households_created})
+            messages.success(
+                request,
+                _("导入成功：%(p)s 名居民，新建 %(h)s 户。")
+                % {"p": report.persons_created, "h": report.households_created},
+            )
             return redirect("people:household_list")
     return render(request, "people/import.html", {"form": form, "report": report}, status=200)
 

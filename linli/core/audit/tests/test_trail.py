@@ -57,4 +57,7 @@ def test_trail_page_shows_events_without_secrets(client, small_district):
 
 def test_change_rows():
     assert change_rows({"name": ["a", "b"], "field": "phone", "x": [None, 1]}) == [
-        ("name", "a → b"), ("field", "phone"), ("x", "∅ → 1")]
+        ("name", "a → b"),
+        ("field", "phone"),
+        ("x", "∅ → 1"),
+    ]

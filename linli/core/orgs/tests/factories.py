@@ -29,14 +29,16 @@ ORG_KIND_FOR_ROLE = {
 
 def make_org(kind: str, area, *, name: str | None = None, parent=None) -> Organisation:
     n = next(_seq)
-    return Organisation.objects.create(kind=kind, code=f"T{n:05d}", name=name or f"测试组织{n}", area=area,
-                                       parent=parent)
+    return Organisation.objects.create(
+        kind=kind, code=f"T{n:05d}", name=name or f"测试组织{n}", area=area, parent=parent
+    )
 
 
 def make_user(*, username: str | None = None, kind: str = "staff", person=None, **extra):
     n = next(_seq)
-    return get_user_model().objects.create_user(username=username or f"user{n}", password="x-test-password-1",
-                                                kind=kind, person=person, **extra)
+    return get_user_model().objects.create_user(
+        username=username or f"user{n}", password="x-test-password-1", kind=kind, person=person, **extra
+    )
 
 
 def make_staff(role: str, area, *, organisation: Organisation | None = None, username: str | None = None):

@@ -16,11 +16,17 @@ def make_id_number(*, birth: dt.date = dt.date(1980, 5, 17), sequence: int | Non
     return idcard.make("510106", birth, sequence if sequence is not None else next(_seq) % 1000)
 
 
-def make_person(*, name: str | None = None, id_number: str | None = None, phone: str = "", tags=(), actor=None):
+def make_person(
+    *, name: str | None = None, id_number: str | None = None, phone: str = "", tags=(), actor=None
+):
     n = next(_seq)
-    return services.person_create(actor=actor, name=name or f"居民{n}",
-                                  id_number=id_number if id_number is not None else make_id_number(sequence=n % 1000),
-                                  phone=phone, tags=tags)
+    return services.person_create(
+        actor=actor,
+        name=name or f"居民{n}",
+        id_number=id_number if id_number is not None else make_id_number(sequence=n % 1000),
+        phone=phone,
+        tags=tags,
+    )
 
 
 def make_household(flat, *, members: int = 1, actor=None, tags=()):
@@ -28,6 +34,10 @@ def make_household(flat, *, members: int = 1, actor=None, tags=()):
     household = services.household_create(actor=actor, flat=flat)
     for i in range(members):
         person = make_person(tags=tags, actor=actor)
-        services.household_member_add(actor=actor, household=household, person=person,
-                                      relation=Relation.HOUSEHOLDER if i == 0 else Relation.CHILD)
+        services.household_member_add(
+            actor=actor,
+            household=household,
+            person=person,
+            relation=Relation.HOUSEHOLDER if i == 0 else Relation.CHILD,
+        )
     return household

@@ -53,7 +53,19 @@ def actor(small_district):
 def good_rows(d):
     a, b, c = ids(3)
     return [
-        ["王大爷", a, "13900001111", "汉族", d.compounds[0].name, "1栋", "1单元", "101", "户主", "自有住房", "老年人、党员"],
+        [
+            "王大爷",
+            a,
+            "13900001111",
+            "汉族",
+            d.compounds[0].name,
+            "1栋",
+            "1单元",
+            "101",
+            "户主",
+            "自有住房",
+            "老年人、党员",
+        ],
         ["李阿姨", b, "", "回族", d.compounds[0].name, "1", "1", "101", "配偶", "", "老年人,独居"],
         ["王小明", c, "", "", d.compounds[1].name, "1栋", "2单元", "102", "户主", "租住", ""],
     ]
@@ -72,15 +84,29 @@ def test_csv_utf8_bom_imports_everything(small_district, actor):
     assert li.ethnic_group == "回族"
     assert sorted(li.tags.values_list("tag", flat=True)) == [Tag.ELDERLY, Tag.LIVING_ALONE]
     h = Household.objects.get(flat=d.flats[0])
-    assert {(m.person.name, m.relation) for m in h.members.all()} == {("王大爷", "householder"), ("李阿姨", "spouse")}
+    assert {(m.person.name, m.relation) for m in h.members.all()} == {
+        ("王大爷", "householder"),
+        ("李阿姨", "spouse"),
+    }
     assert Household.objects.get(flat=d.flats[7]).tenure == "rented"
     assert AuditEvent.objects.filter(action="register.import").get().changes["persons"] == 3
     assert AuditEvent.objects.filter(action="person.create").count() == 3
 
 
 def test_gbk_csv_and_english_headers(small_district, actor):
-    header = ["name", "id_number", "phone", "ethnicity", "compound", "building", "unit", "room", "relation",
-              "tenure", "tags"]
+    header = [
+        "name",
+        "id_number",
+        "phone",
+        "ethnicity",
+        "compound",
+        "building",
+        "unit",
+        "room",
+        "relation",
+        "tenure",
+        "tags",
+    ]
     report = residents_import(actor, io.BytesIO(csv_bytes(good_rows(small_district), header, "gbk")), "r.csv")
     assert report.ok, report.errors
     assert Person.objects.filter(name="李阿姨", ethnic_group="回族").exists()
@@ -105,7 +131,19 @@ def test_any_error_writes_nothing_and_reports_every_row(small_district, actor):
         ["无此房", ids(1, 300)[0], "", "", d.compounds[0].name, "9栋", "1单元", "101", "户主", "", ""],
         ["辖区外", ids(1, 301)[0], "", "", outside, "1栋", "1单元", "101", "户主", "", ""],
         ["第二户主", ids(1, 302)[0], "", "", d.compounds[0].name, "1栋", "1单元", "101", "户主", "", ""],
-        ["坏电话", ids(1, 303)[0], "12345", "", d.compounds[1].name, "1栋", "1单元", "101", "户主", "", "火星人"],
+        [
+            "坏电话",
+            ids(1, 303)[0],
+            "12345",
+            "",
+            d.compounds[1].name,
+            "1栋",
+            "1单元",
+            "101",
+            "户主",
+            "",
+            "火星人",
+        ],
     ]
     report = residents_import(actor, io.BytesIO(csv_bytes(rows)), "r.csv")
     assert not report.ok
@@ -147,7 +185,9 @@ def test_rows_join_an_existing_household(small_district, actor):
     report = residents_import(actor, io.BytesIO(csv_bytes(rows)), "r.csv")
     assert report.ok, report.errors
     assert (report.households_created, report.households_joined) == (0, 1)
-    assert HouseholdMember.objects.filter(household=existing, person__name="新成员", relation=Relation.CHILD).exists()
+    assert HouseholdMember.objects.filter(
+        household=existing, person__name="新成员", relation=Relation.CHILD
+    ).exists()
 
 
 def test_flat_without_householder_and_missing_columns(small_district, actor):
@@ -183,7 +223,9 @@ def test_management_command(small_district, actor, tmp_path):
     bad.write_bytes(csv_bytes(good_rows(small_district)[:1]))  # duplicate now
     err = io.StringIO()
     with pytest.raises(CommandError):
-        call_command("import_residents", str(bad), "--actor", actor.username, stderr=err, stdout=io.StringIO())
+        call_command(
+            "import_residents", str(bad), "--actor", actor.username, stderr=err, stdout=io.StringIO()
+        )
     assert "第2行" in err.getvalue()
     with pytest.raises(CommandError):
         call_command("import_residents", str(path), "--actor", "nobody")

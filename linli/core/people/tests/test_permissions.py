@@ -75,8 +75,9 @@ def test_grid_worker_with_two_grids_sees_both(register):
     from linli.core.orgs.models import Membership
 
     first = Membership.objects.get(user=user)
-    Membership.objects.create(user=user, organisation=first.organisation, role=Role.GRID_WORKER,
-                              jurisdiction=register.d.grids[1])
+    Membership.objects.create(
+        user=user, organisation=first.organisation, role=Role.GRID_WORKER, jurisdiction=register.d.grids[1]
+    )
     assert _visible_indices(register, households_visible_to(user)) == {0, 1}
 
 
@@ -170,9 +171,12 @@ def test_pages_and_api_inside_and_outside(client, register, role, where, inside,
         assert client.get(f"/api/v1/register/households/{household.pk}").status_code == status
         assert client.get(f"/api/v1/register/persons/{person.pk}").status_code == status
         assert client.get(reverse("audit:trail", args=["people.person", person.pk])).status_code == status
-        assert client.get(reverse("audit:trail", args=["people.household", household.pk])).status_code == status
-        reveal = client.post(reverse("people:person_reveal", args=[person.pk]),
-                             {"field": "id_number", "reason": "核实"})
+        assert (
+            client.get(reverse("audit:trail", args=["people.household", household.pk])).status_code == status
+        )
+        reveal = client.post(
+            reverse("people:person_reveal", args=[person.pk]), {"field": "id_number", "reason": "核实"}
+        )
         assert reveal.status_code == status
 
 
@@ -193,7 +197,9 @@ def test_api_resident_sees_own_household_only(client, register):
 
 def test_api_requires_session(client, register):
     assert client.get("/api/v1/register/households").status_code == 401
-    assert client.get(f"/api/v1/register/persons/{_people_of(register.households[0])[0].pk}").status_code == 401
+    assert (
+        client.get(f"/api/v1/register/persons/{_people_of(register.households[0])[0].pk}").status_code == 401
+    )
 
 
 def test_page_list_is_scoped(client, register):

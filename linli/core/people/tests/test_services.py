@@ -25,8 +25,13 @@ def _events(obj, action):
 
 
 def test_person_create_derives_birth_and_gender_and_hashes():
-    p = services.person_create(actor=None, name=" 王芳 ", id_number=WOMAN_1956.lower(), phone="+86 139 0000 1234",
-                               tags=[Tag.ELDERLY, Tag.PARTY_MEMBER])
+    p = services.person_create(
+        actor=None,
+        name=" 王芳 ",
+        id_number=WOMAN_1956.lower(),
+        phone="+86 139 0000 1234",
+        tags=[Tag.ELDERLY, Tag.PARTY_MEMBER],
+    )
     p.refresh_from_db()
     assert p.name == "王芳"
     assert p.birth_date == dt.date(1956, 3, 8)
@@ -111,7 +116,10 @@ def test_person_tags_set_replaces_and_audits():
     p = make_person(tags=[Tag.ELDERLY, Tag.TENANT])
     services.person_tags_set(actor=None, person=p, tags=[Tag.ELDERLY, Tag.LIVING_ALONE])
     assert sorted(p.tags.values_list("tag", flat=True)) == ["elderly", "living_alone"]
-    assert _events(p, "person.tags_set").get().changes["tags"] == [["elderly", "tenant"], ["elderly", "living_alone"]]
+    assert _events(p, "person.tags_set").get().changes["tags"] == [
+        ["elderly", "tenant"],
+        ["elderly", "living_alone"],
+    ]
 
 
 def test_household_create_copies_grid_and_path(small_district):
@@ -137,7 +145,9 @@ def test_household_exactly_one_householder(small_district):
     # The householder cannot leave before the others.
     with pytest.raises(ValidationError, match="变更户主"):
         services.household_member_remove(actor=None, household=h, person=a)
-    services.household_householder_change(actor=None, household=h, person=b, previous_relation=Relation.SPOUSE)
+    services.household_householder_change(
+        actor=None, household=h, person=b, previous_relation=Relation.SPOUSE
+    )
     services.household_member_remove(actor=None, household=h, person=a)
     current = HouseholdMember.objects.filter(household=h, left_on__isnull=True)
     assert [(m.person, m.relation) for m in current] == [(b, Relation.HOUSEHOLDER)]
@@ -152,8 +162,13 @@ def test_person_follows_current_household(small_district):
     p.refresh_from_db()
     assert (p.grid, p.path) == (d.grids[0], d.grids[0].path)
     second = services.household_create(actor=None, flat=d.flats[20])  # grid 5
-    services.household_member_add(actor=None, household=second, person=p, relation=Relation.HOUSEHOLDER,
-                                  joined_on=dt.date.today() + dt.timedelta(days=1))
+    services.household_member_add(
+        actor=None,
+        household=second,
+        person=p,
+        relation=Relation.HOUSEHOLDER,
+        joined_on=dt.date.today() + dt.timedelta(days=1),
+    )
     p.refresh_from_db()
     assert p.grid == d.grids[5]
     services.household_member_remove(actor=None, household=second, person=p)

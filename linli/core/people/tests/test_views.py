@@ -83,9 +83,15 @@ def test_reveal_shows_once_and_logs(client, register, leader):
     assert person.id_number in response.content.decode()
     event = AuditEvent.objects.get(action="person.reveal")
     assert (event.actor, event.reason, event.changes["field"], event.ip_address) == (
-        leader, "核实高龄补贴", "id_number", "127.0.0.1")
+        leader,
+        "核实高龄补贴",
+        "id_number",
+        "127.0.0.1",
+    )
     # the next plain view is masked again
-    assert person.id_number not in client.get(reverse("people:person_detail", args=[person.pk])).content.decode()
+    assert (
+        person.id_number not in client.get(reverse("people:person_detail", args=[person.pk])).content.decode()
+    )
     assert client.get(url).status_code == 405
 
 

@@ -25,8 +25,12 @@ class Command(BaseCommand):
         if not report.ok:
             for e in report.errors:
                 self.stderr.write(f"第{e.row}行 row {e.row}\t{e.column or '-'}\t{e.message}")
-            raise CommandError(f"{len(report.errors)} 处错误，未写入任何数据 / errors found, nothing was written")
-        self.stdout.write(self.style.SUCCESS(
-            f"已导入 {report.persons_created} 名居民，新建 {report.households_created} 户，"
-            f"加入已有住户 {report.households_joined} 户 / imported {report.persons_created} persons"
-        ))
+            raise CommandError(
+                f"{len(report.errors)} 处错误，未写入任何数据 / errors found, nothing was written"
+            )
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"已导入 {report.persons_created} 名居民，新建 {report.households_created} 户，"
+                f"加入已有住户 {report.households_joined} 户 / imported {report.persons_created} persons"
+            )
+        )
