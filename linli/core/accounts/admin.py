@@ -49,8 +49,16 @@ class MembershipInline(admin.TabularInline):
 class UserAdmin(DjangoUserAdmin):
     form = LinliUserChangeForm
     add_form = LinliUserCreationForm
-    list_display = ["username", "display_name", "kind", "phone_masked", "totp_enabled", "is_active", "is_staff",
-                    "last_login"]
+    list_display = [
+        "username",
+        "display_name",
+        "kind",
+        "phone_masked",
+        "totp_enabled",
+        "is_active",
+        "is_staff",
+        "last_login",
+    ]
     list_filter = ["kind", "totp_enabled", "is_active", "is_staff", "is_superuser"]
     search_fields = ["username", "display_name"]
     ordering = ["username"]
@@ -60,14 +68,22 @@ class UserAdmin(DjangoUserAdmin):
     actions = ["totp_reset"]
     fieldsets = (
         (None, {"fields": ("username", "password")}),
-        (_("个人信息"), {"fields": ("kind", "display_name", "phone_masked", "person", "language", "elderly_mode")}),
+        (
+            _("个人信息"),
+            {"fields": ("kind", "display_name", "phone_masked", "person", "language", "elderly_mode")},
+        ),
         (_("安全"), {"fields": ("totp_enabled", "is_active")}),
         (_("权限"), {"fields": ("is_staff", "is_superuser", "groups", "user_permissions")}),
         (_("时间"), {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = (
-        (None, {"classes": ("wide",), "fields": ("username", "display_name", "usable_password", "password1",
-                                                 "password2")}),
+        (
+            None,
+            {
+                "classes": ("wide",),
+                "fields": ("username", "display_name", "usable_password", "password1", "password2"),
+            },
+        ),
     )
 
     def get_inlines(self, request, obj):
@@ -89,8 +105,12 @@ class UserAdmin(DjangoUserAdmin):
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
         changed = [f for f in form.changed_data if not f.startswith("password") and f != "usable_password"]
-        audit_record(actor=request.user, action="accounts.admin_update" if change else "accounts.admin_create",
-                     obj=obj, changes={"fields": changed})
+        audit_record(
+            actor=request.user,
+            action="accounts.admin_update" if change else "accounts.admin_create",
+            obj=obj,
+            changes={"fields": changed},
+        )
 
     @admin.action(description=_("关闭所选账号的动态口令（手机丢失时）"))
     def totp_reset(self, request, queryset):

@@ -24,29 +24,39 @@ PROBLEM_BASE = "https://linli.example/problems/accounts/"
 
 
 def _problem(exc: services.SignInRefused):
-    return Status(exc.status, {
-        "type": PROBLEM_BASE + exc.code,
-        "title": exc.code,
-        "status": exc.status,
-        "detail": exc.message,
-        "retry_after": exc.retry_after,
-    })
+    return Status(
+        exc.status,
+        {
+            "type": PROBLEM_BASE + exc.code,
+            "title": exc.code,
+            "status": exc.status,
+            "detail": exc.message,
+            "retry_after": exc.retry_after,
+        },
+    )
 
 
 def _too_many():
     from django.utils.translation import gettext as _
 
-    return Status(429, {
-        "type": PROBLEM_BASE + "rate_limited",
-        "title": "rate_limited",
-        "status": 429,
-        "detail": _("操作太频繁，请稍后再试 / too many requests, please try again later"),
-        "retry_after": 60,
-    })
+    return Status(
+        429,
+        {
+            "type": PROBLEM_BASE + "rate_limited",
+            "title": "rate_limited",
+            "status": 429,
+            "detail": _("操作太频繁，请稍后再试 / too many requests, please try again later"),
+            "retry_after": 60,
+        },
+    )
 
 
-@router.post("/otp/request", response={200: OtpRequestOut, 400: Problem, 429: Problem},
-             summary="Send a sign-in code to a mobile phone", auth=None)
+@router.post(
+    "/otp/request",
+    response={200: OtpRequestOut, 400: Problem, 429: Problem},
+    summary="Send a sign-in code to a mobile phone",
+    auth=None,
+)
 @decorate_view(csrf_protect)
 def otp_request(request, payload: OtpRequestIn):
     if over_limit(request, group="accounts.otp_request", setting="LINLI_OTP_REQUEST_RATE_IP"):
@@ -58,8 +68,12 @@ def otp_request(request, payload: OtpRequestIn):
     return Status(200, {"sent": True, "expires_in": issued.expires_in, "resend_after": issued.resend_after})
 
 
-@router.post("/otp/verify", response={200: MeOut, 400: Problem, 403: Problem, 429: Problem},
-             summary="Check the code and start a session", auth=None)
+@router.post(
+    "/otp/verify",
+    response={200: MeOut, 400: Problem, 403: Problem, 429: Problem},
+    summary="Check the code and start a session",
+    auth=None,
+)
 @decorate_view(csrf_protect)
 def otp_verify(request, payload: OtpVerifyIn):
     if over_limit(request, group="accounts.otp_verify", setting="LINLI_OTP_VERIFY_RATE_IP"):

@@ -18,14 +18,21 @@ class User(AbstractUser):
     display_name = models.CharField(_("显示名"), max_length=60, blank=True)
     phone = EncryptedTextField(_("手机号"), blank=True)
     phone_hash = models.CharField(max_length=64, null=True, blank=True, unique=True, editable=False)
-    person = models.OneToOneField("people.Person", verbose_name=_("居民档案"), null=True, blank=True,
-                                  on_delete=models.SET_NULL, related_name="account")
+    person = models.OneToOneField(
+        "people.Person",
+        verbose_name=_("居民档案"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="account",
+    )
     totp_secret = EncryptedTextField(_("动态口令密钥"), blank=True)
     totp_enabled = models.BooleanField(_("启用动态口令"), default=False)
     # The last TOTP time step accepted, so a code cannot be used twice (RFC 6238 §5.2).
     totp_last_counter = models.BigIntegerField(null=True, blank=True, editable=False)
-    language = models.CharField(_("界面语言"), max_length=10, choices=settings.LANGUAGES, blank=True,
-                                help_text=_("留空则跟随浏览器"))
+    language = models.CharField(
+        _("界面语言"), max_length=10, choices=settings.LANGUAGES, blank=True, help_text=_("留空则跟随浏览器")
+    )
     elderly_mode = models.BooleanField(_("适老化模式"), default=False)
 
     class Meta:

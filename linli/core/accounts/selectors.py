@@ -24,8 +24,11 @@ def account_summary(user: User) -> dict:
         "is_superuser": j.is_superuser,
         "roles": sorted(j.roles),
         "jurisdictions": [
-            {"role": role, "role_label": str(Role(role).label) if role in Role.values else role,
-             "paths": list(paths)}
+            {
+                "role": role,
+                "role_label": str(Role(role).label) if role in Role.values else role,
+                "paths": list(paths),
+            }
             for role, paths in sorted(j.paths_by_role.items())
         ],
         "totp_enabled": user.totp_enabled,
@@ -43,8 +46,12 @@ def otp_resend_wait(phone_hash: str) -> int:
     from .models import OneTimeCode
     from .services import otp_resend_seconds
 
-    latest = OneTimeCode.objects.filter(phone_hash=phone_hash).order_by("-created_at").values_list(
-        "created_at", flat=True).first()
+    latest = (
+        OneTimeCode.objects.filter(phone_hash=phone_hash)
+        .order_by("-created_at")
+        .values_list("created_at", flat=True)
+        .first()
+    )
     if latest is None:
         return 0
     return max(0, math.ceil(otp_resend_seconds() - (timezone.now() - latest).total_seconds()))

@@ -72,8 +72,10 @@ def mobile_normalise(phone: str) -> str:
         ) from exc
     if not is_mobile(number):
         raise SignInRefused(
-            _("验证码只能发送到手机，请输入11位手机号 / codes go to mobile phones only: enter an 11-digit "
-              "mobile number"),
+            _(
+                "验证码只能发送到手机，请输入11位手机号 / codes go to mobile phones only: enter an 11-digit "
+                "mobile number"
+            ),
             code="phone_invalid",
         )
     return number
@@ -120,14 +122,23 @@ def otp_request(*, phone: str, ip: str | None = None) -> OtpIssued:
                 raise SignInRefused(
                     _("验证码已发送，请%(s)d秒后再重新获取 / a code was just sent; ask again in %(s)d s")
                     % {"s": wait},
-                    code="otp_too_soon", status=429, retry_after=wait,
+                    code="otp_too_soon",
+                    status=429,
+                    retry_after=wait,
                 )
         if len(recent) >= per_hour:
-            wait = max(1, math.ceil((recent[per_hour - 1].created_at + timedelta(hours=1) - now).total_seconds()))
+            wait = max(
+                1, math.ceil((recent[per_hour - 1].created_at + timedelta(hours=1) - now).total_seconds())
+            )
             raise SignInRefused(
-                _("该号码一小时内获取验证码次数过多，请%(m)d分钟后再试 / too many codes for this number "
-                  "this hour; try again in %(m)d min") % {"m": math.ceil(wait / 60)},
-                code="otp_hourly_limit", status=429, retry_after=wait,
+                _(
+                    "该号码一小时内获取验证码次数过多，请%(m)d分钟后再试 / too many codes for this number "
+                    "this hour; try again in %(m)d min"
+                )
+                % {"m": math.ceil(wait / 60)},
+                code="otp_hourly_limit",
+                status=429,
+                retry_after=wait,
             )
         # Only the newest code counts: earlier ones stop working now.
         OneTimeCode.objects.filter(phone_hash=digest, used_at__isnull=True, expires_at__gt=now).update(
@@ -135,7 +146,8 @@ def otp_request(*, phone: str, ip: str | None = None) -> OtpIssued:
         )
         code = f"{secrets.randbelow(10**6):06d}"
         otp = OneTimeCode.objects.create(
-            phone_hash=digest, code_hash=_code_hash(digest, code),
+            phone_hash=digest,
+            code_hash=_code_hash(digest, code),
             expires_at=now + timedelta(seconds=otp_ttl_seconds()),
         )
         audit_record(actor=None, action="accounts.otp_request", obj=otp, ip_address=ip)
@@ -170,8 +182,9 @@ def otp_verify(*, phone: str, code: str, ip: str | None = None) -> User:
         if otp is None:
             refusal = SignInRefused(_("请先获取验证码 / please ask for a code first"), code="otp_missing")
         elif otp.expires_at <= now:
-            refusal = SignInRefused(_("验证码已过期，请重新获取 / the code has expired; ask for a new one"),
-                                    code="otp_expired")
+            refusal = SignInRefused(
+                _("验证码已过期，请重新获取 / the code has expired; ask for a new one"), code="otp_expired"
+            )
         elif otp.attempts >= max_attempts:
             refusal = SignInRefused(
                 _("验证码错误次数过多，已失效，请重新获取 / too many wrong tries; ask for a new code"),
@@ -180,8 +193,13 @@ def otp_verify(*, phone: str, code: str, ip: str | None = None) -> User:
         elif not _code_matches(otp.code_hash, digest, code):
             otp.attempts += 1
             otp.save(update_fields=["attempts"])
-            audit_record(actor=None, action="accounts.otp_failed", obj=otp, ip_address=ip,
-                         changes={"attempts": otp.attempts})
+            audit_record(
+                actor=None,
+                action="accounts.otp_failed",
+                obj=otp,
+                ip_address=ip,
+                changes={"attempts": otp.attempts},
+            )
             left = max_attempts - otp.attempts
             if left <= 0:
                 refusal = SignInRefused(
@@ -197,8 +215,9 @@ def otp_verify(*, phone: str, code: str, ip: str | None = None) -> User:
             otp.used_at = now
             otp.save(update_fields=["used_at"])
             user = _resident_account(number=number, digest=digest, ip=ip)
-            audit_record(actor=user, action="accounts.sign_in", obj=user, changes={"method": "sms"},
-                         ip_address=ip)
+            audit_record(
+                actor=user, action="accounts.sign_in", obj=user, changes={"method": "sms"}, ip_address=ip
+            )
             return user
     # Raised outside the transaction, so the counted attempt is kept.
     raise refusal
@@ -214,15 +233,20 @@ def _new_resident_username() -> str:
 def _resident_account(*, number: str, digest: str, ip: str | None) -> User:
     user = User.objects.select_for_update().filter(phone_hash=digest).first()
     if user is None:
-        user = User(username=_new_resident_username(), kind=User.Kind.RESIDENT, phone=number, phone_hash=digest)
+        user = User(
+            username=_new_resident_username(), kind=User.Kind.RESIDENT, phone=number, phone_hash=digest
+        )
         user.set_unusable_password()
         user.save()
         audit_record(actor=user, action="accounts.resident_create", obj=user, ip_address=ip)
     elif user.kind != User.Kind.RESIDENT:
         raise SignInRefused(
-            _("该号码属于工作人员账号，请用用户名和密码登录 / this number belongs to a staff account; "
-              "sign in with username and password"),
-            code="staff_account", status=403,
+            _(
+                "该号码属于工作人员账号，请用用户名和密码登录 / this number belongs to a staff account; "
+                "sign in with username and password"
+            ),
+            code="staff_account",
+            status=403,
         )
     elif not user.is_active:
         raise SignInRefused(_("该账号已停用 / this account is disabled"), code="inactive", status=403)
@@ -261,20 +285,36 @@ def register_link(*, actor, user: User) -> bool:
 # ---------------------------------------------------------------------------------------------------
 
 
-def staff_create(*, actor, username: str, password: str, display_name: str = "", is_superuser: bool = False,
-                 is_staff: bool = False) -> User:
+def staff_create(
+    *,
+    actor,
+    username: str,
+    password: str,
+    display_name: str = "",
+    is_superuser: bool = False,
+    is_staff: bool = False,
+) -> User:
     """A staff account with a password (validated by the configured validators)."""
     from django.contrib.auth.password_validation import validate_password
 
     with transaction.atomic():
-        user = User(username=username, kind=User.Kind.STAFF, display_name=display_name,
-                    is_superuser=is_superuser, is_staff=is_staff or is_superuser)
+        user = User(
+            username=username,
+            kind=User.Kind.STAFF,
+            display_name=display_name,
+            is_superuser=is_superuser,
+            is_staff=is_staff or is_superuser,
+        )
         validate_password(password, user)
         user.set_password(password)
         user.full_clean(exclude=["password", "phone", "totp_secret"])
         user.save()
-        audit_record(actor=actor, action="accounts.staff_create", obj=user,
-                     changes={"username": username, "is_superuser": is_superuser})
+        audit_record(
+            actor=actor,
+            action="accounts.staff_create",
+            obj=user,
+            changes={"username": username, "is_superuser": is_superuser},
+        )
     return user
 
 
@@ -304,8 +344,10 @@ def totp_enable(*, actor, user: User, code: str, ip: str | None = None) -> None:
         raise SignInRefused(_("动态口令已启用 / two-step sign-in is already on"), code="totp_already_on")
     counter = totp.matching_counter(user.totp_secret, code)
     if counter is None:
-        raise SignInRefused(_("动态口令不正确，请核对手机时间后重试 / wrong code; check the phone's clock and "
-                              "try again"), code="totp_wrong")
+        raise SignInRefused(
+            _("动态口令不正确，请核对手机时间后重试 / wrong code; check the phone's clock and try again"),
+            code="totp_wrong",
+        )
     with transaction.atomic():
         updated = User.objects.filter(pk=user.pk, totp_enabled=False).update(
             totp_enabled=True, totp_last_counter=counter
@@ -313,8 +355,13 @@ def totp_enable(*, actor, user: User, code: str, ip: str | None = None) -> None:
         if not updated:
             raise SignInRefused(_("动态口令已启用 / two-step sign-in is already on"), code="totp_already_on")
         user.totp_enabled, user.totp_last_counter = True, counter
-        audit_record(actor=actor, action="accounts.totp_enable", obj=user, changes={"totp_enabled": [False, True]},
-                     ip_address=ip)
+        audit_record(
+            actor=actor,
+            action="accounts.totp_enable",
+            obj=user,
+            changes={"totp_enabled": [False, True]},
+            ip_address=ip,
+        )
 
 
 def totp_disable(*, actor, user: User, password: str, ip: str | None = None) -> None:
@@ -323,8 +370,13 @@ def totp_disable(*, actor, user: User, password: str, ip: str | None = None) -> 
     with transaction.atomic():
         user.totp_enabled, user.totp_secret, user.totp_last_counter = False, "", None
         user.save(update_fields=["totp_enabled", "totp_secret", "totp_last_counter"])
-        audit_record(actor=actor, action="accounts.totp_disable", obj=user, changes={"totp_enabled": [True, False]},
-                     ip_address=ip)
+        audit_record(
+            actor=actor,
+            action="accounts.totp_disable",
+            obj=user,
+            changes={"totp_enabled": [True, False]},
+            ip_address=ip,
+        )
 
 
 def totp_reset(*, actor, user: User, reason: str = "") -> None:
@@ -333,8 +385,13 @@ def totp_reset(*, actor, user: User, reason: str = "") -> None:
         was = user.totp_enabled
         user.totp_enabled, user.totp_secret, user.totp_last_counter = False, "", None
         user.save(update_fields=["totp_enabled", "totp_secret", "totp_last_counter"])
-        audit_record(actor=actor, action="accounts.totp_reset", obj=user, reason=reason,
-                     changes={"totp_enabled": [was, False]})
+        audit_record(
+            actor=actor,
+            action="accounts.totp_reset",
+            obj=user,
+            reason=reason,
+            changes={"totp_enabled": [was, False]},
+        )
 
 
 def totp_check(*, user: User, code: str, ip: str | None = None) -> None:
@@ -343,13 +400,18 @@ def totp_check(*, user: User, code: str, ip: str | None = None) -> None:
     counter = totp.matching_counter(user.totp_secret, code) if user.totp_enabled else None
     if counter is None:
         raise SignInRefused(_("动态口令不正确 / wrong code"), code="totp_wrong", status=403)
-    accepted = User.objects.filter(pk=user.pk).filter(
-        Q(totp_last_counter__isnull=True) | Q(totp_last_counter__lt=counter)
-    ).update(totp_last_counter=counter)
+    accepted = (
+        User.objects.filter(pk=user.pk)
+        .filter(Q(totp_last_counter__isnull=True) | Q(totp_last_counter__lt=counter))
+        .update(totp_last_counter=counter)
+    )
     if not accepted:
         audit_record(actor=None, action="accounts.totp_replay", obj=user, ip_address=ip)
-        raise SignInRefused(_("该动态口令已使用过，请等待下一个 / this code was already used; wait for the next "
-                              "one"), code="totp_replayed", status=403)
+        raise SignInRefused(
+            _("该动态口令已使用过，请等待下一个 / this code was already used; wait for the next one"),
+            code="totp_replayed",
+            status=403,
+        )
     user.totp_last_counter = counter
 
 
@@ -370,8 +432,12 @@ def profile_update(*, actor, user: User, display_name: str, language: str, elder
             setattr(user, key, after[key])
         user.full_clean(exclude=[f.name for f in User._meta.fields if f.name not in changed])
         user.save(update_fields=changed)
-        audit_record(actor=actor, action="accounts.profile_update", obj=user,
-                     changes={k: [before[k], after[k]] for k in changed})
+        audit_record(
+            actor=actor,
+            action="accounts.profile_update",
+            obj=user,
+            changes={k: [before[k], after[k]] for k in changed},
+        )
     return changed
 
 
@@ -380,5 +446,10 @@ def password_change(*, actor, user: User, new_password: str, ip: str | None = No
     with transaction.atomic():
         user.set_password(new_password)
         user.save(update_fields=["password"])
-        audit_record(actor=actor, action="accounts.password_change", obj=user,
-                     changes={"password": ["***", "***"]}, ip_address=ip)
+        audit_record(
+            actor=actor,
+            action="accounts.password_change",
+            obj=user,
+            changes={"password": ["***", "***"]},
+            ip_address=ip,
+        )

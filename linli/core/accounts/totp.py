@@ -41,11 +41,12 @@ def provisioning_uri(secret: str, *, account_name: str) -> str:
 def qr_svg(uri: str) -> str:
     """The QR code of ``uri`` as an SVG document (served as an image, so the strict CSP holds)."""
     out = io.BytesIO()
-    segno.make(uri, error="m").save(out, kind="svg", scale=6, border=2, xmldecl=False, svgns=True,
-                                    dark="#000", light="#fff")
+    segno.make(uri, error="m").save(
+        out, kind="svg", scale=6, border=2, xmldecl=False, svgns=True, dark="#000", light="#fff"
+    )
     return out.getvalue().decode("utf-8")
 
 
 def pretty_secret(secret: str) -> str:
     """``JBSWY3DPEHPK3PXP`` → ``JBSW Y3DP EHPK 3PXP``, easier to type into an app by hand."""
-    return " ".join(secret[i:i + 4] for i in range(0, len(secret), 4))
+    return " ".join(secret[i : i + 4] for i in range(0, len(secret), 4))

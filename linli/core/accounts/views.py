@@ -61,8 +61,12 @@ def lockout_response(request, original_response=None, credentials=None, *args, *
 
     cool_off = get_cool_off(request)
     minutes = max(1, int(cool_off.total_seconds() // 60)) if cool_off else None
-    response = render(request, "accounts/locked_out.html",
-                      {"minutes": minutes, "failure_limit": settings.AXES_FAILURE_LIMIT}, status=429)
+    response = render(
+        request,
+        "accounts/locked_out.html",
+        {"minutes": minutes, "failure_limit": settings.AXES_FAILURE_LIMIT},
+        status=429,
+    )
     if cool_off:
         response["Retry-After"] = str(int(cool_off.total_seconds()))
     return response
@@ -74,8 +78,9 @@ def lockout_response(request, original_response=None, credentials=None, *args, *
 
 
 def _safe_next(request, candidate: str | None) -> str:
-    if candidate and url_has_allowed_host_and_scheme(candidate, allowed_hosts={request.get_host()},
-                                                     require_https=request.is_secure()):
+    if candidate and url_has_allowed_host_and_scheme(
+        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         return candidate
     return resolve_url(settings.LOGIN_REDIRECT_URL)
 
@@ -88,8 +93,13 @@ def _sign_in(request, user: User, *, method: str, next_url: str) -> HttpResponse
         services.sign_in_record(actor=user, method=method, ip=client_ip(request))
     response = redirect(next_url)
     if user.language:
-        response.set_cookie(settings.LANGUAGE_COOKIE_NAME, user.language, max_age=365 * 24 * 3600,
-                            samesite="Lax", secure=request.is_secure())
+        response.set_cookie(
+            settings.LANGUAGE_COOKIE_NAME,
+            user.language,
+            max_age=365 * 24 * 3600,
+            samesite="Lax",
+            secure=request.is_secure(),
+        )
     return response
 
 
@@ -127,8 +137,11 @@ def resident_login(request):
                 # A code was sent moments ago: go on and type it in.
                 messages.info(request, exc.message)
             else:
-                messages.success(request, _("验证码已发送至 %(phone)s / a code was sent to %(phone)s")
-                                 % {"phone": mask_phone(phone)})
+                messages.success(
+                    request,
+                    _("验证码已发送至 %(phone)s / a code was sent to %(phone)s")
+                    % {"phone": mask_phone(phone)},
+                )
             request.session[OTP_PHONE] = crypto.encrypt(phone)
             request.session[NEXT] = _safe_next(request, next_url)
             return redirect("accounts:resident_code")
@@ -149,9 +162,14 @@ def resident_code(request):
     except crypto.DecryptionError:
         request.session.pop(OTP_PHONE, None)
         return redirect("accounts:resident_login")
-    form = CodeForm(request.POST if request.method == "POST" and request.POST.get("action") != "resend" else None)
-    context = {"form": form, "phone_masked": mask_phone(phone),
-               "resend_after": selectors.otp_resend_wait(phone_hash(phone))}
+    form = CodeForm(
+        request.POST if request.method == "POST" and request.POST.get("action") != "resend" else None
+    )
+    context = {
+        "form": form,
+        "phone_masked": mask_phone(phone),
+        "resend_after": selectors.otp_resend_wait(phone_hash(phone)),
+    }
     if request.method != "POST":
         return render(request, "accounts/resident_code.html", context)
 
@@ -188,7 +206,9 @@ def resident_code(request):
 @require_http_methods(["GET", "POST"])
 def staff_login(request):
     next_url = request.POST.get("next") or request.GET.get("next") or ""
-    if request.method == "POST" and over_limit(request, group="accounts.login", setting="LINLI_LOGIN_RATE_IP"):
+    if request.method == "POST" and over_limit(
+        request, group="accounts.login", setting="LINLI_LOGIN_RATE_IP"
+    ):
         return ratelimited(request)
     form = StaffLoginForm(request, data=request.POST or None)
     context = {"form": form, "next": next_url}
@@ -280,9 +300,15 @@ def profile(request):
     which = request.POST.get("form") if request.method == "POST" else None
     profile_form = ProfileForm(
         request.POST if which == "profile" else None,
-        initial={"display_name": user.display_name, "language": user.language, "elderly_mode": user.elderly_mode},
+        initial={
+            "display_name": user.display_name,
+            "language": user.language,
+            "elderly_mode": user.elderly_mode,
+        },
     )
-    password_form = None if user.is_resident else PasswordChangeForm(user, request.POST if which == "password" else None)
+    password_form = (
+        None if user.is_resident else PasswordChangeForm(user, request.POST if which == "password" else None)
+    )
     context = {
         "profile_form": profile_form,
         "password_form": password_form,
@@ -291,14 +317,24 @@ def profile(request):
     if which == "profile":
         if profile_form.is_valid():
             data = profile_form.cleaned_data
-            services.profile_update(actor=user, user=user, display_name=data["display_name"],
-                                    language=data["language"], elderly_mode=data["elderly_mode"])
+            services.profile_update(
+                actor=user,
+                user=user,
+                display_name=data["display_name"],
+                language=data["language"],
+                elderly_mode=data["elderly_mode"],
+            )
             request.session.pop(ELDERLY_SESSION_KEY, None)
             messages.success(request, _("已保存 / saved"))
             response = redirect("accounts:profile")
             if user.language:
-                response.set_cookie(settings.LANGUAGE_COOKIE_NAME, user.language, max_age=365 * 24 * 3600,
-                                    samesite="Lax", secure=request.is_secure())
+                response.set_cookie(
+                    settings.LANGUAGE_COOKIE_NAME,
+                    user.language,
+                    max_age=365 * 24 * 3600,
+                    samesite="Lax",
+                    secure=request.is_secure(),
+                )
             else:
                 response.delete_cookie(settings.LANGUAGE_COOKIE_NAME)
             return response
@@ -307,8 +343,12 @@ def profile(request):
         if password_form is None:
             return HttpResponseForbidden()
         if password_form.is_valid():
-            services.password_change(actor=user, user=user, new_password=password_form.cleaned_data["new_password1"],
-                                     ip=client_ip(request))
+            services.password_change(
+                actor=user,
+                user=user,
+                new_password=password_form.cleaned_data["new_password1"],
+                ip=client_ip(request),
+            )
             update_session_auth_hash(request, user)
             messages.success(request, _("密码已修改 / password changed"))
             return redirect("accounts:profile")
@@ -318,8 +358,13 @@ def profile(request):
 
 def _staff_only(request) -> HttpResponse | None:
     if request.user.is_resident:
-        messages.info(request, _("居民账号使用短信验证码登录，无需动态口令 / resident accounts sign in with SMS "
-                                 "codes and need no authenticator"))
+        messages.info(
+            request,
+            _(
+                "居民账号使用短信验证码登录，无需动态口令 / resident accounts sign in with SMS "
+                "codes and need no authenticator"
+            ),
+        )
         return redirect("accounts:profile")
     return None
 
@@ -342,7 +387,9 @@ def totp_setup(request):
                 return ratelimited(request)
             if form.is_valid():
                 try:
-                    services.totp_disable(actor=user, user=user, password=form.cleaned_data["password"], ip=ip)
+                    services.totp_disable(
+                        actor=user, user=user, password=form.cleaned_data["password"], ip=ip
+                    )
                 except services.SignInRefused as exc:
                     return _refused(request, "accounts/totp_setup.html", context, exc)
                 messages.success(request, _("已关闭动态口令 / two-step sign-in turned off"))
@@ -352,8 +399,12 @@ def totp_setup(request):
 
     secret = services.totp_setup_begin(actor=user, user=user)
     form = TotpForm(request.POST or None)
-    context = {"enabled": False, "form": form, "secret": totp.pretty_secret(secret),
-               "qr_url": reverse("accounts:totp_qr")}
+    context = {
+        "enabled": False,
+        "form": form,
+        "secret": totp.pretty_secret(secret),
+        "qr_url": reverse("accounts:totp_qr"),
+    }
     if request.method == "POST":
         if over_limit(request, group="accounts.totp_enable", setting="LINLI_LOGIN_RATE_IP"):
             return ratelimited(request)
@@ -362,8 +413,10 @@ def totp_setup(request):
                 services.totp_enable(actor=user, user=user, code=form.cleaned_data["code"], ip=ip)
             except services.SignInRefused as exc:
                 return _refused(request, "accounts/totp_setup.html", context, exc)
-            messages.success(request, _("已启用动态口令，下次登录时需要输入 / two-step sign-in is on from your "
-                                        "next sign-in"))
+            messages.success(
+                request,
+                _("已启用动态口令，下次登录时需要输入 / two-step sign-in is on from your next sign-in"),
+            )
             return redirect("accounts:profile")
         return render(request, "accounts/totp_setup.html", context, status=400)
     return render(request, "accounts/totp_setup.html", context)

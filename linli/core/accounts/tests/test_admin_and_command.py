@@ -35,17 +35,25 @@ def test_user_admin_lists_masked_phone(admin_client):
 
 def test_user_admin_add_page(admin_client):
     assert admin_client.get("/admin/accounts/user/add/").status_code == 200
-    response = admin_client.post("/admin/accounts/user/add/", {
-        "username": "li.ming", "display_name": "李明", "usable_password": "true",
-        "password1": "Jinniu-district-2025", "password2": "Jinniu-district-2025",
-    })
+    response = admin_client.post(
+        "/admin/accounts/user/add/",
+        {
+            "username": "li.ming",
+            "display_name": "李明",
+            "usable_password": "true",
+            "password1": "Jinniu-district-2025",
+            "password2": "Jinniu-district-2025",
+        },
+    )
     assert response.status_code == 302, response.content.decode()[:2000]
     user = User.objects.get(username="li.ming")
     assert user.kind == User.Kind.STAFF and user.check_password("Jinniu-district-2025")
 
 
 def test_totp_reset_action(admin_client, totp_staff):
-    response = admin_client.post("/admin/accounts/user/", {"action": "totp_reset", "_selected_action": [totp_staff.pk]})
+    response = admin_client.post(
+        "/admin/accounts/user/", {"action": "totp_reset", "_selected_action": [totp_staff.pk]}
+    )
     assert response.status_code == 302
     totp_staff.refresh_from_db()
     assert not totp_staff.totp_enabled and totp_staff.totp_secret == ""
@@ -58,7 +66,9 @@ def test_one_time_codes_read_only(admin_client):
     assert admin_client.get("/admin/accounts/onetimecode/add/").status_code == 403
     page = admin_client.get(f"/admin/accounts/onetimecode/{otp.pk}/change/")
     assert page.status_code == 200 and 'name="attempts"' not in page.content.decode()
-    assert admin_client.post(f"/admin/accounts/onetimecode/{otp.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert (
+        admin_client.post(f"/admin/accounts/onetimecode/{otp.pk}/delete/", {"post": "yes"}).status_code == 403
+    )
     assert OneTimeCode.objects.filter(pk=otp.pk).exists()
 
 
@@ -66,18 +76,39 @@ def test_create_staff_with_membership(small_district):
     from linli.core.orgs.choices import OrgKind
     from linli.core.orgs.services import organisation_create
 
-    organisation_create(actor=None, kind=OrgKind.GRID_CENTRE, code="JN-GC", name="网格中心",
-                        area=small_district.district)
-    call_command("create_staff", "zhao.lei", "--password", "Dispatch-desk-2025", "--org", "JN-GC",
-                 "--role", "dispatcher", "--area", small_district.streets[0].code, "--display-name", "赵磊")
+    organisation_create(
+        actor=None, kind=OrgKind.GRID_CENTRE, code="JN-GC", name="网格中心", area=small_district.district
+    )
+    call_command(
+        "create_staff",
+        "zhao.lei",
+        "--password",
+        "Dispatch-desk-2025",
+        "--org",
+        "JN-GC",
+        "--role",
+        "dispatcher",
+        "--area",
+        small_district.streets[0].code,
+        "--display-name",
+        "赵磊",
+    )
     user = User.objects.get(username="zhao.lei")
     assert user.kind == User.Kind.STAFF and user.display_name == "赵磊"
     assert user.check_password("Dispatch-desk-2025")
     membership = Membership.objects.get(user=user)
     assert membership.role == "dispatcher" and membership.jurisdiction == small_district.streets[0]
     # Rerun adds another membership to the same account.
-    call_command("create_staff", "zhao.lei", "--org", "JN-GC", "--role", "dispatcher",
-                 "--area", small_district.streets[1].code)
+    call_command(
+        "create_staff",
+        "zhao.lei",
+        "--org",
+        "JN-GC",
+        "--role",
+        "dispatcher",
+        "--area",
+        small_district.streets[1].code,
+    )
     assert Membership.objects.filter(user=user).count() == 2
 
 
@@ -89,8 +120,18 @@ def test_create_staff_refuses_weak_password(db):
 
 def test_create_staff_unknown_org(small_district):
     with pytest.raises(CommandError, match="no organisation"):
-        call_command("create_staff", "x.y", "--password", "Dispatch-desk-2025", "--org", "NOPE",
-                     "--role", "dispatcher", "--area", small_district.district.code)
+        call_command(
+            "create_staff",
+            "x.y",
+            "--password",
+            "Dispatch-desk-2025",
+            "--org",
+            "NOPE",
+            "--role",
+            "dispatcher",
+            "--area",
+            small_district.district.code,
+        )
     assert not User.objects.filter(username="x.y").exists()  # all or nothing
 
 

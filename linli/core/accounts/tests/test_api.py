@@ -81,11 +81,19 @@ def test_me_lists_roles_and_jurisdictions(client, staff, small_district):
     from linli.core.orgs.services import membership_grant, organisation_create
 
     community = small_district.communities[0]
-    station = organisation_create(actor=None, kind=OrgKind.COMMUNITY_STATION, code="T-CS-1", name="第1社区工作站",
-                                  area=community)
-    membership_grant(actor=None, user=staff, organisation=station, role=Role.GRID_WORKER,
-                     jurisdiction=small_district.grids[0])
-    membership_grant(actor=None, user=staff, organisation=station, role=Role.COMMUNITY_STAFF, jurisdiction=community)
+    station = organisation_create(
+        actor=None, kind=OrgKind.COMMUNITY_STATION, code="T-CS-1", name="第1社区工作站", area=community
+    )
+    membership_grant(
+        actor=None,
+        user=staff,
+        organisation=station,
+        role=Role.GRID_WORKER,
+        jurisdiction=small_district.grids[0],
+    )
+    membership_grant(
+        actor=None, user=staff, organisation=station, role=Role.COMMUNITY_STAFF, jurisdiction=community
+    )
     client.force_login(staff)
     data = client.get(BASE + "me").json()
     assert data["kind"] == "staff" and data["display_name"] == "王芳"

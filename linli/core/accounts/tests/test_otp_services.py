@@ -96,6 +96,7 @@ def test_happy_path_creates_resident_account():
     assert not user.has_usable_password()
     # encrypted at rest
     from django.db import connection
+
     with connection.cursor() as cur:
         cur.execute("SELECT phone FROM accounts_user WHERE id = %s", [user.pk])
         assert PHONE not in cur.fetchone()[0]

@@ -45,8 +45,9 @@ def test_profile_update(client, resident):
     session = client.session
     session["linli_elderly_mode"] = False
     session.save()
-    response = client.post(PROFILE, {"form": "profile", "display_name": " 张阿姨 ", "language": "en",
-                                     "elderly_mode": "on"})
+    response = client.post(
+        PROFILE, {"form": "profile", "display_name": " 张阿姨 ", "language": "en", "elderly_mode": "on"}
+    )
     assert response.status_code == 302
     resident.refresh_from_db()
     assert (resident.display_name, resident.language, resident.elderly_mode) == ("张阿姨", "en", True)
@@ -74,8 +75,10 @@ def test_language_cookie_set_at_sign_in(client, staff):
 def test_staff_password_change(client, staff):
     client.force_login(staff)
     new = "Another-long-passphrase-7"
-    response = client.post(PROFILE, {"form": "password", "old_password": STAFF_PASSWORD,
-                                     "new_password1": new, "new_password2": new})
+    response = client.post(
+        PROFILE,
+        {"form": "password", "old_password": STAFF_PASSWORD, "new_password1": new, "new_password2": new},
+    )
     assert response.status_code == 302
     staff.refresh_from_db()
     assert staff.check_password(new)
@@ -85,9 +88,15 @@ def test_staff_password_change(client, staff):
 
 def test_staff_password_change_wrong_old(client, staff):
     client.force_login(staff)
-    response = client.post(PROFILE, {"form": "password", "old_password": "wrong",
-                                     "new_password1": "Another-long-passphrase-7",
-                                     "new_password2": "Another-long-passphrase-7"})
+    response = client.post(
+        PROFILE,
+        {
+            "form": "password",
+            "old_password": "wrong",
+            "new_password1": "Another-long-passphrase-7",
+            "new_password2": "Another-long-passphrase-7",
+        },
+    )
     assert response.status_code == 400
     staff.refresh_from_db()
     assert staff.check_password(STAFF_PASSWORD)

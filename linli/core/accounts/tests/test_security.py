@@ -37,10 +37,13 @@ def test_lockout_and_limit_pages_carry_csp(client, staff, settings):
     assert "unsafe-inline" not in response["Content-Security-Policy"]
 
 
-@pytest.mark.parametrize("url,data", [
-    ("/accounts/login/", {"username": "wang.fang", "password": STAFF_PASSWORD}),
-    ("/accounts/resident/", {"phone": PHONE}),
-])
+@pytest.mark.parametrize(
+    "url,data",
+    [
+        ("/accounts/login/", {"username": "wang.fang", "password": STAFF_PASSWORD}),
+        ("/accounts/resident/", {"phone": PHONE}),
+    ],
+)
 def test_csrf_enforced(staff, url, data):
     client = Client(enforce_csrf_checks=True)
     response = client.post(url, data)
@@ -59,8 +62,12 @@ def test_csrf_enforced_on_code_step():
     client.post("/accounts/resident/", {"phone": PHONE, "csrfmiddlewaretoken": token})
     assert client.post("/accounts/resident/code/", {"code": last_code()}).status_code == 403
     # Django rotates the token at login only; the same one still works here.
-    assert client.post("/accounts/resident/code/", {"code": last_code(),
-                                                     "csrfmiddlewaretoken": token}).status_code == 302
+    assert (
+        client.post(
+            "/accounts/resident/code/", {"code": last_code(), "csrfmiddlewaretoken": token}
+        ).status_code
+        == 302
+    )
 
 
 def test_session_cookie_httponly_and_samesite(client, staff):

@@ -53,8 +53,9 @@ def test_wrong_password_bilingual(client, staff):
 def test_lockout_after_failure_limit(client, staff, settings):
     limit = settings.AXES_FAILURE_LIMIT
     assert settings.AXES_ENABLED
-    statuses = [client.post(LOGIN, {"username": "wang.fang", "password": f"bad{i}"}).status_code
-                for i in range(limit)]
+    statuses = [
+        client.post(LOGIN, {"username": "wang.fang", "password": f"bad{i}"}).status_code for i in range(limit)
+    ]
     assert statuses[:-1] == [400] * (limit - 1)
     assert statuses[-1] == 429
     # Now even the right password is refused, with the lockout page.
@@ -88,7 +89,9 @@ def _code(user, *, seconds=0):
 
 
 def test_totp_required_before_logged_in(client, totp_staff):
-    response = client.post(LOGIN, {"username": "wang.fang", "password": STAFF_PASSWORD, "next": "/accounts/profile/"})
+    response = client.post(
+        LOGIN, {"username": "wang.fang", "password": STAFF_PASSWORD, "next": "/accounts/profile/"}
+    )
     assert response.status_code == 302 and response["Location"] == TOTP
     assert SESSION_KEY not in client.session  # not logged in yet
     assert client.get("/accounts/profile/").status_code == 302  # still anonymous

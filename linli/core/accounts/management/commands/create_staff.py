@@ -30,13 +30,29 @@ class Command(BaseCommand):
         parser.add_argument("--display-name", default="")
         parser.add_argument("--org", help="organisation code")
         parser.add_argument("--role", choices=Role.values)
-        parser.add_argument("--area", help="area code of the jurisdiction (grid, community, street, district)")
+        parser.add_argument(
+            "--area", help="area code of the jurisdiction (grid, community, street, district)"
+        )
         parser.add_argument("--title", default="")
         parser.add_argument("--superuser", action="store_true", help="also a Django superuser (admin site)")
-        parser.add_argument("--reset-password", action="store_true", help="set the password of an existing account")
+        parser.add_argument(
+            "--reset-password", action="store_true", help="set the password of an existing account"
+        )
 
-    def handle(self, *args, username, password, display_name, org, role, area, title, superuser, reset_password,
-               **options):
+    def handle(
+        self,
+        *args,
+        username,
+        password,
+        display_name,
+        org,
+        role,
+        area,
+        title,
+        superuser,
+        reset_password,
+        **options,
+    ):
         password = password or os.environ.get("LINLI_STAFF_PASSWORD")
         wants_membership = any([org, role, area])
         if wants_membership and not all([org, role, area]):
@@ -47,8 +63,13 @@ class Command(BaseCommand):
                 if user is None:
                     if not password:
                         raise CommandError("a new account needs --password (or LINLI_STAFF_PASSWORD)")
-                    user = staff_create(actor=None, username=username, password=password,
-                                        display_name=display_name, is_superuser=superuser)
+                    user = staff_create(
+                        actor=None,
+                        username=username,
+                        password=password,
+                        display_name=display_name,
+                        is_superuser=superuser,
+                    )
                     self.stdout.write(f"created staff account {username}")
                 else:
                     if user.is_resident:
@@ -79,6 +100,12 @@ class Command(BaseCommand):
             raise CommandError(f"no area with code {area}")
         from linli.core.orgs.services import membership_grant
 
-        membership_grant(actor=None, user=user, organisation=organisation, role=role, jurisdiction=jurisdiction,
-                         title=title)
+        membership_grant(
+            actor=None,
+            user=user,
+            organisation=organisation,
+            role=role,
+            jurisdiction=jurisdiction,
+            title=title,
+        )
         self.stdout.write(f"{user.username}: {role} in {organisation.name}, area {jurisdiction.name}")
