@@ -17,3 +17,15 @@ def audit_events_by(actor, *, action_prefix: str = ""):
     if action_prefix:
         qs = qs.filter(action__startswith=action_prefix)
     return qs
+
+
+def audit_log(*, action: str = "", object_type: str = "", actor_username: str = ""):
+    """The whole trail, newest first, for the administrators' log page."""
+    qs = AuditEvent.objects.select_related("actor")
+    if action:
+        qs = qs.filter(action__startswith=action)
+    if object_type:
+        qs = qs.filter(object_type=object_type)
+    if actor_username:
+        qs = qs.filter(actor__username=actor_username)
+    return qs

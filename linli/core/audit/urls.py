@@ -4,5 +4,6 @@ from . import views
 
 app_name = "audit"
 urlpatterns = [
+    path("", views.log, name="log"),
     path("<str:object_type>/<str:object_id>/", views.trail, name="trail"),
 ]

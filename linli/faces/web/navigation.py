@@ -57,7 +57,7 @@ ENTRIES: tuple[NavEntry, ...] = (
     NavEntry("people:household_list", _("住户登记"), "home-group", REGISTER_ROLES),
     NavEntry("orgs:organisation_list", _("组织机构"), "org", frozenset({STAFF})),
     NavEntry("people:import", _("导入登记"), "upload", frozenset({Role.ADMIN, Role.COMMUNITY_STAFF}), "admin"),
-    NavEntry("audit:trail", _("审计日志"), "shield", frozenset({Role.ADMIN}), "admin"),
+    NavEntry("audit:log", _("审计日志"), "shield", frozenset({Role.ADMIN}), "admin"),
 )
 
 

@@ -61,3 +61,19 @@ def test_change_rows():
         ("field", "phone"),
         ("x", "∅ → 1"),
     ]
+
+
+def test_audit_log_admins_only(client, small_district):
+    household = make_household(small_district.flats[0], members=1)
+    person = household.members.get().person
+    admin = make_staff(Role.ADMIN, small_district.district)
+    services.person_reveal(actor=admin, person=person, field="id_number", reason="抽查")
+    client.force_login(make_staff(Role.COMMUNITY_STAFF, small_district.communities[0]))
+    assert client.get(reverse("audit:log")).status_code == 403
+    client.force_login(admin)
+    response = client.get(reverse("audit:log"), {"action": "person.reveal"})
+    assert response.status_code == 200
+    assert [e.action for e in response.context["page"]] == ["person.reveal"]
+    assert "抽查" in response.content.decode()
+    response = client.get(reverse("audit:log"), {"actor": admin.username, "object_type": "people.household"})
+    assert list(response.context["page"]) == []
