@@ -270,6 +270,7 @@ class PlaceIndex:
         cvalues, self._ccand, self._ccand_np = self._compound_raster()
         self._gvalues_np, self._cvalues_np = gvalues, cvalues
         self._grid_geoms_np = np.asarray(self.grid_geoms + [None], dtype=object)  # index -1 → None
+        self._grid_tree = shapely.STRtree(self.grid_geoms)
         # Pure-Python structures for the single-point hot path.
         self._gvalues = array("i", gvalues.tobytes())
         self._cvalues = array("i", cvalues.tobytes())
@@ -324,7 +325,8 @@ class PlaceIndex:
         r = self.raster
         u = (lng - r.x0) * r.sx
         v = (lat - r.y0) * r.sy
-        if 0.0 <= u < r.nx and 0.0 <= v < r.ny:
+        cell_ok = 0.0 <= u < r.nx and 0.0 <= v < r.ny
+        if cell_ok:
             cell = int(v) * r.nx + int(u)
             g = self._gvalues[cell]
             if g < -1:
@@ -348,7 +350,7 @@ class PlaceIndex:
         if g >= 0:
             grid_id, community_id, street_id = self._grid_answer[g]
         else:
-            grid_id, community_id, street_id = self._slow_areas(lng, lat)
+            grid_id, community_id, street_id = self._slow_areas(lng, lat, on_edge=cell_ok is False)
         if c < 0:
             return grid_id, community_id, street_id, None, None
         cx, cy = self._cxy[c]
@@ -376,8 +378,13 @@ class PlaceIndex:
             by_id = self._compound_by_id = {c.id: c for c in self.compound_refs}
         return by_id.get(compound_id)
 
-    def _slow_areas(self, lng, lat):
-        """For a point in no grid: its community and street if any boundary holds it, else outside."""
+    def _slow_areas(self, lng, lat, on_edge=True):
+        """For a point outside the raster (``on_edge``: it may still touch a grid's outer edge) or in
+        no grid: its grid, community and street if any boundary holds it, else ``OutsideDistrict``."""
+        if on_edge and self.grid_geoms:
+            hits = self._grid_tree.query(shapely.Point(lng, lat), predicate="intersects")
+            if len(hits):
+                return self._grid_answer[int(min(hits))]
         found = {}
         for kind in (COMMUNITY, STREET, DISTRICT):
             for area_id, g in self._fallback[kind]:
@@ -434,8 +441,8 @@ class PlaceIndex:
         outside = np.zeros(n, dtype=bool)
         for i in np.nonzero(g < 0)[0]:
             try:
-                _, com, st = self._slow_areas(float(x[i]), float(y[i]))
-                out[i] = (-1, com if com is not None else -1, st if st is not None else -1)
+                gr, com, st = self._slow_areas(float(x[i]), float(y[i]), on_edge=not inr[i])
+                out[i] = tuple(-1 if v is None else v for v in (gr, com, st))
             except OutsideDistrict:
                 outside[i] = True
         compound_ids = np.array([cr.id for cr in self.compound_refs] + [-1], dtype=np.int64)

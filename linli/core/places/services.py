@@ -65,6 +65,7 @@ def building_create(*, actor, compound: Compound, name: str, grid: Area, lng: fl
     building.full_clean()
     building.save()
     audit_record(actor=actor, action="building.create", obj=building, changes={"name": name})
+    transaction.on_commit(bump_geography_version)  # the search index lists buildings
     return building
 
 
@@ -72,13 +73,14 @@ def bump_geography_version() -> None:
     """Tell every process that boundaries changed, so in-memory indexes rebuild on next use."""
     from django.core.cache import cache
 
-    from . import index
+    from . import index, search
 
     try:
         cache.incr(index.VERSION_KEY)
     except ValueError:
         cache.set(index.VERSION_KEY, 1, None)
     index.invalidate()
+    search.invalidate()
 
 
 @transaction.atomic

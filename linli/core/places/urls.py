@@ -1,6 +1,6 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-from . import views  # noqa: F401
+from . import views
 
 app_name = "places"
-urlpatterns: list = []
+urlpatterns = [path("map/", views.map_view, name="map")]

@@ -74,4 +74,8 @@ def make_small_district() -> SmallDistrict:
                     for room in ("101", "102"):
                         d.flats.append(Flat.objects.create(building=building, unit=unit, room=room, floor=1,
                                                            floor_area="88.50"))
+    # Rows were written directly: tell the in-process indexes (spatial, search) to rebuild.
+    from linli.core.places.services import bump_geography_version
+
+    bump_geography_version()
     return d
