@@ -739,6 +739,8 @@ def appeal_sign(*, actor, appeal: Appeal) -> Appeal:
     signs its own part."""
     appeal = _lock(appeal)
     before = appeal.status
+    if before not in TRANSITIONS["sign"][0] | TRANSITIONS["sign_assist"][0]:
+        _check("sign", appeal)
     lead = _lead_assignment(appeal)
     now = timezone.now()
     if lead is not None and actor is not None and permissions.is_member_of(actor, lead.unit_id):
