@@ -1,6 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from .choices import Relation, Tag
 from .importing import MAX_BYTES
 
 
@@ -46,3 +47,29 @@ class ImportForm(forms.Form):
                 _("仅支持 .xlsx 或 .csv 文件 / only .xlsx or .csv files are accepted")
             )
         return f
+
+
+class PersonForm(forms.Form):
+    """Edit a person, or register a new one (with ``relation``) into a household."""
+
+    name = forms.CharField(label=_("姓名"), max_length=60)
+    id_number = forms.CharField(label=_("身份证号"), max_length=24, required=False)
+    phone = forms.CharField(label=_("联系电话"), max_length=20, required=False)
+    ethnic_group = forms.CharField(label=_("民族"), max_length=20, initial="汉族")
+    tags = forms.MultipleChoiceField(
+        label=_("标签"), choices=Tag.choices, required=False, widget=forms.CheckboxSelectMultiple
+    )
+    note = forms.CharField(label=_("备注"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class MemberForm(PersonForm):
+    relation = forms.ChoiceField(label=_("与户主关系"), choices=Relation.choices)
+
+
+def apply_errors(form: forms.Form, exc) -> None:
+    """Put a service's ValidationError on the form, by field where it names one."""
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.messages)

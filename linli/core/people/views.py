@@ -7,8 +7,9 @@ import json
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -22,7 +23,7 @@ from linli.core.privacy.masking import mask_id_number, mask_phone
 
 from . import selectors, services
 from .choices import Tag
-from .forms import EraseForm, ExportForm, ImportForm, RevealForm
+from .forms import EraseForm, ExportForm, ImportForm, MemberForm, PersonForm, RevealForm, apply_errors
 from .importing import residents_import, template_workbook
 from .models import HouseholdMember
 from .permissions import (
@@ -121,6 +122,7 @@ def household_detail(request, household_id: int):
             "household": household,
             "members": household.current_members,
             "past_members": past,
+            "can_manage": can_manage_register(request.user),
         },
     )
 
@@ -144,6 +146,7 @@ def _person_context(request, person, *, revealed=None, reveal_form=None, status=
             "reveal_form": reveal_form,
             "can_export": can_export_person(request.user, person),
             "can_erase": can_erase_person(request.user, person) and not person.erased_at,
+            "can_edit": can_manage_register(request.user) and not person.erased_at,
         },
         status=status,
     )
@@ -232,3 +235,75 @@ def import_template(request):
     )
     response["Content-Disposition"] = 'attachment; filename="residents-template.xlsx"'
     return response
+
+
+@login_required
+@never_cache
+def person_edit(request, person_id: int):
+    person = access_person_by_id(request.user, person_id)
+    if not can_manage_register(request.user) or person.erased_at:
+        raise PermissionDenied
+    initial = {
+        "name": person.name,
+        "phone": person.phone,
+        "ethnic_group": person.ethnic_group,
+        "note": person.note,
+        "tags": list(person.tags.values_list("tag", flat=True)),
+    }
+    form = PersonForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = {k: v for k, v in form.cleaned_data.items() if k != "id_number"}
+        if form.cleaned_data["id_number"]:  # left empty: keep the number on file (it is never shown here)
+            data["id_number"] = form.cleaned_data["id_number"]
+        try:
+            services.person_update(actor=request.user, person=person, **data)
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("已保存。"))
+            return redirect(person.get_absolute_url())
+    return render(request, "people/person_form.html", {"form": form, "person": person})
+
+
+@login_required
+def household_member_new(request, household_id: int):
+    household = access_household_by_id(request.user, household_id)
+    if not can_manage_register(request.user):
+        raise PermissionDenied
+    form = MemberForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        relation = data.pop("relation")
+        try:
+            with transaction.atomic():
+                person = services.person_create(actor=request.user, **data)
+                services.household_member_add(
+                    actor=request.user, household=household, person=person, relation=relation
+                )
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("已登记 %(name)s。") % {"name": person.name})
+            return redirect(household.get_absolute_url())
+    return render(request, "people/person_form.html", {"form": form, "household": household})
+
+
+@login_required
+@require_POST
+def household_member_leave(request, household_id: int, person_id: int):
+    household = access_household_by_id(request.user, household_id)
+    person = access_person_by_id(request.user, person_id)
+    if not can_manage_register(request.user):
+        raise PermissionDenied
+    try:
+        services.household_member_remove(
+            actor=request.user,
+            household=household,
+            person=person,
+            reason=request.POST.get("reason", "")[:300],
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("%(name)s 已离户。") % {"name": person.name})
+    return redirect(household.get_absolute_url())

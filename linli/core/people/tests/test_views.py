@@ -153,3 +153,69 @@ def test_api_household_list_query_count(client, register, leader, django_assert_
         data = client.get("/api/v1/register/households").json()
     assert data["count"] == 8
     assert all(len(item["members"]) == 2 for item in data["items"])
+
+
+def test_staff_adds_member_edits_and_removes(client, register):
+    household = register.households[0]
+    client.force_login(make_staff(Role.GRID_WORKER, register.d.grids[0]))
+    url = reverse("people:household_member_new", args=[household.pk])
+    assert client.get(url).status_code == 200
+    from linli.core.people.tests.factories import make_id_number
+
+    number = make_id_number(sequence=901)
+    # a second householder is refused, with the message on the form
+    response = client.post(
+        url, {"name": "新成员", "id_number": number, "ethnic_group": "汉族", "relation": "householder"}
+    )
+    assert response.status_code == 200
+    assert "已有户主" in response.content.decode()
+    assert not household.members.filter(person__name="新成员").exists()
+    response = client.post(
+        url,
+        {
+            "name": "新成员",
+            "id_number": number,
+            "ethnic_group": "汉族",
+            "relation": "grandchild",
+            "tags": ["tenant"],
+        },
+    )
+    assert response.status_code == 302
+    member = household.members.get(person__name="新成员")
+    person = member.person
+    assert person.grid == register.d.grids[0]
+
+    edit = reverse("people:person_edit", args=[person.pk])
+    response = client.post(
+        edit,
+        {
+            "name": "新名字",
+            "id_number": "",
+            "phone": "13900002222",
+            "ethnic_group": "汉族",
+            "tags": ["tenant", "veteran"],
+        },
+    )
+    assert response.status_code == 302
+    person.refresh_from_db()
+    assert (person.name, person.phone, person.id_number) == ("新名字", "13900002222", number)
+    response = client.post(edit, {"name": "新名字", "phone": "123", "ethnic_group": "汉族"})
+    assert "电话号码格式不正确" in response.content.decode()
+
+    leave = reverse("people:household_member_leave", args=[household.pk, person.pk])
+    assert client.post(leave).status_code == 302
+    assert not household.members.filter(person=person, left_on__isnull=True).exists()
+
+
+def test_resident_cannot_edit_or_add(client, register):
+    household = register.households[0]
+    me = _person(household)
+    client.force_login(make_resident(me))
+    assert client.get(reverse("people:person_edit", args=[me.pk])).status_code == 403
+    assert client.get(reverse("people:household_member_new", args=[household.pk])).status_code == 403
+    assert (
+        client.post(reverse("people:household_member_leave", args=[household.pk, me.pk])).status_code == 403
+    )
+    # outside scope is 404 before any permission question
+    other = register.households[1]
+    assert client.get(reverse("people:household_member_new", args=[other.pk])).status_code == 404
