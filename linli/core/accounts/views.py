@@ -134,14 +134,8 @@ def resident_login(request):
             except services.SignInRefused as exc:
                 if exc.code != "otp_too_soon":
                     return _refused(request, "accounts/resident_login.html", context, exc)
-                # A code was sent moments ago: go on and type it in.
+                # A code was sent moments ago: go on and type it in (the code page says where it went).
                 messages.info(request, exc.message)
-            else:
-                messages.success(
-                    request,
-                    _("验证码已发送至 %(phone)s / a code was sent to %(phone)s")
-                    % {"phone": mask_phone(phone)},
-                )
             request.session[OTP_PHONE] = crypto.encrypt(phone)
             request.session[NEXT] = _safe_next(request, next_url)
             return redirect("accounts:resident_code")
@@ -309,6 +303,8 @@ def profile(request):
     password_form = (
         None if user.is_resident else PasswordChangeForm(user, request.POST if which == "password" else None)
     )
+    if password_form is not None:
+        password_form.fields["old_password"].widget.attrs.pop("autofocus", None)
     context = {
         "profile_form": profile_form,
         "password_form": password_form,
