@@ -5,9 +5,8 @@ tree and a routing rule."""
 from __future__ import annotations
 
 import datetime as dt
+import io
 import itertools
-import struct
-import zlib
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -25,23 +24,26 @@ SH = ZoneInfo("Asia/Shanghai")
 _seq = itertools.count(1)
 
 
-def png_bytes(extra_text: bytes = b"") -> bytes:
-    def chunk(kind, data):
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+def png_bytes(extra_text: str = "") -> bytes:
+    from PIL import Image, PngImagePlugin
 
-    raw = b"\x00\x00\x00\x00"  # one filter byte + one RGB pixel
-    png = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0))
+    info = PngImagePlugin.PngInfo()
     if extra_text:
-        png += chunk(b"tEXt", b"Comment\x00" + extra_text)
-    return png + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b"")
+        info.add_text("Comment", extra_text)
+    buf = io.BytesIO()
+    Image.new("RGB", (4, 4), (200, 10, 10)).save(buf, "PNG", pnginfo=info)
+    return buf.getvalue()
 
 
-def jpeg_with_exif(secret: bytes = b"GPS 30.67N 104.06E") -> bytes:
-    app1 = b"Exif\x00\x00" + secret
-    dqt = b"\x00" + bytes(64)
-    return (b"\xff\xd8" + b"\xff\xe1" + struct.pack(">H", len(app1) + 2) + app1
-            + b"\xff\xdb" + struct.pack(">H", len(dqt) + 2) + dqt
-            + b"\xff\xda" + struct.pack(">H", 8) + b"\x01\x01\x00\x00\x3f\x00" + b"\x12\x34\xff\xd9")
+def jpeg_with_exif(secret: str = "GPS-SECRET") -> bytes:
+    from PIL import Image
+
+    exif = Image.Exif()
+    exif[0x010E] = secret  # ImageDescription
+    exif[0x0110] = "Phone X"  # camera model
+    buf = io.BytesIO()
+    Image.new("RGB", (8, 8), (10, 200, 10)).save(buf, "JPEG", exif=exif.tobytes())
+    return buf.getvalue()
 
 
 def make_user(kind="staff", **extra) -> User:

@@ -1,0 +1,155 @@
+import re
+
+import pytest
+from django.db import connection
+from django.test import override_settings
+
+from linli.domains.appeals import services as svc
+from linli.domains.appeals.choices import AppealStatus as S
+from linli.domains.appeals.models import Appeal, Attachment, RoutingRule
+
+from .conftest import jpeg_with_exif, png_bytes
+from .helpers import submit
+
+
+def test_reference_numbers_count_per_day(world, clock):
+    clock.set(2026, 11, 26, 10)
+    a, b = submit(world), submit(world)
+    assert a.reference == "JN20261126-0001" and b.reference == "JN20261126-0002"
+    clock.set(2026, 11, 27, 0, 5)
+    assert submit(world).reference == "JN20261127-0001"
+
+
+def test_retried_submission_returns_the_same_case(world):
+    a = submit(world, idempotency_key="k-123")
+    b = submit(world, idempotency_key="k-123")
+    assert a.pk == b.pk
+    assert Appeal.objects.count() == 1
+    assert a.events.filter(action="submit").count() == 1
+    # the key is per submitter
+    c = submit(world, resident=world.other_resident, idempotency_key="k-123")
+    assert c.pk != a.pk
+
+
+def test_external_reference_is_idempotent(world):
+    a = svc.appeal_submit(actor=world.dispatcher, title="12345转办", body="噪音扰民", category=world.complaint,
+                          channel="hotline", contact_phone="13912345678", external_source="12345",
+                          external_ref="CD2025-1", answers={"floor": 3}, auto_dispatch=False)
+    b = svc.appeal_submit(actor=world.dispatcher, title="12345转办", body="噪音扰民", category=world.complaint,
+                          channel="hotline", contact_phone="13912345678", external_source="12345",
+                          external_ref="CD2025-1", answers={"floor": 3}, auto_dispatch=False)
+    assert a.pk == b.pk
+
+
+def test_place_is_resolved_to_grid_community_street_compound(world):
+    a = submit(world, grid_index=3)
+    assert a.grid == world.d.grids[3]
+    assert a.community == world.d.communities[1]
+    assert a.street == world.d.streets[0]
+    assert a.compound == world.d.compounds[3]
+    assert a.path == world.d.grids[3].path
+
+
+def test_outside_the_district_is_refused(world):
+    with pytest.raises(svc.AppealError):
+        svc.appeal_submit(actor=world.resident, title="t", body="b", category=world.rubbish, lng=120.0, lat=31.0)
+
+
+def test_no_place_means_the_whole_district(world):
+    a = svc.appeal_submit(actor=world.resident, title="t", body="b", category=world.rubbish, auto_dispatch=False)
+    assert a.path == world.d.district.path and a.grid is None
+
+
+def test_staff_intake_needs_a_contact_which_is_encrypted(world):
+    with pytest.raises(svc.AppealError):
+        svc.appeal_submit(actor=world.dispatcher, title="t", body="b", channel="hotline", category=world.rubbish)
+    with pytest.raises(svc.ActorNotAllowed):
+        svc.appeal_submit(actor=world.resident, title="t", body="b", channel="hotline", category=world.rubbish)
+    a = svc.appeal_submit(actor=world.dispatcher, title="t", body="b", channel="walk_in", category=world.rubbish,
+                          contact_name="李四", contact_phone="139 1234 5678", auto_dispatch=False)
+    a.refresh_from_db()
+    assert a.contact_phone == "13912345678" and a.resident is None
+    with connection.cursor() as cur:
+        cur.execute("SELECT contact_phone, contact_name FROM appeals_appeal WHERE id = %s", [a.pk])
+        raw_phone, raw_name = cur.fetchone()
+    assert "13912345678" not in raw_phone and "李四" not in raw_name
+
+
+def test_answers_to_category_questions_are_checked(world):
+    kwargs = dict(actor=world.resident, title="t", body="b", category=world.complaint, auto_dispatch=False)
+    with pytest.raises(svc.AppealError):
+        svc.appeal_submit(**kwargs)
+    with pytest.raises(svc.AppealError):
+        svc.appeal_submit(**kwargs, answers={"floor": "高层"})
+    a = svc.appeal_submit(**kwargs, answers={"floor": "12", "unknown": "dropped"})
+    assert a.answers == {"floor": 12.0}
+
+
+def test_photos_are_checked_by_content_and_published_copy_loses_exif(world):
+    a = submit(world, photos=[jpeg_with_exif("GPS-SECRET"), png_bytes("my phone 13800001111")])
+    jpg, png = Attachment.objects.filter(appeal=a).order_by("id")
+    assert jpg.content_type == "image/jpeg" and png.content_type == "image/png"
+    assert b"GPS-SECRET" in jpg.file.read()
+    public_jpg = jpg.public_file.read()
+    assert b"GPS-SECRET" not in public_jpg and public_jpg.startswith(b"\xff\xd8") and public_jpg.endswith(b"\xff\xd9")
+    assert b"13800001111" not in png.public_file.read()
+    from PIL import Image
+
+    jpg.public_file.seek(0)
+    with Image.open(jpg.public_file) as image:
+        assert dict(image.getexif()) == {}
+        assert image.size == (8, 8)
+    with pytest.raises(svc.AppealError):  # right magic, wrong body
+        submit(world, photos=[jpeg_with_exif()[:40]])
+    with pytest.raises(svc.AppealError):
+        submit(world, photos=[b"GIF89a not really"])
+    with pytest.raises(svc.AppealError):
+        submit(world, photos=[b"\x89PNG\r\n\x1a\n broken"])
+    with pytest.raises(svc.AppealError):
+        submit(world, photos=[png_bytes()] * 10)
+    with override_settings(LINLI_APPEAL_PHOTO_MAX_BYTES=10):
+        with pytest.raises(svc.AppealError):
+            submit(world, photos=[png_bytes()])
+
+
+def test_unambiguous_rule_dispatches_by_itself(world):
+    a = submit(world, auto_dispatch=None)
+    assert a.status == S.DISPATCHED
+    assert a.lead_unit == world.city_mgmt and a.routing_rule == world.rule
+    assert list(a.events.values_list("action", "actor")) == [("submit", world.resident.pk), ("register", None),
+                                                           ("dispatch", None)]
+    assert a.handling_due is not None
+
+
+@override_settings(LINLI_APPEALS_AUTO_DISPATCH=False)
+def test_auto_dispatch_can_be_switched_off(world):
+    assert submit(world, auto_dispatch=None).status == S.SUBMITTED
+
+
+def test_tied_rules_leave_the_case_for_the_dispatcher(world):
+    RoutingRule.objects.create(category=world.domain, area=None, lead_unit=world.housing)
+    a = submit(world, auto_dispatch=None)
+    assert a.status == S.SUBMITTED
+
+
+def test_more_specific_rule_wins(world):
+    from linli.domains.appeals.routing import appeal_suggest_route
+
+    street_rule = RoutingRule.objects.create(category=world.domain, area=world.d.streets[0],
+                                             lead_unit=world.street_office)
+    child_rule = RoutingRule.objects.create(category=world.rubbish, area=None, lead_unit=world.housing)
+    a = submit(world, grid_index=0)
+    best = appeal_suggest_route(a)[0]
+    assert best.rule_id == child_rule.pk and best.confidence == 1.0  # child category beats a smaller area
+    child_in_street = RoutingRule.objects.create(category=world.rubbish, area=world.d.streets[0],
+                                                 lead_unit=world.street_office, priority=0)
+    child_in_street.assisting_units.add(world.housing)
+    best = appeal_suggest_route(a)[0]
+    assert best.rule_id == child_in_street.pk and best.assisting_unit_ids == (world.housing.pk,)
+    other_street = submit(world, grid_index=4)
+    assert appeal_suggest_route(other_street)[0].rule_id == child_rule.pk
+    assert street_rule.pk not in [s.rule_id for s in appeal_suggest_route(other_street)]
+
+
+def test_reference_format(world):
+    assert re.fullmatch(r"JN\d{8}-\d{4}", submit(world).reference)
