@@ -545,14 +545,16 @@ class JinniuDemo:
                     return
 
         compound_of_flat = {f.pk: c.pk for f, c in self._flats}
+
         def in_featured(slug):
             return lambda h, p, m: featured.get(compound_of_flat[h.flat_id]) == slug
 
         pick(lambda h, p, m: in_featured("xibeijie")(h, p, m) and m["ethnic"] != "汉族")
         pick(in_featured("xinqiao"))
         pick(in_featured("zaozixiang"))
-        pick(lambda h, p, m: Tag.LIVING_ALONE in m["tags"], elderly_mode=True)
-        pick(lambda h, p, m: Tag.TENANT in m["tags"])
+        xibeijie = next(c.path for c in self.ctx.communities if self.ctx.slug[c.pk] == "xibeijie")
+        pick(lambda h, p, m: Tag.LIVING_ALONE in m["tags"] and h.path.startswith(xibeijie), elderly_mode=True)
+        pick(lambda h, p, m: Tag.TENANT in m["tags"] and compound_of_flat[h.flat_id] not in featured)
 
         fields = {}
         for i, (person, elderly_mode) in enumerate(picks[:RESIDENT_ACCOUNTS], 1):
