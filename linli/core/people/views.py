@@ -71,6 +71,8 @@ def household_list(request):
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     for household in page:
         household.householder = selectors.householder_of(household)
+        tags = {t.tag: t for m in household.current_members for t in m.person.tags.all()}
+        household.tag_list = list(tags.values())
     return render(
         request,
         "people/household_list.html",
