@@ -42,6 +42,9 @@ def pytest_collection_modifyitems(items):
 @pytest.fixture(scope="session")
 def _vendor_assets():
     """Leaflet and the other front-end libraries come from `make assets`; build them once if missing."""
+    from django.conf import settings
+
+    Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)  # WhiteNoise warns when it is absent
     if not VENDOR_MARKER.exists():
         result = subprocess.run(["make", "-s", "assets"], cwd=ROOT, capture_output=True, text=True)
         require_service(result.returncode == 0 and VENDOR_MARKER.exists(),
@@ -123,3 +126,15 @@ def screenshot(page, name: str, *, full_page: bool = True) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=full_page)
     return path
+
+
+STAFF_PASSWORD = "x-test-password-1"  # what linli.core.orgs.tests.factories.make_user sets
+
+
+def sign_in_staff(page, username: str, password: str = STAFF_PASSWORD) -> None:
+    """Sign in through the staff password form, the way a person does."""
+    page.goto("/accounts/login/")
+    page.locator("main input[name=username]").fill(username)
+    page.locator("main input[name=password]").fill(password)
+    page.locator("main button[type=submit]").click()
+    page.wait_for_url(lambda url: "/accounts/login" not in url)
