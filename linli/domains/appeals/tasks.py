@@ -168,7 +168,7 @@ def appeal_deadline_scan() -> dict[str, int]:
     that change are touched (partial indexes on the ``*_warn_at`` / ``*_due`` columns), in set-based
     statements, so a scan costs little however many cases are open. Running it twice changes
     nothing the second time."""
-    now = timezone.now()
+    now = connection.ops.adapt_datetimefield_value(timezone.now())  # raw SQL: the backend's own format
     handling, handling_params = _in(HANDLING_STATUSES)
     G, Y, R = DeadlineState.GREEN.value, DeadlineState.YELLOW.value, DeadlineState.RED.value
     counts = {}
