@@ -43,7 +43,7 @@ from . import geometry as geo
 from .data import jinniu as J
 from .data import people as P
 
-DEMO_PASSWORD = "linli-demo-2026"  # the one password of every demo staff account (demo only)
+DEMO_PASSWORD = "linli-demo-2026"  # noqa: S105 - the one password of every demo staff account (demo only)
 DEFAULT_RESIDENTS = 2000
 DEFAULT_SEED = 2026
 
@@ -81,8 +81,13 @@ class DemoContext:
 
 
 class JinniuDemo:
-    def __init__(self, *, residents: int = DEFAULT_RESIDENTS, seed: int = DEFAULT_SEED,
-                 log: Callable[[str], None] = lambda message: None):
+    def __init__(
+        self,
+        *,
+        residents: int = DEFAULT_RESIDENTS,
+        seed: int = DEFAULT_SEED,
+        log: Callable[[str], None] = lambda message: None,
+    ):
         self.residents = residents
         self.ctx = DemoContext(seed=seed, as_of=dt.date(dt.date.today().year, 1, 1))
         self.log = log
@@ -101,8 +106,12 @@ class JinniuDemo:
             self._organisations()
             self._accounts()
             self._module_hooks()
-            audit_record(actor=None, action="demo.load", obj=self.ctx.district,
-                         changes={"seed": self.ctx.seed, "residents": self.residents, **self.ctx.counts})
+            audit_record(
+                actor=None,
+                action="demo.load",
+                obj=self.ctx.district,
+                changes={"seed": self.ctx.seed, "residents": self.residents, **self.ctx.counts},
+            )
             transaction.on_commit(bump_geography_version)
         return self.ctx
 
@@ -114,9 +123,17 @@ class JinniuDemo:
     # -- geography ------------------------------------------------------------------------------
     def _area(self, kind: str, code: str, name: str, parent: Area | None, poly: Polygon, **fields) -> Area:
         centre = poly.centroid if poly.contains(poly.centroid) else poly.representative_point()
-        area = Area(kind=kind, code=code, name=name, parent=parent, path=area_path(code=code, parent=parent),
-                    boundary=geo.to_geojson(poly), centroid_lng=round(centre.x, 6), centroid_lat=round(centre.y, 6),
-                    **fields)
+        area = Area(
+            kind=kind,
+            code=code,
+            name=name,
+            parent=parent,
+            path=area_path(code=code, parent=parent),
+            boundary=geo.to_geojson(poly),
+            centroid_lng=round(centre.x, 6),
+            centroid_lat=round(centre.y, 6),
+            **fields,
+        )
         self._shapes[id(area)] = poly
         return area
 
@@ -124,13 +141,19 @@ class JinniuDemo:
         ctx = self.ctx
         rng = ctx.rng("geography")
         outline = geo.snap(Polygon(J.DISTRICT_OUTLINE))
-        ctx.district = self._area(AreaKind.DISTRICT, J.DISTRICT_CODE, J.DISTRICT_NAME, None, outline,
-                                  note="演示数据：边界为示意，居民、工作人员均为虚构。")
+        ctx.district = self._area(
+            AreaKind.DISTRICT,
+            J.DISTRICT_CODE,
+            J.DISTRICT_NAME,
+            None,
+            outline,
+            note="演示数据：边界为示意，居民、工作人员均为虚构。",
+        )
         ctx.district.save()
 
         street_cells = geo.partition(outline, [Point(*s[2]) for s in J.STREETS])
         streets = []
-        for i, ((name, slug, _seed, _comms), cell) in enumerate(zip(J.STREETS, street_cells, strict=True), 1):
+        for i, ((name, *_rest), cell) in enumerate(zip(J.STREETS, street_cells, strict=True), 1):
             streets.append(self._area(AreaKind.STREET, f"{J.DISTRICT_CODE}{i:03d}", name, ctx.district, cell))
         ctx.streets = Area.objects.bulk_create(streets)
         for street, (_n, slug, _s, _c) in zip(ctx.streets, J.STREETS, strict=True):
@@ -141,8 +164,16 @@ class JinniuDemo:
             poly = self._shapes[id(street)]
             cells = geo.partition(poly, geo.spread_points(rng, poly, len(comms)))
             for j, ((cname, cslug), cell) in enumerate(zip(comms, cells, strict=True), 1):
-                communities.append(self._area(AreaKind.COMMUNITY, f"{street.code}{j:03d}", cname, street, cell,
-                                              note=J.COMMUNITY_NOTES.get(cslug, "")))
+                communities.append(
+                    self._area(
+                        AreaKind.COMMUNITY,
+                        f"{street.code}{j:03d}",
+                        cname,
+                        street,
+                        cell,
+                        note=J.COMMUNITY_NOTES.get(cslug, ""),
+                    )
+                )
                 community_slugs.append(cslug)
         ctx.communities = Area.objects.bulk_create(communities)
         for community, cslug in zip(ctx.communities, community_slugs, strict=True):
@@ -153,8 +184,16 @@ class JinniuDemo:
             poly = self._shapes[id(community)]
             n = rng.randint(2, 5)
             for k, cell in enumerate(geo.partition(poly, geo.spread_points(rng, poly, n)), 1):
-                grids.append(self._area(AreaKind.GRID, f"{community.code}{k:03d}", f"{community.name}第{k}网格",
-                                        community, cell, population=rng.randint(1800, 4200)))
+                grids.append(
+                    self._area(
+                        AreaKind.GRID,
+                        f"{community.code}{k:03d}",
+                        f"{community.name}第{k}网格",
+                        community,
+                        cell,
+                        population=rng.randint(1800, 4200),
+                    )
+                )
         ctx.grids = Area.objects.bulk_create(grids)
 
         # 常住人口: invented, summed upwards (the register below is a sample of it).
@@ -164,17 +203,22 @@ class JinniuDemo:
                 by_code[code].population = (by_code[code].population or 0) + grid.population
         Area.objects.bulk_update([ctx.district, *ctx.streets, *ctx.communities], ["population"])
         ctx.counts.update(streets=len(ctx.streets), communities=len(ctx.communities), grids=len(ctx.grids))
-        self._step(f"geography: {len(ctx.streets)} streets, {len(ctx.communities)} communities, "
-                   f"{len(ctx.grids)} grids")
+        self._step(
+            f"geography: {len(ctx.streets)} streets, {len(ctx.communities)} communities, "
+            f"{len(ctx.grids)} grids"
+        )
 
     # -- roads and compounds --------------------------------------------------------------------
     def _compounds(self) -> None:
         ctx = self.ctx
         rng = ctx.rng("compounds")
-        roads = Road.objects.bulk_create([
-            Road(name=name, street=street)
-            for street in ctx.streets for name in J.ROADS[ctx.slug[street.pk]]
-        ])
+        roads = Road.objects.bulk_create(
+            [
+                Road(name=name, street=street)
+                for street in ctx.streets
+                for name in J.ROADS[ctx.slug[street.pk]]
+            ]
+        )
         roads_of: dict[int, list[Road]] = {}
         for road in roads:
             roads_of.setdefault(road.street_id, []).append(road)
@@ -212,10 +256,18 @@ class JinniuDemo:
                     next_number[road.pk] = number
                     centre = poly.centroid
                     compound = Compound(
-                        name=name, aliases="力作苑" if name == "力作苑小区" else "", community=community,
-                        grid=grid, path=grid.path, address=f"成都市金牛区{road.name}{number}号", road=road,
-                        boundary=geo.to_geojson(poly), centroid_lng=round(centre.x, 6),
-                        centroid_lat=round(centre.y, 6), built_year=built, has_property_company=has_property,
+                        name=name,
+                        aliases="力作苑" if name == "力作苑小区" else "",
+                        community=community,
+                        grid=grid,
+                        path=grid.path,
+                        address=f"成都市金牛区{road.name}{number}号",
+                        road=road,
+                        boundary=geo.to_geojson(poly),
+                        centroid_lng=round(centre.x, 6),
+                        centroid_lat=round(centre.y, 6),
+                        built_year=built,
+                        has_property_company=has_property,
                         note=note,
                     )
                     self._shapes[id(compound)] = poly
@@ -277,9 +329,21 @@ class JinniuDemo:
                     floors, units = rng.randint(5, 7), rng.randint(1, 3)
                 else:
                     floors, units = rng.choice((7, 11, 11, 14, 18)), rng.randint(1, 2)
-                plans.append((Building(compound=compound, name=f"{b}栋", grid_id=compound.grid_id,
-                                       path=compound.path, lng=round(p.x, 6), lat=round(p.y, 6), floors=floors,
-                                       units=units), old))
+                plans.append(
+                    (
+                        Building(
+                            compound=compound,
+                            name=f"{b}栋",
+                            grid_id=compound.grid_id,
+                            path=compound.path,
+                            lng=round(p.x, 6),
+                            lat=round(p.y, 6),
+                            floors=floors,
+                            units=units,
+                        ),
+                        old,
+                    )
+                )
         buildings = Building.objects.bulk_create([b for b, _old in plans])
         compounds = {c.pk: c for c in ctx.compounds}
         flats = []
@@ -290,10 +354,19 @@ class JinniuDemo:
                     for room in range(1, 3):
                         area = rng.uniform(50, 88) if old else rng.uniform(68, 140)
                         source = rng.choices(
-                            (AreaSource.REGISTERED, AreaSource.SURVEYED, AreaSource.CONTRACT), (85, 10, 5))[0]
-                        flats.append(Flat(building=building, unit=f"{unit}单元", room=f"{floor}{room:02d}",
-                                          floor=floor, floor_area=Decimal(f"{area:.2f}"), area_source=source,
-                                          is_rental=rng.random() < rental_rate))
+                            (AreaSource.REGISTERED, AreaSource.SURVEYED, AreaSource.CONTRACT), (85, 10, 5)
+                        )[0]
+                        flats.append(
+                            Flat(
+                                building=building,
+                                unit=f"{unit}单元",
+                                room=f"{floor}{room:02d}",
+                                floor=floor,
+                                floor_area=Decimal(f"{area:.2f}"),
+                                area_source=source,
+                                is_rental=rng.random() < rental_rate,
+                            )
+                        )
         flats = Flat.objects.bulk_create(flats, batch_size=2000)
         by_building = {b.pk: compounds[b.compound_id] for b in buildings}
         grid_of_building = {b.pk: b.grid_id for b in buildings}
@@ -324,17 +397,24 @@ class JinniuDemo:
             if is_featured and (in_featured >= featured_budget or rng.random() < 0.06):
                 continue  # vacant, or the featured compounds have had their share
             minority_mix = compound.name == "力作苑小区"
-            members = people.household(rental=flat.is_rental, minority_mix=minority_mix,
-                                       old_compound=(compound.built_year or 2000) < 2000)
+            members = people.household(
+                rental=flat.is_rental,
+                minority_mix=minority_mix,
+                old_compound=(compound.built_year or 2000) < 2000,
+            )
             members = members[: self.residents - total]
             total += len(members)
             if is_featured:
                 in_featured += len(members)
             grid_id = self._grid_of_flat[flat.pk]
             registered = ctx.as_of - dt.timedelta(days=rng.randint(30, 365 * 25))
-            household = Household(flat=flat, grid_id=grid_id, path=compound.path,
-                                  tenure=Tenure.RENTED if flat.is_rental else Tenure.OWNER,
-                                  registered_on=registered)
+            household = Household(
+                flat=flat,
+                grid_id=grid_id,
+                path=compound.path,
+                tenure=Tenure.RENTED if flat.is_rental else Tenure.OWNER,
+                registered_on=registered,
+            )
             households.append((household, members))
 
         saved = Household.objects.bulk_create([h for h, _m in households], batch_size=1000)
@@ -343,20 +423,31 @@ class JinniuDemo:
         for household, (_h, members) in zip(saved, households, strict=True):
             for m in members:
                 phone = str(next(phones)) if m["has_phone"] else ""
-                person = Person(name=m["name"], gender=m["gender"], birth_date=m["birth"],
-                                ethnic_group=m["ethnic"], id_number=m["id_number"],
-                                id_number_hash=id_number_hash(m["id_number"]), phone=phone,
-                                phone_hash=phone_hash(phone) if phone else "", grid_id=household.grid_id,
-                                path=household.path)
+                person = Person(
+                    name=m["name"],
+                    gender=m["gender"],
+                    birth_date=m["birth"],
+                    ethnic_group=m["ethnic"],
+                    id_number=m["id_number"],
+                    id_number_hash=id_number_hash(m["id_number"]),
+                    phone=phone,
+                    phone_hash=phone_hash(phone) if phone else "",
+                    grid_id=household.grid_id,
+                    path=household.path,
+                )
                 persons.append(person)
                 links.append((household, person, m))
         Person.objects.bulk_create(persons, batch_size=1000)
         members_rows, tags = [], []
         for household, person, m in links:
-            members_rows.append(HouseholdMember(
-                household=household, person=person, relation=m["relation"],
-                joined_on=max(household.registered_on, m["birth"]),
-            ))
+            members_rows.append(
+                HouseholdMember(
+                    household=household,
+                    person=person,
+                    relation=m["relation"],
+                    joined_on=max(household.registered_on, m["birth"]),
+                )
+            )
             tags.extend(PersonTag(person=person, tag=t) for t in sorted(m["tags"]))
         HouseholdMember.objects.bulk_create(members_rows, batch_size=2000)
         PersonTag.objects.bulk_create(tags, batch_size=2000)
@@ -372,8 +463,16 @@ class JinniuDemo:
         orgs = ctx.orgs
 
         def add(level: list, kind, code, name, area, *, short="", parent=None, compound=None, address=""):
-            org = Organisation(kind=kind, code=code, name=name, short_name=short[:40], parent=parent, area=area,
-                               compound=compound, address=address)
+            org = Organisation(
+                kind=kind,
+                code=code,
+                name=name,
+                short_name=short[:40],
+                parent=parent,
+                area=area,
+                compound=compound,
+                address=address,
+            )
             orgs[code] = org
             level.append(org)
             return org
@@ -385,27 +484,65 @@ class JinniuDemo:
             Organisation.objects.bulk_create(level, batch_size=1000)
 
         top: list = []
-        office = add(top, OrgKind.DISTRICT_OFFICE, "510106-QWQZF", "中共金牛区委 金牛区人民政府", d, short="金牛区委区政府")
-        committee = add(top, OrgKind.PARTY_COMMITTEE, "510106-QW", "中共成都市金牛区委员会", d, short="金牛区委")
-        companies = [add(top, OrgKind.PROPERTY_COMPANY, f"510106-WY{i:02d}", name, d, short=name[2:6])
-                     for i, name in enumerate(J.PROPERTY_COMPANIES, 1)]
+        office = add(
+            top,
+            OrgKind.DISTRICT_OFFICE,
+            "510106-QWQZF",
+            "中共金牛区委 金牛区人民政府",
+            d,
+            short="金牛区委区政府",
+        )
+        committee = add(
+            top, OrgKind.PARTY_COMMITTEE, "510106-QW", "中共成都市金牛区委员会", d, short="金牛区委"
+        )
+        companies = [
+            add(top, OrgKind.PROPERTY_COMPANY, f"510106-WY{i:02d}", name, d, short=name[2:6])
+            for i, name in enumerate(J.PROPERTY_COMPANIES, 1)
+        ]
         save(top)
 
         second: list = []
         for name, short, slug in J.DEPARTMENTS:
             add(second, OrgKind.DEPARTMENT, f"510106-{slug.upper()}", name, d, short=short, parent=office)
-        add(second, OrgKind.GRID_CENTRE, "510106-WGZX", "金牛区网格化服务管理中心", d, short="区网格中心",
-            parent=office)
+        add(
+            second,
+            OrgKind.GRID_CENTRE,
+            "510106-WGZX",
+            "金牛区网格化服务管理中心",
+            d,
+            short="区网格中心",
+            parent=office,
+        )
         for street in ctx.streets:
-            add(second, OrgKind.STREET_OFFICE, f"{street.code}-BSC", f"金牛区{street.name}办事处", street,
-                short=street.name, parent=office)
-            add(second, OrgKind.PARTY_COMMITTEE, f"{street.code}-DGW", f"中共金牛区{street.name}工作委员会", street,
-                short=f"{street.name}党工委", parent=committee)
+            add(
+                second,
+                OrgKind.STREET_OFFICE,
+                f"{street.code}-BSC",
+                f"金牛区{street.name}办事处",
+                street,
+                short=street.name,
+                parent=office,
+            )
+            add(
+                second,
+                OrgKind.PARTY_COMMITTEE,
+                f"{street.code}-DGW",
+                f"中共金牛区{street.name}工作委员会",
+                street,
+                short=f"{street.name}党工委",
+                parent=committee,
+            )
         social_top = {}
         for name, short, cslug in J.SOCIAL_ORGANISATIONS:
             if cslug is None:
-                social_top[name] = add(second, OrgKind.SOCIAL_ORGANISATION, f"510106-SZ{len(social_top) + 1:02d}",
-                                       name, d, short=short)
+                social_top[name] = add(
+                    second,
+                    OrgKind.SOCIAL_ORGANISATION,
+                    f"510106-SZ{len(social_top) + 1:02d}",
+                    name,
+                    d,
+                    short=short,
+                )
         save(second)
 
         third: list = []
@@ -413,43 +550,105 @@ class JinniuDemo:
         for community in ctx.communities:
             slug = ctx.slug[community.pk]
             street_code = community.code[:9]
-            add(third, OrgKind.COMMUNITY_STATION, f"{community.code}-SQZ", f"{community.name}工作站", community,
-                short=community.name, parent=orgs[f"{street_code}-BSC"],
-                address=J.COMMUNITY_STATION_ADDRESS.get(slug, f"{community.name}党群服务中心"))
-            add(third, OrgKind.PARTY_COMMITTEE, f"{community.code}-DW", f"中共{community.name}委员会", community,
-                short=f"{community.name}党委", parent=orgs[f"{street_code}-DGW"])
+            add(
+                third,
+                OrgKind.COMMUNITY_STATION,
+                f"{community.code}-SQZ",
+                f"{community.name}工作站",
+                community,
+                short=community.name,
+                parent=orgs[f"{street_code}-BSC"],
+                address=J.COMMUNITY_STATION_ADDRESS.get(slug, f"{community.name}党群服务中心"),
+            )
+            add(
+                third,
+                OrgKind.PARTY_COMMITTEE,
+                f"{community.code}-DW",
+                f"中共{community.name}委员会",
+                community,
+                short=f"{community.name}党委",
+                parent=orgs[f"{street_code}-DGW"],
+            )
         xinqiao = by_slug["xinqiao"]
-        add(third, OrgKind.DEPARTMENT, f"{xinqiao.code}-JWS", "新桥社区警务室", xinqiao, short="新桥警务室",
-            parent=orgs["510106-GAJ"], address="新桥社区党群服务中心旁")
+        add(
+            third,
+            OrgKind.DEPARTMENT,
+            f"{xinqiao.code}-JWS",
+            "新桥社区警务室",
+            xinqiao,
+            short="新桥警务室",
+            parent=orgs["510106-GAJ"],
+            address="新桥社区党群服务中心旁",
+        )
         save(third)
 
         fourth: list = []
         for i, (name, short, cslug) in enumerate(J.SOCIAL_ORGANISATIONS, 1):
             if cslug is not None:
                 community = by_slug[cslug]
-                add(fourth, OrgKind.SOCIAL_ORGANISATION, f"{community.code}-SZ{i:02d}", name, community,
-                    short=short, parent=orgs[f"{community.code}-SQZ"])
+                add(
+                    fourth,
+                    OrgKind.SOCIAL_ORGANISATION,
+                    f"{community.code}-SZ{i:02d}",
+                    name,
+                    community,
+                    short=short,
+                    parent=orgs[f"{community.code}-SQZ"],
+                )
         featured_ids = {c.pk for c in self._featured.values()}
         counter: dict[int, int] = {}
         for compound in ctx.compounds:
             counter[compound.community_id] = counter.get(compound.community_id, 0) + 1
-            base = f"{compound.path.rstrip('/').rsplit('/', 1)[-1][:12]}-X{counter[compound.community_id]:03d}"
+            base = (
+                f"{compound.path.rstrip('/').rsplit('/', 1)[-1][:12]}-X{counter[compound.community_id]:03d}"
+            )
             grid = compound.grid
             key = compound.pk in featured_ids
             if key or rng.random() < 0.3:
-                add(fourth, OrgKind.PARTY_BRANCH, f"{base}-DZB", f"中共{compound.name}支部委员会", grid,
-                    short=f"{compound.name}党支部", parent=orgs[f"{compound.community.code}-DW"], compound=compound)
+                add(
+                    fourth,
+                    OrgKind.PARTY_BRANCH,
+                    f"{base}-DZB",
+                    f"中共{compound.name}支部委员会",
+                    grid,
+                    short=f"{compound.name}党支部",
+                    parent=orgs[f"{compound.community.code}-DW"],
+                    compound=compound,
+                )
             if not compound.has_property_company and (key or rng.random() < 0.7):
-                add(fourth, OrgKind.SELF_GOVERNANCE_GROUP, f"{base}-ZZ", f"{compound.name}院落自治管理小组", grid,
-                    short=f"{compound.name}自治小组", parent=orgs[f"{compound.community.code}-SQZ"],
-                    compound=compound)
+                add(
+                    fourth,
+                    OrgKind.SELF_GOVERNANCE_GROUP,
+                    f"{base}-ZZ",
+                    f"{compound.name}院落自治管理小组",
+                    grid,
+                    short=f"{compound.name}自治小组",
+                    parent=orgs[f"{compound.community.code}-SQZ"],
+                    compound=compound,
+                )
             if compound.has_property_company and (compound.built_year or 0) >= 1995 and rng.random() < 0.35:
-                add(fourth, OrgKind.OWNERS_COMMITTEE, f"{base}-YWH", f"{compound.name}业主委员会", grid,
-                    short=f"{compound.name}业委会", parent=orgs[f"{compound.community.code}-SQZ"], compound=compound)
+                add(
+                    fourth,
+                    OrgKind.OWNERS_COMMITTEE,
+                    f"{base}-YWH",
+                    f"{compound.name}业主委员会",
+                    grid,
+                    short=f"{compound.name}业委会",
+                    parent=orgs[f"{compound.community.code}-SQZ"],
+                    compound=compound,
+                )
             if compound.has_property_company:
                 company = rng.choice(companies)
-                add(fourth, OrgKind.PROPERTY_COMPANY, f"{base}-WY", f"{company.name}{compound.name}服务中心", grid,
-                    short=f"{compound.name}物业", parent=company, compound=compound)
+                add(
+                    fourth,
+                    OrgKind.PROPERTY_COMPANY,
+                    f"{base}-WY",
+                    f"{company.name}{compound.name}服务中心",
+                    grid,
+                    short=f"{compound.name}物业",
+                    parent=company,
+                    compound=compound,
+                )
         save(fourth)
         ctx.counts["organisations"] = len(orgs)
         self._step(f"organisations: {len(orgs)}")
@@ -480,8 +679,13 @@ class JinniuDemo:
         for _name, _short, slug in J.DEPARTMENTS:
             staff(f"dept_{slug}", orgs[f"510106-{slug.upper()}"], Role.DEPARTMENT_STAFF, d, "经办人")
         for street in ctx.streets:
-            staff(f"street_{ctx.slug[street.pk]}", orgs[f"{street.code}-BSC"], Role.STREET_STAFF, street,
-                  "综治中心工作人员")
+            staff(
+                f"street_{ctx.slug[street.pk]}",
+                orgs[f"{street.code}-BSC"],
+                Role.STREET_STAFF,
+                street,
+                "综治中心工作人员",
+            )
         grids_of: dict[int, list[Area]] = {}
         for grid in ctx.grids:
             grids_of.setdefault(grid.parent_id, []).append(grid)
@@ -489,8 +693,14 @@ class JinniuDemo:
             slug = ctx.slug[community.pk]
             station = orgs[f"{community.code}-SQZ"]
             staff(f"community_{slug}", station, Role.COMMUNITY_STAFF, community, "社区工作者")
-            staff(f"party_{slug}", orgs[f"{community.code}-DW"], Role.PARTY_SECRETARY, community, "社区党委书记",
-                  leader=True)
+            staff(
+                f"party_{slug}",
+                orgs[f"{community.code}-DW"],
+                Role.PARTY_SECRETARY,
+                community,
+                "社区党委书记",
+                leader=True,
+            )
             for k, grid in enumerate(grids_of[community.pk], 1):
                 staff(f"grid_{slug}_{k}", station, Role.GRID_WORKER, grid, "专职网格员")
         for slug, compound in self._featured.items():
@@ -509,22 +719,42 @@ class JinniuDemo:
         staff("volunteer2", xibeijie_aid, Role.VOLUNTEER, community_by_slug["xibeijie"], "志愿者")
 
         password = make_password(DEMO_PASSWORD)  # hashed once: every demo account shares it
-        users = self._upsert_users({
-            username: {"kind": User.Kind.STAFF, "display_name": display, "is_superuser": superuser,
-                       "is_staff": superuser, "password": password}
-            for username, (display, superuser, _m) in plan.items()
-        })
-        Membership.objects.bulk_create([
-            Membership(user=users[username], organisation=org, role=role, jurisdiction=area, title=title,
-                       is_unit_leader=leader, since=since)
-            for username, (_d, _s, memberships) in plan.items()
-            for org, role, area, title, leader in memberships
-        ], batch_size=1000)
+        users = self._upsert_users(
+            {
+                username: {
+                    "kind": User.Kind.STAFF,
+                    "display_name": display,
+                    "is_superuser": superuser,
+                    "is_staff": superuser,
+                    "password": password,
+                }
+                for username, (display, superuser, _m) in plan.items()
+            }
+        )
+        Membership.objects.bulk_create(
+            [
+                Membership(
+                    user=users[username],
+                    organisation=org,
+                    role=role,
+                    jurisdiction=area,
+                    title=title,
+                    is_unit_leader=leader,
+                    since=since,
+                )
+                for username, (_d, _s, memberships) in plan.items()
+                for org, role, area, title, leader in memberships
+            ],
+            batch_size=1000,
+        )
 
         residents = self._resident_accounts()
         ctx.users = {**users, **residents}
-        ctx.counts.update(staff_accounts=len(users), memberships=Membership.objects.filter(
-            user__in=users.values()).count(), resident_accounts=len(residents))
+        ctx.counts.update(
+            staff_accounts=len(users),
+            memberships=Membership.objects.filter(user__in=users.values()).count(),
+            resident_accounts=len(residents),
+        )
         self._step(f"accounts: {len(users)} staff, {len(residents)} residents")
 
     def _resident_accounts(self) -> dict[str, User]:
@@ -561,9 +791,15 @@ class JinniuDemo:
             phone = str(DEMO_PHONE_BASE + i)
             person.phone, person.phone_hash = phone, phone_hash(phone)
             fields[f"resident-demo{i}"] = {
-                "kind": User.Kind.RESIDENT, "display_name": person.name, "is_superuser": False, "is_staff": False,
-                "password": "!demo-sms-sign-in-only", "phone": phone, "phone_hash": person.phone_hash,
-                "person": person, "elderly_mode": elderly_mode,
+                "kind": User.Kind.RESIDENT,
+                "display_name": person.name,
+                "is_superuser": False,
+                "is_staff": False,
+                "password": "!demo-sms-sign-in-only",
+                "phone": phone,
+                "phone_hash": person.phone_hash,
+                "person": person,
+                "elderly_mode": elderly_mode,
             }
         Person.objects.bulk_update([p for p, _e in picks[:RESIDENT_ACCOUNTS]], ["phone", "phone_hash"])
         return self._upsert_users(fields)
@@ -591,8 +827,10 @@ class JinniuDemo:
         if changed:
             names = sorted({k for f in fields_by_username.values() for k in f} | {"is_active"})
             User.objects.bulk_update(changed, names)
-        return {username: (existing.get(username) or next(u for u in new if u.username == username))
-                for username in fields_by_username}
+        return {
+            username: (existing.get(username) or next(u for u in new if u.username == username))
+            for username in fields_by_username
+        }
 
     # -- other modules --------------------------------------------------------------------------
     def _module_hooks(self) -> None:
@@ -614,7 +852,9 @@ class JinniuDemo:
 
 
 def compound_orgs(orgs: dict[str, Organisation], compound: Compound) -> list[Organisation]:
-    return [o for o in orgs.values() if o.compound is compound or (o.compound_id and o.compound_id == compound.pk)]
+    return [
+        o for o in orgs.values() if o.compound is compound or (o.compound_id and o.compound_id == compound.pk)
+    ]
 
 
 class _PeopleMaker:
@@ -687,12 +927,19 @@ class _PeopleMaker:
         other = Gender.FEMALE if g == Gender.MALE else Gender.MALE
         specs: list[tuple[str, str, int]] = []  # (relation, gender, age)
         if kind == "elder_alone":
-            specs = [(Relation.HOUSEHOLDER, rng.choices((Gender.FEMALE, Gender.MALE), (65, 35))[0],
-                      rng.randint(63, 93))]
+            specs = [
+                (
+                    Relation.HOUSEHOLDER,
+                    rng.choices((Gender.FEMALE, Gender.MALE), (65, 35))[0],
+                    rng.randint(63, 93),
+                )
+            ]
         elif kind == "elder_couple":
             age = rng.randint(62, 88)
-            specs = [(Relation.HOUSEHOLDER, Gender.MALE, age),
-                     (Relation.SPOUSE, Gender.FEMALE, max(60, age - rng.randint(0, 5)))]
+            specs = [
+                (Relation.HOUSEHOLDER, Gender.MALE, age),
+                (Relation.SPOUSE, Gender.FEMALE, max(60, age - rng.randint(0, 5))),
+            ]
         elif kind in ("family", "three_generations", "single_parent", "tenant_family"):
             age = rng.randint(30, 55) if kind != "tenant_family" else rng.randint(26, 42)
             specs = [(Relation.HOUSEHOLDER, g, age)]
@@ -709,7 +956,10 @@ class _PeopleMaker:
                     specs.append((Relation.PARENT, Gender.MALE, min(96, p_age + rng.randint(0, 4))))
         elif kind == "young_couple":
             age = rng.randint(24, 38)
-            specs = [(Relation.HOUSEHOLDER, g, age), (Relation.SPOUSE, other, max(22, age + rng.randint(-3, 3)))]
+            specs = [
+                (Relation.HOUSEHOLDER, g, age),
+                (Relation.SPOUSE, other, max(22, age + rng.randint(-3, 3))),
+            ]
         elif kind == "single":
             specs = [(Relation.HOUSEHOLDER, g, rng.randint(22, 58))]
         elif kind == "grandparents_grandchild":
@@ -722,11 +972,16 @@ class _PeopleMaker:
             specs = [(Relation.HOUSEHOLDER, g, rng.randint(19, 45))]
         elif kind == "tenant_couple":
             age = rng.randint(22, 42)
-            specs = [(Relation.HOUSEHOLDER, g, age), (Relation.SPOUSE, other, max(20, age + rng.randint(-3, 3)))]
+            specs = [
+                (Relation.HOUSEHOLDER, g, age),
+                (Relation.SPOUSE, other, max(20, age + rng.randint(-3, 3))),
+            ]
         else:  # tenant_shared
             specs = [(Relation.HOUSEHOLDER, g, rng.randint(20, 35))]
-            specs += [(Relation.TENANT, rng.choice((Gender.MALE, Gender.FEMALE)), rng.randint(19, 35))
-                      for _ in range(rng.randint(1, 2))]
+            specs += [
+                (Relation.TENANT, rng.choice((Gender.MALE, Gender.FEMALE)), rng.randint(19, 35))
+                for _ in range(rng.randint(1, 2))
+            ]
 
         family_name = None
         members = []
@@ -737,21 +992,30 @@ class _PeopleMaker:
             if relation in (Relation.SPOUSE, Relation.TENANT) and ethnic != "汉族" and rng.random() < 0.25:
                 own_ethnic = "汉族"
             if relation == Relation.TENANT:
-                own_ethnic = rng.choices([e for e, _w in P.ETHNIC_WEIGHTS_DEFAULT],
-                                         [w for _e, w in P.ETHNIC_WEIGHTS_DEFAULT])[0]
+                own_ethnic = rng.choices(
+                    [e for e, _w in P.ETHNIC_WEIGHTS_DEFAULT], [w for _e, w in P.ETHNIC_WEIGHTS_DEFAULT]
+                )[0]
             inherits = relation in (Relation.CHILD, Relation.GRANDCHILD) and rng.random() < 0.9
             name = self.name(gender, birth.year, own_ethnic, family_name if inherits else None)
             if relation == Relation.HOUSEHOLDER and own_ethnic not in ("藏族",):
                 family_name = name[:2] if own_ethnic == "彝族" else name[:1]
             born_here = relation in (Relation.CHILD, Relation.GRANDCHILD) and not floating
             region = P.REGION_LOCAL if born_here else self.region(own_ethnic, floating=floating)
-            members.append({
-                "name": name, "gender": gender, "birth": birth, "age": age, "ethnic": own_ethnic,
-                "relation": relation, "id_number": self.id_number(region, birth, gender),
-                "has_phone": age >= 16 and rng.random() < (0.6 if age >= 80 else 0.92),
-                "tags": self._tags(age, gender, own_ethnic, rental=rental, floating=floating,
-                                   low_income=low_income),
-            })
+            members.append(
+                {
+                    "name": name,
+                    "gender": gender,
+                    "birth": birth,
+                    "age": age,
+                    "ethnic": own_ethnic,
+                    "relation": relation,
+                    "id_number": self.id_number(region, birth, gender),
+                    "has_phone": age >= 16 and rng.random() < (0.6 if age >= 80 else 0.92),
+                    "tags": self._tags(
+                        age, gender, own_ethnic, rental=rental, floating=floating, low_income=low_income
+                    ),
+                }
+            )
         ages = [m["age"] for m in members]
         for m in members:
             if m["age"] >= 60 and len(members) == 1:
@@ -762,8 +1026,9 @@ class _PeopleMaker:
                 m["tags"].add(Tag.EMPTY_NEST)
         return members
 
-    def _tags(self, age: int, gender: str, ethnic: str, *, rental: bool, floating: bool,
-              low_income: bool) -> set[str]:
+    def _tags(
+        self, age: int, gender: str, ethnic: str, *, rental: bool, floating: bool, low_income: bool
+    ) -> set[str]:
         rng = self.rng
         tags: set[str] = set()
         if age >= 60:

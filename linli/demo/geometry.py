@@ -65,7 +65,9 @@ def spread_points(rng: random.Random, region: Polygon, n: int) -> list[Point]:
             spacing *= 0.8
     for _ in range(2):
         cells = partition(region, points)
-        points = [cell.centroid if cell.contains(cell.centroid) else cell.representative_point() for cell in cells]
+        points = [
+            cell.centroid if cell.contains(cell.centroid) else cell.representative_point() for cell in cells
+        ]
     return points
 
 
@@ -95,24 +97,26 @@ def compound_outline(rng: random.Random, grid: Polygon, taken: list[Polygon]) ->
     """A small, slightly rotated block (about 80–250 m a side) inside ``grid`` that keeps clear of the
     compounds already ``taken``."""
     scale = 1.0
-    for attempt in range(120):
-        if attempt and attempt % 30 == 0:
-            scale *= 0.6
-        w = rng.uniform(0.0010, 0.0026) * scale
-        h = rng.uniform(0.0008, 0.0020) * scale
-        margin = max(w, h) * 0.75
-        inner = grid.buffer(-margin)
+    shapely.prepare(grid)
+    for _round in range(4):
+        inner = grid.buffer(-0.002 * scale)  # room for the largest block, rotated
         if inner.is_empty:
+            scale *= 0.6
             continue
-        c = random_point_in(rng, _largest_polygon(inner))
-        block = box(c.x - w / 2, c.y - h / 2, c.x + w / 2, c.y + h / 2)
-        if rng.random() < 0.5:  # cut a corner off so not every compound is a rectangle
-            cut = min(w, h) * rng.uniform(0.2, 0.4)
-            x0, y0, x1, y1 = block.bounds
-            block = Polygon([(x0, y0), (x1, y0), (x1, y1 - cut), (x1 - cut, y1), (x0, y1)])
-        block = snap(rotate(block, rng.uniform(-25, 25), origin="centroid"))
-        if grid.contains(block) and not any(block.distance(t) < 0.0002 for t in taken):
-            return block
+        inner = _largest_polygon(inner)
+        for _ in range(30):
+            w = rng.uniform(0.0010, 0.0026) * scale
+            h = rng.uniform(0.0008, 0.0020) * scale
+            c = random_point_in(rng, inner)
+            block = box(c.x - w / 2, c.y - h / 2, c.x + w / 2, c.y + h / 2)
+            if rng.random() < 0.5:  # cut a corner off so not every compound is a rectangle
+                cut = min(w, h) * rng.uniform(0.2, 0.4)
+                x0, y0, x1, y1 = block.bounds
+                block = Polygon([(x0, y0), (x1, y0), (x1, y1 - cut), (x1 - cut, y1), (x0, y1)])
+            block = snap(rotate(block, rng.uniform(-25, 25), origin="centroid"))
+            if grid.contains(block) and not any(block.distance(t) < 0.0002 for t in taken):
+                return block
+        scale *= 0.6
     # A crowded or thin grid: a tiny block around a point inside it.
     c = random_point_in(rng, grid)
     return snap(box(c.x - 0.0002, c.y - 0.0002, c.x + 0.0002, c.y + 0.0002).intersection(grid))

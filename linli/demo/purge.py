@@ -18,7 +18,8 @@ _DEPENDENT = (CASCADE, PROTECT, RESTRICT)
 def _reverse_relations(model: type[models.Model]):
     """Every FK or one-to-one from another model to this one, hidden ones (related_name='+') too."""
     return [
-        f for f in model._meta.get_fields(include_hidden=True)
+        f
+        for f in model._meta.get_fields(include_hidden=True)
         if (f.one_to_many or f.one_to_one) and f.auto_created and not f.concrete
     ]
 

@@ -38,51 +38,150 @@ DISTRICT_OUTLINE = [
 # (name, slug, seed (lng, lat), [(community name, slug), …]). Order gives the street codes
 # 510106001, 510106002, … and the community codes street + 001, 002, …
 STREETS = [
-    ("西安路街道", "xianlu", (104.0560, 30.6760), [
-        ("枣子巷社区", "zaozixiang"), ("西安中路社区", "xianzhonglu"), ("花牌坊社区", "huapaifang"),
-        ("三洞桥社区", "sandongqiao"),
-    ]),
-    ("西华街道", "xihua", (103.9990, 30.7240), [
-        ("西华社区", "xihua"), ("土桥社区", "tuqiao"), ("侯家桥社区", "houjiaqiao"), ("红花堰社区", "honghuayan"),
-    ]),
-    ("荷花池街道", "hehuachi", (104.0840, 30.6860), [
-        ("荷花池社区", "hehuachi"), ("大安西路社区", "daanxilu"), ("站北社区", "zhanbei"),
-        ("铁路新村社区", "tieluxincun"),
-    ]),
-    ("驷马桥街道", "simaqiao", (104.0950, 30.7030), [
-        ("驷马桥社区", "simaqiao"), ("双水碾社区", "shuangshuinian"), ("曹家巷社区", "caojiaxiang"),
-    ]),
-    ("茶店子街道", "chadianzi", (104.0190, 30.7080), [
-        ("茶店子社区", "chadianzi"), ("金科社区", "jinke"), ("羊西社区", "yangxi"), ("蜀西社区", "shuxi"),
-    ]),
-    ("抚琴街道", "fuqin", (104.0400, 30.6850), [
-        ("西北街社区", "xibeijie"), ("抚琴西路社区", "fuqinxilu"), ("金鱼街社区", "jinyujie"),
-        ("西马棚社区", "ximapeng"), ("抚琴东北路社区", "fuqindongbeilu"),
-    ]),
-    ("九里堤街道", "jiuliti", (104.0600, 30.7050), [
-        ("九里堤北路社区", "jiulitibeilu"), ("九里堤南路社区", "jiulitinanlu"), ("交大社区", "jiaoda"),
-        ("星科社区", "xingke"),
-    ]),
-    ("五块石街道", "wukuaishi", (104.0810, 30.7130), [
-        ("五块石社区", "wukuaishi"), ("蓉北社区", "rongbei"), ("赛云台社区", "saiyuntai"), ("金府社区", "jinfu"),
-    ]),
-    ("营门口街道", "yingmenkou", (104.0280, 30.6940), [
-        ("营门口社区", "yingmenkou"), ("花照壁社区", "huazhaobi"), ("银沙社区", "yinsha"),
-        ("黄忠社区", "huangzhong"),
-    ]),
-    ("金泉街道", "jinquan", (104.0030, 30.7050), [
-        ("金泉社区", "jinquan"), ("两河社区", "lianghe"), ("蜀汉社区", "shuhan"), ("金丰社区", "jinfeng"),
-    ]),
-    ("沙河源街道", "shaheyuan", (104.0420, 30.7260), [
-        ("新桥社区", "xinqiao"), ("洞子口社区", "dongzikou"), ("友联社区", "youlian"), ("沙河源社区", "shaheyuan"),
-    ]),
-    ("凤凰山街道", "fenghuangshan", (104.0780, 30.7480), [
-        ("凤凰山社区", "fenghuangshan"), ("高家社区", "gaojia"), ("八里社区", "bali"), ("青龙社区", "qinglong"),
-    ]),
-    ("天回镇街道", "tianhuizhen", (104.0950, 30.7820), [
-        ("天回社区", "tianhui"), ("金华社区", "jinhua"), ("大湾社区", "dawan"), ("明月社区", "mingyue"),
-        ("云盘社区", "yunpan"),
-    ]),
+    (
+        "西安路街道",
+        "xianlu",
+        (104.0560, 30.6760),
+        [
+            ("枣子巷社区", "zaozixiang"),
+            ("西安中路社区", "xianzhonglu"),
+            ("花牌坊社区", "huapaifang"),
+            ("三洞桥社区", "sandongqiao"),
+        ],
+    ),
+    (
+        "西华街道",
+        "xihua",
+        (103.9990, 30.7240),
+        [
+            ("西华社区", "xihua"),
+            ("土桥社区", "tuqiao"),
+            ("侯家桥社区", "houjiaqiao"),
+            ("红花堰社区", "honghuayan"),
+        ],
+    ),
+    (
+        "荷花池街道",
+        "hehuachi",
+        (104.0840, 30.6860),
+        [
+            ("荷花池社区", "hehuachi"),
+            ("大安西路社区", "daanxilu"),
+            ("站北社区", "zhanbei"),
+            ("铁路新村社区", "tieluxincun"),
+        ],
+    ),
+    (
+        "驷马桥街道",
+        "simaqiao",
+        (104.0950, 30.7030),
+        [
+            ("驷马桥社区", "simaqiao"),
+            ("双水碾社区", "shuangshuinian"),
+            ("曹家巷社区", "caojiaxiang"),
+        ],
+    ),
+    (
+        "茶店子街道",
+        "chadianzi",
+        (104.0190, 30.7080),
+        [
+            ("茶店子社区", "chadianzi"),
+            ("金科社区", "jinke"),
+            ("羊西社区", "yangxi"),
+            ("蜀西社区", "shuxi"),
+        ],
+    ),
+    (
+        "抚琴街道",
+        "fuqin",
+        (104.0400, 30.6850),
+        [
+            ("西北街社区", "xibeijie"),
+            ("抚琴西路社区", "fuqinxilu"),
+            ("金鱼街社区", "jinyujie"),
+            ("西马棚社区", "ximapeng"),
+            ("抚琴东北路社区", "fuqindongbeilu"),
+        ],
+    ),
+    (
+        "九里堤街道",
+        "jiuliti",
+        (104.0600, 30.7050),
+        [
+            ("九里堤北路社区", "jiulitibeilu"),
+            ("九里堤南路社区", "jiulitinanlu"),
+            ("交大社区", "jiaoda"),
+            ("星科社区", "xingke"),
+        ],
+    ),
+    (
+        "五块石街道",
+        "wukuaishi",
+        (104.0810, 30.7130),
+        [
+            ("五块石社区", "wukuaishi"),
+            ("蓉北社区", "rongbei"),
+            ("赛云台社区", "saiyuntai"),
+            ("金府社区", "jinfu"),
+        ],
+    ),
+    (
+        "营门口街道",
+        "yingmenkou",
+        (104.0280, 30.6940),
+        [
+            ("营门口社区", "yingmenkou"),
+            ("花照壁社区", "huazhaobi"),
+            ("银沙社区", "yinsha"),
+            ("黄忠社区", "huangzhong"),
+        ],
+    ),
+    (
+        "金泉街道",
+        "jinquan",
+        (104.0030, 30.7050),
+        [
+            ("金泉社区", "jinquan"),
+            ("两河社区", "lianghe"),
+            ("蜀汉社区", "shuhan"),
+            ("金丰社区", "jinfeng"),
+        ],
+    ),
+    (
+        "沙河源街道",
+        "shaheyuan",
+        (104.0420, 30.7260),
+        [
+            ("新桥社区", "xinqiao"),
+            ("洞子口社区", "dongzikou"),
+            ("友联社区", "youlian"),
+            ("沙河源社区", "shaheyuan"),
+        ],
+    ),
+    (
+        "凤凰山街道",
+        "fenghuangshan",
+        (104.0780, 30.7480),
+        [
+            ("凤凰山社区", "fenghuangshan"),
+            ("高家社区", "gaojia"),
+            ("八里社区", "bali"),
+            ("青龙社区", "qinglong"),
+        ],
+    ),
+    (
+        "天回镇街道",
+        "tianhuizhen",
+        (104.0950, 30.7820),
+        [
+            ("天回社区", "tianhui"),
+            ("金华社区", "jinhua"),
+            ("大湾社区", "dawan"),
+            ("明月社区", "mingyue"),
+            ("云盘社区", "yunpan"),
+        ],
+    ),
 ]
 
 # Roads per street slug (each street gets a Road row per name; compounds take their address from one).
@@ -105,8 +204,14 @@ ROADS = {
 # Featured compounds: (community slug, name, built year, has property company, road, note).
 # Each is the first compound of the first grid of its community.
 FEATURED_COMPOUNDS = [
-    ("xibeijie", "力作苑小区", 1992, False, "抚琴西路",
-     "建于1992年，无物业公司，院落自治管理；全区少数民族居民最多的小区（回族、藏族、彝族、羌族等）。"),
+    (
+        "xibeijie",
+        "力作苑小区",
+        1992,
+        False,
+        "抚琴西路",
+        "建于1992年，无物业公司，院落自治管理；全区少数民族居民最多的小区（回族、藏族、彝族、羌族等）。",
+    ),
     ("xinqiao", "新桥小区", 1998, True, "新桥路", "毗邻新桥社区党群服务中心。"),
     ("zaozixiang", "枣子巷小区", 1996, False, "枣子巷", "位于中医药文化特色街区内。"),
 ]
@@ -143,9 +248,14 @@ DEPARTMENTS = [
 ]
 
 PROPERTY_COMPANIES = [
-    "成都锦宏物业服务有限公司", "成都蓉安物业管理有限公司", "成都金府物业服务有限公司",
-    "四川和瑞物业服务有限公司", "成都嘉禾物业管理有限公司", "成都天府邻安物业服务有限公司",
-    "成都银杏物业服务有限公司", "四川蜀安物业管理有限公司",
+    "成都锦宏物业服务有限公司",
+    "成都蓉安物业管理有限公司",
+    "成都金府物业服务有限公司",
+    "四川和瑞物业服务有限公司",
+    "成都嘉禾物业管理有限公司",
+    "成都天府邻安物业服务有限公司",
+    "成都银杏物业服务有限公司",
+    "四川蜀安物业管理有限公司",
 ]
 
 # (name, short name, community slug or None for district-wide, note)
@@ -159,10 +269,56 @@ SOCIAL_ORGANISATIONS = [
 ]
 
 COMPOUND_PREFIXES = [
-    "锦华", "金桂", "银杏", "翠微", "兴旺", "和平", "春晖", "长城", "友谊", "光明", "瑞景", "康乐", "嘉禾",
-    "怡和", "丰泽", "金沙", "蜀汉", "锦绣", "华兴", "望江", "新华", "富春", "泰和", "永丰", "同心", "安居",
-    "明珠", "紫荆", "桂馨", "梧桐", "清水", "云锦", "南苑", "北辰", "东篱", "西岭", "聚贤", "景和", "润泽",
-    "蓉城", "天韵", "金穗", "玉林", "荷塘", "芙蓉", "锦江", "凤鸣", "青华", "花溪", "竹韵",
+    "锦华",
+    "金桂",
+    "银杏",
+    "翠微",
+    "兴旺",
+    "和平",
+    "春晖",
+    "长城",
+    "友谊",
+    "光明",
+    "瑞景",
+    "康乐",
+    "嘉禾",
+    "怡和",
+    "丰泽",
+    "金沙",
+    "蜀汉",
+    "锦绣",
+    "华兴",
+    "望江",
+    "新华",
+    "富春",
+    "泰和",
+    "永丰",
+    "同心",
+    "安居",
+    "明珠",
+    "紫荆",
+    "桂馨",
+    "梧桐",
+    "清水",
+    "云锦",
+    "南苑",
+    "北辰",
+    "东篱",
+    "西岭",
+    "聚贤",
+    "景和",
+    "润泽",
+    "蓉城",
+    "天韵",
+    "金穗",
+    "玉林",
+    "荷塘",
+    "芙蓉",
+    "锦江",
+    "凤鸣",
+    "青华",
+    "花溪",
+    "竹韵",
 ]
 COMPOUND_SUFFIXES = ["小区", "苑", "花园", "家园", "院落", "公寓", "新村", "大院", "雅居", "名城"]
 # Work-unit dormitory compounds, common among old courtyards (单位宿舍院落).

@@ -28,8 +28,11 @@ class Command(BaseCommand):
     help = "List the demo's staff accounts (role, username, password, jurisdiction) and resident phones."
 
     def add_arguments(self, parser):
-        parser.add_argument("--all", action="store_true",
-                            help="list every community's staff, party secretary and grid workers")
+        parser.add_argument(
+            "--all",
+            action="store_true",
+            help="list every community's staff, party secretary and grid workers",
+        )
 
     def handle(self, *args, all=False, **options):
         logins = staff_logins()
@@ -39,29 +42,43 @@ class Command(BaseCommand):
         hidden: dict[str, int] = {}
         shown = []
         for login in logins:
-            if (not all and login.role in PER_COMMUNITY_ROLES
-                    and not any(slug in login.username for slug in SHOWN_COMMUNITIES)):
+            if (
+                not all
+                and login.role in PER_COMMUNITY_ROLES
+                and not any(slug in login.username for slug in SHOWN_COMMUNITIES)
+            ):
                 hidden[login.role_label] = hidden.get(login.role_label, 0) + 1
             else:
                 shown.append(login)
         header = ("role", "username", "password", "jurisdiction")
-        rows = [(f"{login.role_label} ({login.role})", login.username, login.password or "(changed)",
-                 f"{login.jurisdiction} · {login.organisation}" if login.role in SHOW_ORGANISATION
-                 else login.jurisdiction)
-                for login in shown]
+        rows = [
+            (
+                f"{login.role_label} ({login.role})",
+                login.username,
+                login.password or "(changed)",
+                f"{login.jurisdiction} · {login.organisation}"
+                if login.role in SHOW_ORGANISATION
+                else login.jurisdiction,
+            )
+            for login in shown
+        ]
         widths = [max(_width(r[i]) for r in [header, *rows]) for i in range(3)]
         self.stdout.write(f"Demo staff accounts — password {DEMO_PASSWORD} (demo only):")
-        self.stdout.write("  " + "  ".join(_pad(h, w) for h, w in zip(header, [*widths, 0])))
-        for row in rows:
-            self.stdout.write("  " + "  ".join(_pad(c, w) for c, w in zip(row, [*widths, 0])).rstrip())
+        for row in [header, *rows]:
+            cells = (_pad(cell, w) for cell, w in zip(row, [*widths, 0], strict=True))
+            self.stdout.write(("  " + "  ".join(cells)).rstrip())
         if hidden:
             counted = ", ".join(f"{n} {label}" for label, n in hidden.items())
-            self.stdout.write(f"  … and for the other communities: {counted} (community_<community>, "
-                              "party_<community>, grid_<community>_<n>); demo_logins --all lists them.")
+            self.stdout.write(
+                f"  … and for the other communities: {counted} (community_<community>, "
+                "party_<community>, grid_<community>_<n>); demo_logins --all lists them."
+            )
         residents = resident_logins()
         if residents:
             self.stdout.write("")
-            self.stdout.write("Residents sign in with phone + SMS code (the default SMS backend writes the code "
-                              "to the server log):")
+            self.stdout.write(
+                "Residents sign in with phone + SMS code (the default SMS backend writes the code "
+                "to the server log):"
+            )
             for r in residents:
                 self.stdout.write(f"  {r.phone}  {_pad(r.name, 12)}  {r.place}")

@@ -17,14 +17,17 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--if-empty", action="store_true", help="load only when no district exists yet")
-        parser.add_argument("--reset", action="store_true",
-                            help="delete the demo district and everything hanging on it first (accounts are kept "
-                                 "and reused)")
+        parser.add_argument(
+            "--reset",
+            action="store_true",
+            help="delete the demo district and everything hanging on it first (accounts are kept and reused)",
+        )
         parser.add_argument("--residents", type=int, default=DEFAULT_RESIDENTS, help="how many residents")
         parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="random seed")
 
-    def handle(self, *args, if_empty=False, reset=False, residents=DEFAULT_RESIDENTS, seed=DEFAULT_SEED,
-               **options):
+    def handle(
+        self, *args, if_empty=False, reset=False, residents=DEFAULT_RESIDENTS, seed=DEFAULT_SEED, **options
+    ):
         if residents < 1:
             raise CommandError("--residents must be at least 1")
         if if_empty and Area.objects.filter(kind=AreaKind.DISTRICT).exists():
