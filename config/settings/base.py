@@ -203,6 +203,19 @@ STATICFILES_DIRS = [BASE_DIR / "linli" / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("LINLI_MEDIA_ROOT", VAR_DIR / "media"))
 
+# A cache shared by every process: sign-in rate limits, the TOTP enrolment secret and the geography
+# version live here. One machine: files under var/; several machines: Redis (LINLI_CACHE_URL).
+LINLI_CACHE_URL = os.environ.get("LINLI_CACHE_URL", "")
+if LINLI_CACHE_URL.startswith(("redis://", "rediss://")):
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": LINLI_CACHE_URL}}
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "cache"),
+        }
+    }
+
 TASKS = {
     "default": {
         "BACKEND": "django_tasks_db.DatabaseBackend",

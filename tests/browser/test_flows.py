@@ -176,3 +176,21 @@ def test_grid_worker_register_on_phone(phone, register):
     expect(phone.locator("main table tbody tr")).to_have_count(1)
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390
     screenshot(phone, "register-grid-worker-phone")
+
+
+def test_staff_workspace_in_english_and_elderly_mode(desktop, register):
+    make_staff(Role.ADMIN, register.district, username="admin1")
+    sign_in_staff(desktop, "admin1")
+    desktop.locator(".prefs-top").get_by_role("button", name="English").click()
+    expect(desktop.locator("html")).to_have_attribute("lang", "en")
+    expect(desktop.locator(".sidenav")).to_contain_text("Household register")
+    expect(desktop.locator(".role-list")).to_contain_text("Administrator")
+    # Side navigation labels fit on one line each, even in English.
+    heights = desktop.eval_on_selector_all(".sidenav .nav-link", "els => els.map(e => e.offsetHeight)")
+    assert max(heights) <= min(heights) + 2, heights
+    screenshot(desktop, "home-staff-desktop-en")
+    desktop.locator(".prefs-top .elderly-toggle").click()
+    expect(desktop.locator("body")).to_have_class(re.compile(r"\belderly\b"))
+    assert desktop.evaluate("parseFloat(getComputedStyle(document.body).fontSize)") >= 20
+    screenshot(desktop, "home-staff-desktop-elderly")
+    desktop.problems.assert_none()
