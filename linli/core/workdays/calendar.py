@@ -40,8 +40,11 @@ class CalendarNotCovered(ValueError):
     def __init__(self, year: int):
         self.year = year
         super().__init__(
-            _("节假日日历尚未包含%(year)s年，请升级 chinesecalendar / the holiday calendar does not cover "
-              "%(year)s yet: upgrade the chinesecalendar package") % {"year": year}
+            _(
+                "节假日日历尚未包含%(year)s年，请升级 chinesecalendar / the holiday calendar does not cover "
+                "%(year)s yet: upgrade the chinesecalendar package"
+            )
+            % {"year": year}
         )
 
 

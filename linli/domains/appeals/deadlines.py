@@ -53,16 +53,18 @@ def _limits(category: Category | None, priority: str) -> tuple[tuple[float, str]
 def start_acceptance_clock(appeal: Appeal, start: dt.datetime, now: dt.datetime) -> None:
     (amount, unit), _handling = _limits(appeal.category, appeal.priority)
     appeal.acceptance_due = add_limit(start, amount, unit)
-    appeal.acceptance_warn_at = workdays.default_calendar().fraction_point(start, appeal.acceptance_due,
-                                                                           warn_fraction())
+    appeal.acceptance_warn_at = workdays.default_calendar().fraction_point(
+        start, appeal.acceptance_due, warn_fraction()
+    )
     appeal.acceptance_state = state_at(now, appeal.acceptance_warn_at, appeal.acceptance_due)
 
 
 def start_handling_clock(appeal: Appeal, start: dt.datetime, now: dt.datetime) -> None:
     _acceptance, (amount, unit) = _limits(appeal.category, appeal.priority)
     appeal.handling_due = add_limit(start, amount, unit)
-    appeal.handling_warn_at = workdays.default_calendar().fraction_point(start, appeal.handling_due,
-                                                                         warn_fraction())
+    appeal.handling_warn_at = workdays.default_calendar().fraction_point(
+        start, appeal.handling_due, warn_fraction()
+    )
     appeal.deadline_state = state_at(now, appeal.handling_warn_at, appeal.handling_due)
     appeal.deadline_epoch += 1
 

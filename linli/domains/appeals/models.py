@@ -36,25 +36,40 @@ class Category(models.Model):
     """Two levels: a domain (市容环境, 城乡建设 …) and its items (暴露垃圾, 道路不洁 …). Limits are
     counted on the working-day calendar (``linli.core.workdays``); urgent "same day" is 0 days."""
 
-    parent = models.ForeignKey("self", verbose_name=_("上级类别"), null=True, blank=True,
-                               on_delete=models.PROTECT, related_name="children")
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("上级类别"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+    )
     code = models.CharField(_("编码"), max_length=40, unique=True)
     name = models.CharField(_("名称"), max_length=60)
     description = models.CharField(_("说明"), max_length=200, blank=True)
-    default_unit_kind = models.CharField(_("默认承办单位类型"), max_length=32, choices=OrgKind.choices, blank=True)
+    default_unit_kind = models.CharField(
+        _("默认承办单位类型"), max_length=32, choices=OrgKind.choices, blank=True
+    )
     acceptance_limit = models.DecimalField(_("签收时限"), max_digits=6, decimal_places=2, default=2)
-    acceptance_unit = models.CharField(_("签收时限单位"), max_length=8, choices=TimeUnit.choices,
-                                       default=TimeUnit.HOURS)
+    acceptance_unit = models.CharField(
+        _("签收时限单位"), max_length=8, choices=TimeUnit.choices, default=TimeUnit.HOURS
+    )
     normal_limit = models.DecimalField(_("一般件办理时限"), max_digits=6, decimal_places=2, default=5)
-    normal_unit = models.CharField(_("一般件时限单位"), max_length=8, choices=TimeUnit.choices,
-                                   default=TimeUnit.DAYS)
+    normal_unit = models.CharField(
+        _("一般件时限单位"), max_length=8, choices=TimeUnit.choices, default=TimeUnit.DAYS
+    )
     urgent_limit = models.DecimalField(_("紧急件办理时限"), max_digits=6, decimal_places=2, default=0)
-    urgent_unit = models.CharField(_("紧急件时限单位"), max_length=8, choices=TimeUnit.choices,
-                                   default=TimeUnit.DAYS)
+    urgent_unit = models.CharField(
+        _("紧急件时限单位"), max_length=8, choices=TimeUnit.choices, default=TimeUnit.DAYS
+    )
     is_public = models.BooleanField(_("办理结果可公开"), default=True)
     questions = models.JSONField(
-        _("补充问题"), default=list, blank=True,
-        help_text=_('列表，每项 {"code", "label", "datatype": text|number|bool|choice|date, "required", "choices"}'),
+        _("补充问题"),
+        default=list,
+        blank=True,
+        help_text=_(
+            '列表，每项 {"code", "label", "datatype": text|number|bool|choice|date, "required", "choices"}'
+        ),
     )
     sort_order = models.PositiveSmallIntegerField(_("排序"), default=0)
     is_active = models.BooleanField(_("启用"), default=True)
@@ -78,14 +93,24 @@ class RoutingRule(models.Model):
     one on its parent; a rule on a smaller area beats one on a larger (no area = the whole district);
     ``priority`` breaks ties (higher wins)."""
 
-    category = models.ForeignKey(Category, verbose_name=_("类别"), on_delete=models.PROTECT,
-                                 related_name="routing_rules")
-    area = models.ForeignKey("places.Area", verbose_name=_("区域"), null=True, blank=True,
-                             on_delete=models.PROTECT, related_name="+", help_text=_("留空表示全区"))
-    lead_unit = models.ForeignKey("orgs.Organisation", verbose_name=_("主办单位"), on_delete=models.PROTECT,
-                                  related_name="+")
-    assisting_units = models.ManyToManyField("orgs.Organisation", verbose_name=_("协办单位"), blank=True,
-                                             related_name="+")
+    category = models.ForeignKey(
+        Category, verbose_name=_("类别"), on_delete=models.PROTECT, related_name="routing_rules"
+    )
+    area = models.ForeignKey(
+        "places.Area",
+        verbose_name=_("区域"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("留空表示全区"),
+    )
+    lead_unit = models.ForeignKey(
+        "orgs.Organisation", verbose_name=_("主办单位"), on_delete=models.PROTECT, related_name="+"
+    )
+    assisting_units = models.ManyToManyField(
+        "orgs.Organisation", verbose_name=_("协办单位"), blank=True, related_name="+"
+    )
     priority = models.SmallIntegerField(_("优先级"), default=0)
     is_active = models.BooleanField(_("启用"), default=True)
     note = models.CharField(_("说明"), max_length=200, blank=True)
@@ -103,32 +128,83 @@ class Appeal(models.Model):
     reference = models.CharField(_("编号"), max_length=24, unique=True)
     title = models.CharField(_("标题"), max_length=120)
     body = models.TextField(_("内容"))
-    category = models.ForeignKey(Category, verbose_name=_("类别"), null=True, blank=True,
-                                 on_delete=models.PROTECT, related_name="appeals")
-    priority = models.CharField(_("紧急程度"), max_length=8, choices=Priority.choices, default=Priority.NORMAL)
+    category = models.ForeignKey(
+        Category,
+        verbose_name=_("类别"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="appeals",
+    )
+    priority = models.CharField(
+        _("紧急程度"), max_length=8, choices=Priority.choices, default=Priority.NORMAL
+    )
     channel = models.CharField(_("来源渠道"), max_length=16, choices=Channel.choices, default=Channel.WEB)
-    status = models.CharField(_("状态"), max_length=16, choices=AppealStatus.choices,
-                              default=AppealStatus.SUBMITTED)
+    status = models.CharField(
+        _("状态"), max_length=16, choices=AppealStatus.choices, default=AppealStatus.SUBMITTED
+    )
     # place
     lng = models.FloatField(_("经度"), null=True, blank=True)
     lat = models.FloatField(_("纬度"), null=True, blank=True)
     address = models.CharField(_("地址"), max_length=200, blank=True)
-    grid = models.ForeignKey("places.Area", verbose_name=_("网格"), null=True, blank=True,
-                             on_delete=models.PROTECT, related_name="+")
-    community = models.ForeignKey("places.Area", verbose_name=_("社区"), null=True, blank=True,
-                                  on_delete=models.PROTECT, related_name="+")
-    street = models.ForeignKey("places.Area", verbose_name=_("街道"), null=True, blank=True,
-                               on_delete=models.PROTECT, related_name="+")
+    grid = models.ForeignKey(
+        "places.Area",
+        verbose_name=_("网格"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    community = models.ForeignKey(
+        "places.Area",
+        verbose_name=_("社区"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    street = models.ForeignKey(
+        "places.Area",
+        verbose_name=_("街道"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     path = models.CharField(_("区域路径"), max_length=255, db_index=True)
-    compound = models.ForeignKey("places.Compound", verbose_name=_("小区"), null=True, blank=True,
-                                 on_delete=models.PROTECT, related_name="appeals")
-    road = models.ForeignKey("places.Road", verbose_name=_("道路"), null=True, blank=True,
-                             on_delete=models.PROTECT, related_name="appeals")
+    compound = models.ForeignKey(
+        "places.Compound",
+        verbose_name=_("小区"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="appeals",
+    )
+    road = models.ForeignKey(
+        "places.Road",
+        verbose_name=_("道路"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="appeals",
+    )
     # who
-    resident = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("诉求人账号"), null=True, blank=True,
-                                 on_delete=models.PROTECT, related_name="appeals")
-    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("录入人"), null=True, blank=True,
-                                     on_delete=models.PROTECT, related_name="+")
+    resident = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("诉求人账号"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="appeals",
+    )
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("录入人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     contact_name = EncryptedTextField(_("联系人"), blank=True)
     contact_phone = EncryptedTextField(_("联系电话"), blank=True)
     is_private = models.BooleanField(_("不公开"), default=False)
@@ -138,25 +214,47 @@ class Appeal(models.Model):
     external_ref = models.CharField(_("外部编号"), max_length=64, blank=True)
     answers = models.JSONField(_("补充信息"), default=dict, blank=True)
     # routing
-    lead_unit = models.ForeignKey("orgs.Organisation", verbose_name=_("主办单位"), null=True, blank=True,
-                                  on_delete=models.PROTECT, related_name="led_appeals")
-    assisting_units = models.ManyToManyField("orgs.Organisation", verbose_name=_("协办单位"), blank=True,
-                                             related_name="assisted_appeals")
-    routing_rule = models.ForeignKey(RoutingRule, verbose_name=_("派遣规则"), null=True, blank=True,
-                                     on_delete=models.SET_NULL, related_name="+")
-    merged_into = models.ForeignKey("self", verbose_name=_("合并至"), null=True, blank=True,
-                                    on_delete=models.PROTECT, related_name="duplicates")
+    lead_unit = models.ForeignKey(
+        "orgs.Organisation",
+        verbose_name=_("主办单位"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="led_appeals",
+    )
+    assisting_units = models.ManyToManyField(
+        "orgs.Organisation", verbose_name=_("协办单位"), blank=True, related_name="assisted_appeals"
+    )
+    routing_rule = models.ForeignKey(
+        RoutingRule,
+        verbose_name=_("派遣规则"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    merged_into = models.ForeignKey(
+        "self",
+        verbose_name=_("合并至"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="duplicates",
+    )
     # deadlines (working time, see linli.core.workdays)
     acceptance_due = models.DateTimeField(_("签收时限"), null=True, blank=True)
     acceptance_warn_at = models.DateTimeField(null=True, blank=True, editable=False)
-    acceptance_state = models.CharField(_("签收时限状态"), max_length=8, choices=DeadlineState.choices,
-                                        default=DeadlineState.NONE)
+    acceptance_state = models.CharField(
+        _("签收时限状态"), max_length=8, choices=DeadlineState.choices, default=DeadlineState.NONE
+    )
     handling_due = models.DateTimeField(_("办理时限"), null=True, blank=True)
     handling_warn_at = models.DateTimeField(null=True, blank=True, editable=False)
-    deadline_state = models.CharField(_("办理时限状态"), max_length=8, choices=DeadlineState.choices,
-                                      default=DeadlineState.NONE)
-    deadline_epoch = models.PositiveIntegerField(default=0, editable=False,
-                                                 help_text=_("每次重新计算办理时限加一"))
+    deadline_state = models.CharField(
+        _("办理时限状态"), max_length=8, choices=DeadlineState.choices, default=DeadlineState.NONE
+    )
+    deadline_epoch = models.PositiveIntegerField(
+        default=0, editable=False, help_text=_("每次重新计算办理时限加一")
+    )
     extended_days = models.PositiveSmallIntegerField(_("已延期工作日"), default=0)
     round = models.PositiveSmallIntegerField(_("办理轮次"), default=1)
     # outcome
@@ -184,11 +282,13 @@ class Appeal(models.Model):
         ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["submitted_by", "idempotency_key"], condition=~Q(idempotency_key=""),
+                fields=["submitted_by", "idempotency_key"],
+                condition=~Q(idempotency_key=""),
                 name="appeal_idempotency_per_submitter",
             ),
             models.UniqueConstraint(
-                fields=["external_source", "external_ref"], condition=~Q(external_ref=""),
+                fields=["external_source", "external_ref"],
+                condition=~Q(external_ref=""),
                 name="appeal_external_ref_unique",
             ),
         ]
@@ -197,14 +297,24 @@ class Appeal(models.Model):
             models.Index(fields=["lead_unit", "status"], name="appeal_unit_status"),
             models.Index(fields=["resident", "-created_at"], name="appeal_resident_created"),
             # The deadline scan reads only the rows about to change colour.
-            models.Index(fields=["handling_warn_at"], name="appeal_scan_yellow",
-                         condition=Q(deadline_state=DeadlineState.GREEN)),
-            models.Index(fields=["handling_due"], name="appeal_scan_red",
-                         condition=Q(deadline_state__in=[DeadlineState.GREEN, DeadlineState.YELLOW])),
-            models.Index(fields=["acceptance_due"], name="appeal_scan_accept",
-                         condition=Q(acceptance_state__in=[DeadlineState.GREEN, DeadlineState.YELLOW])),
-            models.Index(fields=["published", "-closed_at"], name="appeal_published",
-                         condition=Q(published=True)),
+            models.Index(
+                fields=["handling_warn_at"],
+                name="appeal_scan_yellow",
+                condition=Q(deadline_state=DeadlineState.GREEN),
+            ),
+            models.Index(
+                fields=["handling_due"],
+                name="appeal_scan_red",
+                condition=Q(deadline_state__in=[DeadlineState.GREEN, DeadlineState.YELLOW]),
+            ),
+            models.Index(
+                fields=["acceptance_due"],
+                name="appeal_scan_accept",
+                condition=Q(acceptance_state__in=[DeadlineState.GREEN, DeadlineState.YELLOW]),
+            ),
+            models.Index(
+                fields=["published", "-closed_at"], name="appeal_published", condition=Q(published=True)
+            ),
         ]
 
     def __str__(self):
@@ -221,10 +331,22 @@ class AppealEvent(models.Model):
 
     appeal = models.ForeignKey(Appeal, on_delete=models.PROTECT, related_name="events")
     at = models.DateTimeField(_("时间"), default=timezone.now)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("操作人"), null=True, blank=True,
-                              on_delete=models.PROTECT, related_name="+")
-    unit = models.ForeignKey("orgs.Organisation", verbose_name=_("单位"), null=True, blank=True,
-                             on_delete=models.PROTECT, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("操作人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    unit = models.ForeignKey(
+        "orgs.Organisation",
+        verbose_name=_("单位"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     action = models.CharField(_("操作"), max_length=24, choices=Action.choices)
     from_status = models.CharField(_("原状态"), max_length=16, choices=AppealStatus.choices, blank=True)
     to_status = models.CharField(_("新状态"), max_length=16, choices=AppealStatus.choices, blank=True)
@@ -244,15 +366,21 @@ class AppealEvent(models.Model):
 
 class Assignment(models.Model):
     appeal = models.ForeignKey(Appeal, on_delete=models.PROTECT, related_name="assignments")
-    unit = models.ForeignKey("orgs.Organisation", verbose_name=_("单位"), on_delete=models.PROTECT,
-                             related_name="appeal_assignments")
+    unit = models.ForeignKey(
+        "orgs.Organisation",
+        verbose_name=_("单位"),
+        on_delete=models.PROTECT,
+        related_name="appeal_assignments",
+    )
     role = models.CharField(_("角色"), max_length=8, choices=AssignmentRole.choices)
     assigned_at = models.DateTimeField(_("派遣时间"), default=timezone.now)
-    assigned_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
-                                    related_name="+")
+    assigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     signed_at = models.DateTimeField(_("签收时间"), null=True, blank=True)
-    signed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
-                                  related_name="+")
+    signed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     result = models.TextField(_("办理情况"), blank=True)
     handled_at = models.DateTimeField(_("办理时间"), null=True, blank=True)
     is_active = models.BooleanField(_("有效"), default=True)
@@ -263,10 +391,14 @@ class Assignment(models.Model):
         verbose_name_plural = _("承办")
         ordering = ["appeal", "role", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["appeal", "unit"], condition=Q(is_active=True),
-                                    name="assignment_one_active_per_unit"),
-            models.UniqueConstraint(fields=["appeal"], condition=Q(is_active=True, role=AssignmentRole.LEAD),
-                                    name="assignment_one_active_lead"),
+            models.UniqueConstraint(
+                fields=["appeal", "unit"], condition=Q(is_active=True), name="assignment_one_active_per_unit"
+            ),
+            models.UniqueConstraint(
+                fields=["appeal"],
+                condition=Q(is_active=True, role=AssignmentRole.LEAD),
+                name="assignment_one_active_lead",
+            ),
         ]
         indexes = [models.Index(fields=["unit", "is_active"], name="assignment_unit_active")]
 
@@ -276,16 +408,19 @@ class Assignment(models.Model):
 
 class ExtensionRequest(models.Model):
     appeal = models.ForeignKey(Appeal, on_delete=models.PROTECT, related_name="extension_requests")
-    unit = models.ForeignKey("orgs.Organisation", verbose_name=_("申请单位"), on_delete=models.PROTECT,
-                             related_name="+")
+    unit = models.ForeignKey(
+        "orgs.Organisation", verbose_name=_("申请单位"), on_delete=models.PROTECT, related_name="+"
+    )
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     requested_at = models.DateTimeField(default=timezone.now)
     days = models.PositiveSmallIntegerField(_("延期工作日"))
     reason = models.TextField(_("理由"))
-    status = models.CharField(_("状态"), max_length=10, choices=ExtensionStatus.choices,
-                              default=ExtensionStatus.PENDING)
-    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
-                                   related_name="+")
+    status = models.CharField(
+        _("状态"), max_length=10, choices=ExtensionStatus.choices, default=ExtensionStatus.PENDING
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     decided_at = models.DateTimeField(null=True, blank=True)
     decision_note = models.CharField(_("审批意见"), max_length=300, blank=True)
 
@@ -294,8 +429,9 @@ class ExtensionRequest(models.Model):
         verbose_name_plural = _("延期申请")
         ordering = ["-requested_at"]
         constraints = [
-            models.UniqueConstraint(fields=["appeal"], condition=Q(status=ExtensionStatus.PENDING),
-                                    name="extension_one_pending"),
+            models.UniqueConstraint(
+                fields=["appeal"], condition=Q(status=ExtensionStatus.PENDING), name="extension_one_pending"
+            ),
         ]
 
     def __str__(self):
@@ -310,8 +446,9 @@ class Rating(models.Model):
     value = models.CharField(_("评价"), max_length=24, choices=RatingValue.choices)
     comment = models.TextField(_("意见"), blank=True)
     source = models.CharField(_("来源"), max_length=10, choices=RatingSource.choices)
-    rated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
-                                 related_name="+")
+    rated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -336,7 +473,8 @@ def attachment_public_path(instance, filename):
 
 def _ext(content_type: str) -> str:
     return {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp", "image/gif": ".gif"}.get(
-        content_type, ".bin")
+        content_type, ".bin"
+    )
 
 
 class Attachment(models.Model):
@@ -344,16 +482,18 @@ class Attachment(models.Model):
     (location, camera) for the resident's timeline and the public page."""
 
     appeal = models.ForeignKey(Appeal, on_delete=models.PROTECT, related_name="attachments")
-    event = models.ForeignKey(AppealEvent, null=True, blank=True, on_delete=models.PROTECT,
-                              related_name="attachments")
+    event = models.ForeignKey(
+        AppealEvent, null=True, blank=True, on_delete=models.PROTECT, related_name="attachments"
+    )
     kind = models.CharField(_("类型"), max_length=10, choices=AttachmentKind.choices)
     file = models.FileField(_("文件"), upload_to=attachment_path)
     public_file = models.FileField(_("公开副本"), upload_to=attachment_public_path, blank=True)
     content_type = models.CharField(max_length=40)
     size = models.PositiveIntegerField()
     sha256 = models.CharField(max_length=64)
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
-                                    related_name="+")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     uploaded_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -370,14 +510,21 @@ class Supervision(models.Model):
     scan once per trigger and deadline epoch; dispatchers add manual ones."""
 
     appeal = models.ForeignKey(Appeal, on_delete=models.PROTECT, related_name="supervisions")
-    unit = models.ForeignKey("orgs.Organisation", verbose_name=_("被督办单位"), null=True, blank=True,
-                             on_delete=models.PROTECT, related_name="appeal_supervisions")
+    unit = models.ForeignKey(
+        "orgs.Organisation",
+        verbose_name=_("被督办单位"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="appeal_supervisions",
+    )
     level = models.CharField(_("级别"), max_length=12, choices=SupervisionLevel.choices)
     trigger = models.CharField(_("触发"), max_length=16, choices=SupervisionTrigger.choices)
     epoch = models.PositiveIntegerField(default=0)
     note = models.TextField(_("督办意见"), blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
-                                   related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     created_at = models.DateTimeField(default=timezone.now)
     acknowledged_at = models.DateTimeField(null=True, blank=True)
 
@@ -386,9 +533,11 @@ class Supervision(models.Model):
         verbose_name_plural = _("督办")
         ordering = ["-created_at"]
         constraints = [
-            models.UniqueConstraint(fields=["appeal", "trigger", "epoch"],
-                                    condition=~Q(trigger=SupervisionTrigger.MANUAL),
-                                    name="supervision_auto_once"),
+            models.UniqueConstraint(
+                fields=["appeal", "trigger", "epoch"],
+                condition=~Q(trigger=SupervisionTrigger.MANUAL),
+                name="supervision_auto_once",
+            ),
         ]
 
     def __str__(self):
@@ -398,8 +547,9 @@ class Supervision(models.Model):
 class Notification(models.Model):
     """The in-app inbox (until a shared notifications module exists)."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
-                             related_name="appeal_notifications")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="appeal_notifications"
+    )
     appeal = models.ForeignKey(Appeal, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     event = models.ForeignKey(AppealEvent, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     text = models.CharField(_("内容"), max_length=300)
@@ -411,8 +561,9 @@ class Notification(models.Model):
         verbose_name_plural = _("站内通知")
         ordering = ["-created_at", "-id"]
         constraints = [
-            models.UniqueConstraint(fields=["user", "event"], condition=Q(event__isnull=False),
-                                    name="notification_once_per_event"),
+            models.UniqueConstraint(
+                fields=["user", "event"], condition=Q(event__isnull=False), name="notification_once_per_event"
+            ),
         ]
         indexes = [models.Index(fields=["user", "read_at"], name="notification_inbox")]
 
@@ -429,3 +580,6 @@ class ReferenceCounter(models.Model):
     class Meta:
         verbose_name = _("编号计数")
         verbose_name_plural = _("编号计数")
+
+    def __str__(self):
+        return f"{self.key}: {self.value}"

@@ -93,7 +93,13 @@ def access_appeal_by_id(user, appeal_id) -> Appeal:
     not told apart, so ids cannot be probed)."""
     try:
         appeal = Appeal.objects.select_related(
-            "category", "category__parent", "grid", "community", "street", "compound", "lead_unit",
+            "category",
+            "category__parent",
+            "grid",
+            "community",
+            "street",
+            "compound",
+            "lead_unit",
         ).get(pk=appeal_id)
     except (Appeal.DoesNotExist, ValueError, TypeError):
         raise Http404("appeal") from None

@@ -52,18 +52,26 @@ def check_photo(content: bytes) -> CheckedPhoto:
     if not content:
         raise PhotoRejected(_("照片为空 / the photo is empty"))
     if len(content) > max_bytes():
-        raise PhotoRejected(_("照片超过 %(mb)d MB / the photo is larger than %(mb)d MB")
-                            % {"mb": max_bytes() // (1024 * 1024)})
+        raise PhotoRejected(
+            _("照片超过 %(mb)d MB / the photo is larger than %(mb)d MB")
+            % {"mb": max_bytes() // (1024 * 1024)}
+        )
     content_type = sniff(content)
     if content_type is None:
         raise PhotoRejected(_("只接受 JPEG、PNG 或 WebP 照片 / only JPEG, PNG or WebP photos are accepted"))
     try:
-        stripped = {"image/jpeg": strip_jpeg, "image/png": strip_png, "image/webp": strip_webp}[content_type](content)
+        stripped = {"image/jpeg": strip_jpeg, "image/png": strip_png, "image/webp": strip_webp}[content_type](
+            content
+        )
     except (ValueError, struct.error, IndexError) as exc:
         raise PhotoRejected(_("照片文件已损坏 / the photo file is damaged")) from exc
     _decode_with_pillow(content)
-    return CheckedPhoto(content=content, public_content=stripped, content_type=content_type,
-                        sha256=hashlib.sha256(content).hexdigest())
+    return CheckedPhoto(
+        content=content,
+        public_content=stripped,
+        content_type=content_type,
+        sha256=hashlib.sha256(content).hexdigest(),
+    )
 
 
 def _decode_with_pillow(content: bytes) -> None:
@@ -94,16 +102,16 @@ def strip_jpeg(content: bytes) -> bytes:
             i += 1
             continue
         if marker == 0xD9:  # EOI without scan
-            out += content[i:i + 2]
+            out += content[i : i + 2]
             return bytes(out)
         if 0xD0 <= marker <= 0xD7 or marker == 0x01:
-            out += content[i:i + 2]
+            out += content[i : i + 2]
             i += 2
             continue
-        (length,) = struct.unpack(">H", content[i + 2:i + 4])
+        (length,) = struct.unpack(">H", content[i + 2 : i + 4])
         if length < 2 or i + 2 + length > len(content):
             raise ValueError("segment overruns the file")
-        segment = content[i:i + 2 + length]
+        segment = content[i : i + 2 + length]
         if marker == 0xDA:  # start of scan: the rest is image data
             out += content[i:]
             return bytes(out)
@@ -121,14 +129,14 @@ def strip_png(content: bytes) -> bytes:
     i = 8
     seen_end = False
     while i < len(content):
-        (length,) = struct.unpack(">I", content[i:i + 4])
-        kind = content[i + 4:i + 8]
-        data = content[i + 8:i + 8 + length]
-        (crc,) = struct.unpack(">I", content[i + 8 + length:i + 12 + length])
+        (length,) = struct.unpack(">I", content[i : i + 4])
+        kind = content[i + 4 : i + 8]
+        data = content[i + 8 : i + 8 + length]
+        (crc,) = struct.unpack(">I", content[i + 8 + length : i + 12 + length])
         if len(data) != length or zlib.crc32(kind + data) != crc:
             raise ValueError("bad PNG chunk")
         if kind not in _PNG_DROP:
-            out += content[i:i + 12 + length]
+            out += content[i : i + 12 + length]
         i += 12 + length
         if kind == b"IEND":
             seen_end = True
@@ -145,12 +153,12 @@ def strip_webp(content: bytes) -> bytes:
     chunks = bytearray()
     i = 12
     while i < 8 + riff_size:
-        kind = content[i:i + 4]
-        (size,) = struct.unpack("<I", content[i + 4:i + 8])
+        kind = content[i : i + 4]
+        (size,) = struct.unpack("<I", content[i + 4 : i + 8])
         padded = size + (size & 1)
         if i + 8 + size > len(content):
             raise ValueError("chunk overruns the file")
-        chunk = bytearray(content[i:i + 8 + padded])
+        chunk = bytearray(content[i : i + 8 + padded])
         if kind == b"VP8X":  # clear the EXIF (bit 3) and XMP (bit 2) flags
             chunk[8] &= ~0x0C & 0xFF
         if kind not in (b"EXIF", b"XMP "):

@@ -64,18 +64,22 @@ def suggest_by_rules(appeal: Appeal) -> list[RouteSuggestion]:
         if rule.lead_unit_id in seen:
             continue
         seen.add(rule.lead_unit_id)
-        suggestions.append(RouteSuggestion(
-            lead_unit_id=rule.lead_unit_id,
-            assisting_unit_ids=tuple(sorted(u.pk for u in rule.assisting_units.all())),
-            confidence=confidence if _specificity(rule, appeal) == best else 0.3,
-            rule_id=rule.pk,
-            reason=str(rule),
-        ))
+        suggestions.append(
+            RouteSuggestion(
+                lead_unit_id=rule.lead_unit_id,
+                assisting_unit_ids=tuple(sorted(u.pk for u in rule.assisting_units.all())),
+                confidence=confidence if _specificity(rule, appeal) == best else 0.3,
+                rule_id=rule.pk,
+                reason=str(rule),
+            )
+        )
     return suggestions
 
 
 def suggester():
-    path = getattr(settings, "LINLI_APPEALS_ROUTE_SUGGESTER", "linli.domains.appeals.routing.suggest_by_rules")
+    path = getattr(
+        settings, "LINLI_APPEALS_ROUTE_SUGGESTER", "linli.domains.appeals.routing.suggest_by_rules"
+    )
     return import_string(path)
 
 

@@ -13,8 +13,6 @@ The three rates, over appeals submitted in the period:
 from __future__ import annotations
 
 import datetime as dt
-from functools import reduce
-from operator import or_
 
 from django.db.models import Count, F, Q, QuerySet
 from django.db.models.functions import TruncMonth
@@ -37,9 +35,17 @@ S = AppealStatus
 
 # --- queues ------------------------------------------------------------------------------------------
 
-def dispatcher_queue(user, *, status: str | None = None, category_id: int | None = None,
-                     area_path: str | None = None, deadline_state: str | None = None, channel: str | None = None,
-                     q: str = "") -> QuerySet[Appeal]:
+
+def dispatcher_queue(
+    user,
+    *,
+    status: str | None = None,
+    category_id: int | None = None,
+    area_path: str | None = None,
+    deadline_state: str | None = None,
+    channel: str | None = None,
+    q: str = "",
+) -> QuerySet[Appeal]:
     """Appeals inside the dispatcher's jurisdiction; open ones by default, most urgent deadline first."""
     qs = jurisdiction_of(user).filter(Appeal.objects.all(), roles=DISPATCH_ROLES)
     qs = qs.filter(status=status) if status else qs.filter(status__in=OPEN_STATUSES)
@@ -54,7 +60,8 @@ def dispatcher_queue(user, *, status: str | None = None, category_id: int | None
     if q:
         qs = qs.filter(Q(reference__icontains=q) | Q(title__icontains=q) | Q(address__icontains=q))
     return qs.select_related("category", "lead_unit", "community", "grid").order_by(
-        F("handling_due").asc(nulls_last=True), "created_at")
+        F("handling_due").asc(nulls_last=True), "created_at"
+    )
 
 
 def dispatcher_counts(user) -> dict[str, int]:
@@ -63,20 +70,20 @@ def dispatcher_counts(user) -> dict[str, int]:
     counts = {s: 0 for s in S.values}
     counts.update(dict(qs.values_list("status").annotate(n=Count("id")).order_by()))
     overdue = qs.filter(status__in=HANDLING_STATUSES).aggregate(
-        yellow=Count("id", filter=Q(deadline_state="yellow")), red=Count("id", filter=Q(deadline_state="red")))
+        yellow=Count("id", filter=Q(deadline_state="yellow")), red=Count("id", filter=Q(deadline_state="red"))
+    )
     counts.update(overdue)
     return counts
 
 
-def unit_inbox(user, *, unit_id: int | None = None, status: str | None = None,
-               include_finished: bool = False) -> QuerySet[Appeal]:
+def unit_inbox(
+    user, *, unit_id: int | None = None, status: str | None = None, include_finished: bool = False
+) -> QuerySet[Appeal]:
     """Appeals assigned (now) to a unit the user works for."""
     units = jurisdiction_of(user).organisation_ids
     if unit_id is not None:
         units = units & {unit_id}
-    qs = Appeal.objects.filter(
-        pk__in=_assigned_ids(units)
-    )
+    qs = Appeal.objects.filter(pk__in=_assigned_ids(units))
     if status:
         qs = qs.filter(status=status)
     elif not include_finished:
@@ -93,7 +100,9 @@ def _assigned_ids(units):
 def resident_appeals(user) -> QuerySet[Appeal]:
     if user is None or not user.is_authenticated:
         return Appeal.objects.none()
-    return Appeal.objects.filter(resident=user).select_related("category", "merged_into").order_by("-created_at")
+    return (
+        Appeal.objects.filter(resident=user).select_related("category", "merged_into").order_by("-created_at")
+    )
 
 
 def resident_status(appeal: Appeal) -> str:
@@ -111,12 +120,29 @@ def appeal_timeline(appeal: Appeal, *, staff: bool) -> QuerySet[AppealEvent]:
 
 # --- public results ----------------------------------------------------------------------------------
 
-PUBLIC_FIELDS = ("reference", "public_title", "public_body", "public_result", "public_place", "created_at",
-                 "closed_at", "category__name", "category__parent__name", "street__name", "community__name")
+PUBLIC_FIELDS = (
+    "reference",
+    "public_title",
+    "public_body",
+    "public_result",
+    "public_place",
+    "created_at",
+    "closed_at",
+    "category__name",
+    "category__parent__name",
+    "street__name",
+    "community__name",
+)
 
 
-def public_appeals(*, area_path: str = "", category_id: int | None = None, since: dt.date | None = None,
-                   until: dt.date | None = None, q: str = ""):
+def public_appeals(
+    *,
+    area_path: str = "",
+    category_id: int | None = None,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+    q: str = "",
+):
     """Published closed cases as plain dicts of their public fields only: no name, phone, exact
     address or coordinates can leak through a template. Private cases are never published."""
     qs = Appeal.objects.filter(published=True, is_private=False, status=S.CLOSED)
@@ -139,7 +165,8 @@ def public_appeal(reference: str) -> dict | None:
         return None
     row["timeline"] = list(
         AppealEvent.objects.filter(appeal__reference=reference, public=True)
-        .order_by("at", "id").values("at", "action", "to_status")
+        .order_by("at", "id")
+        .values("at", "action", "to_status")
     )
     return row
 
@@ -156,9 +183,16 @@ GROUPS = {
 }
 
 
-def appeal_rates(*, group_by: str = "street", since: dt.date | None = None, until: dt.date | None = None,
-                 area_path: str = "", category_id: int | None = None, unit_id: int | None = None,
-                 now: dt.datetime | None = None) -> list[dict]:
+def appeal_rates(
+    *,
+    group_by: str = "street",
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+    area_path: str = "",
+    category_id: int | None = None,
+    unit_id: int | None = None,
+    now: dt.datetime | None = None,
+) -> list[dict]:
     """One row per group: counts and the three rates (None when there is nothing to divide by).
     Two aggregate queries (appeals, ratings), merged by group key."""
     if group_by not in GROUPS:
@@ -179,34 +213,50 @@ def appeal_rates(*, group_by: str = "street", since: dt.date | None = None, unti
     if group_by == "month":
         appeals = appeals.annotate(month=TruncMonth("created_at"))
     finished_or_not = ~Q(status__in=[S.REJECTED, S.MERGED, S.WITHDRAWN])
-    rows = appeals.values(key, label).annotate(
-        total=Count("id"),
-        dispatched=Count("id", filter=Q(acceptance_due__isnull=False)
-                         & (Q(signed_at__isnull=False) | Q(acceptance_due__lte=now))),
-        responded=Count("id", filter=Q(signed_at__isnull=False, signed_at__lte=F("acceptance_due"))),
-        accepted=Count("id", filter=Q(registered_at__isnull=False) & finished_or_not),
-        resolved=Count("id", filter=Q(status=S.CLOSED)),
-    ).order_by(key)
+    rows = (
+        appeals.values(key, label)
+        .annotate(
+            total=Count("id"),
+            dispatched=Count(
+                "id",
+                filter=Q(acceptance_due__isnull=False)
+                & (Q(signed_at__isnull=False) | Q(acceptance_due__lte=now)),
+            ),
+            responded=Count("id", filter=Q(signed_at__isnull=False, signed_at__lte=F("acceptance_due"))),
+            accepted=Count("id", filter=Q(registered_at__isnull=False) & finished_or_not),
+            resolved=Count("id", filter=Q(status=S.CLOSED)),
+        )
+        .order_by(key)
+    )
     rating_key = "appeal__" + key if group_by != "month" else "month"
     ratings = Rating.objects.filter(appeal__in=appeals.values("id"))
     if group_by == "month":
         ratings = ratings.annotate(month=TruncMonth("appeal__created_at"))
     rating_counts = {
-        r[rating_key]: r for r in ratings.values(rating_key).annotate(
-            rated=Count("id"), satisfied=Count("id", filter=Q(value__in=SATISFIED_VALUES))).order_by()
+        r[rating_key]: r
+        for r in ratings.values(rating_key)
+        .annotate(rated=Count("id"), satisfied=Count("id", filter=Q(value__in=SATISFIED_VALUES)))
+        .order_by()
     }
     result = []
     for row in rows:
         r = rating_counts.get(row[key], {"rated": 0, "satisfied": 0})
-        result.append({
-            "key": row[key], "label": row[label] if row[label] is not None else "",
-            "total": row["total"], "dispatched": row["dispatched"], "responded": row["responded"],
-            "accepted": row["accepted"], "resolved": row["resolved"],
-            "rated": r["rated"], "satisfied": r["satisfied"],
-            "response_rate": _ratio(row["responded"], row["dispatched"]),
-            "resolution_rate": _ratio(row["resolved"], row["accepted"]),
-            "satisfaction_rate": _ratio(r["satisfied"], r["rated"]),
-        })
+        result.append(
+            {
+                "key": row[key],
+                "label": row[label] if row[label] is not None else "",
+                "total": row["total"],
+                "dispatched": row["dispatched"],
+                "responded": row["responded"],
+                "accepted": row["accepted"],
+                "resolved": row["resolved"],
+                "rated": r["rated"],
+                "satisfied": r["satisfied"],
+                "response_rate": _ratio(row["responded"], row["dispatched"]),
+                "resolution_rate": _ratio(row["resolved"], row["accepted"]),
+                "satisfaction_rate": _ratio(r["satisfied"], r["rated"]),
+            }
+        )
     return result
 
 
@@ -221,5 +271,6 @@ def _start_of(day: dt.date) -> dt.datetime:
 def assignment_roles_for(user, appeal: Appeal) -> set[str]:
     """Which roles (lead/assist) the user's units hold on the appeal now."""
     units = jurisdiction_of(user).organisation_ids
-    return set(appeal.assignments.filter(is_active=True, unit_id__in=units).values_list("role", flat=True)) \
-        & {AssignmentRole.LEAD, AssignmentRole.ASSIST}
+    return set(
+        appeal.assignments.filter(is_active=True, unit_id__in=units).values_list("role", flat=True)
+    ) & {AssignmentRole.LEAD, AssignmentRole.ASSIST}

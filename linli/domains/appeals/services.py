@@ -65,6 +65,7 @@ S = AppealStatus
 
 # --- errors ----------------------------------------------------------------------------------------
 
+
 class AppealError(ValidationError):
     """A request the appeals loop refuses; the message is bilingual."""
 
@@ -115,7 +116,10 @@ def _check(name: str, appeal: Appeal) -> str:
     sources, target = TRANSITIONS[name]
     if appeal.status not in sources:
         raise TransitionNotAllowed(
-            _("当前状态“%(status)s”下不能执行此操作 / this action is not allowed while the appeal is %(code)s")
+            _(
+                "当前状态“%(status)s”下不能执行此操作 / "
+                "this action is not allowed while the appeal is %(code)s"
+            )
             % {"status": appeal.get_status_display(), "code": appeal.status},
             code="transition_not_allowed",
         )
@@ -127,8 +131,10 @@ def _lock(appeal: Appeal) -> Appeal:
     locked = Appeal.objects.select_for_update().select_related("category").get(pk=appeal.pk)
     if locked.status != appeal.status:
         raise AppealConflict(
-            _("该诉求已被他人处理，当前状态为“%(status)s”，请刷新后重试 / someone else acted on this appeal "
-              "first (it is now %(code)s); reload and try again")
+            _(
+                "该诉求已被他人处理，当前状态为“%(status)s”，请刷新后重试 / "
+                "someone else acted on this appeal first (it is now %(code)s); reload and try again"
+            )
             % {"status": locked.get_status_display(), "code": locked.status},
             code="conflict",
         )
@@ -136,6 +142,7 @@ def _lock(appeal: Appeal) -> Appeal:
 
 
 # --- actor checks ----------------------------------------------------------------------------------
+
 
 def _deny(message: str):
     raise ActorNotAllowed(message)
@@ -164,12 +171,30 @@ def _require_resident(actor, appeal: Appeal) -> None:
 
 # --- events, notifications, audit -----------------------------------------------------------------
 
-def _record(appeal: Appeal, *, actor, action: str, from_status: str, note: str = "", public: bool = True,
-            unit: Organisation | None = None, data: dict | None = None, at=None) -> AppealEvent:
+
+def _record(
+    appeal: Appeal,
+    *,
+    actor,
+    action: str,
+    from_status: str,
+    note: str = "",
+    public: bool = True,
+    unit: Organisation | None = None,
+    data: dict | None = None,
+    at=None,
+) -> AppealEvent:
     event = AppealEvent.objects.create(
-        appeal=appeal, at=at or timezone.now(), actor=actor if getattr(actor, "pk", None) else None,
-        unit=unit, action=action, from_status=from_status, to_status=appeal.status, note=note,
-        public=public, data=data or {},
+        appeal=appeal,
+        at=at or timezone.now(),
+        actor=actor if getattr(actor, "pk", None) else None,
+        unit=unit,
+        action=action,
+        from_status=from_status,
+        to_status=appeal.status,
+        note=note,
+        public=public,
+        data=data or {},
     )
     changes = {"status": [from_status, appeal.status]} if from_status != appeal.status else {}
     if data:
@@ -190,6 +215,7 @@ def _enqueue_notification(event_id: int) -> None:
 
 
 # --- places ----------------------------------------------------------------------------------------
+
 
 @dataclass
 class _Place:
@@ -220,8 +246,11 @@ def _locate(*, lng, lat, grid: Area | None, compound: Compound | None) -> _Place
     if anchor is None:
         anchor = Area.objects.filter(kind=AreaKind.DISTRICT).order_by("pk").first()
     return _Place(
-        grid=chain.get(AreaKind.GRID), community=chain.get(AreaKind.COMMUNITY), street=chain.get(AreaKind.STREET),
-        compound=compound, path=anchor.path if anchor is not None else "",
+        grid=chain.get(AreaKind.GRID),
+        community=chain.get(AreaKind.COMMUNITY),
+        street=chain.get(AreaKind.STREET),
+        compound=compound,
+        path=anchor.path if anchor is not None else "",
     )
 
 
@@ -234,14 +263,17 @@ def _locate_point(lng: float, lat: float):
 
         def place_locate(lng, lat):
             return get_index().locate(lng, lat)
+
     try:
         return place_locate(lng, lat)
     except ValueError:  # OutsideDistrict or bad coordinates
-        raise AppealError(_("位置不在本区范围内 / the location lies outside the district"),
-                          code="outside_district") from None
+        raise AppealError(
+            _("位置不在本区范围内 / the location lies outside the district"), code="outside_district"
+        ) from None
 
 
 # --- reference numbers -----------------------------------------------------------------------------
+
 
 def _next_reference(now) -> str:
     prefix = getattr(settings, "LINLI_APPEALS_REFERENCE_PREFIX", "JN")
@@ -254,6 +286,7 @@ def _next_reference(now) -> str:
 
 # --- answers to a category's extra questions ------------------------------------------------------
 
+
 def _clean_answers(category: Category | None, answers: dict | None) -> dict:
     answers = dict(answers or {})
     if category is None:
@@ -263,8 +296,11 @@ def _clean_answers(category: Category | None, answers: dict | None) -> dict:
         code, value = q.get("code"), answers.get(q.get("code"))
         if value in (None, ""):
             if q.get("required"):
-                raise AppealError(_("请回答：%(label)s / this question needs an answer: %(code)s")
-                                  % {"label": q.get("label", code), "code": code}, code="answer_required")
+                raise AppealError(
+                    _("请回答：%(label)s / this question needs an answer: %(code)s")
+                    % {"label": q.get("label", code), "code": code},
+                    code="answer_required",
+                )
             continue
         kind = q.get("datatype", "text")
         try:
@@ -277,21 +313,29 @@ def _clean_answers(category: Category | None, answers: dict | None) -> dict:
             else:
                 value = str(value)[:500]
         except (TypeError, ValueError):
-            raise AppealError(_("回答无效：%(label)s / invalid answer to %(code)s")
-                              % {"label": q.get("label", code), "code": code}, code="answer_invalid") from None
+            raise AppealError(
+                _("回答无效：%(label)s / invalid answer to %(code)s")
+                % {"label": q.get("label", code), "code": code},
+                code="answer_invalid",
+            ) from None
         cleaned[code] = value
     return cleaned
 
 
 # --- photos ----------------------------------------------------------------------------------------
 
-def _attach(appeal: Appeal, photos: Iterable, *, kind: str, actor, event: AppealEvent | None) -> list[Attachment]:
+
+def _attach(
+    appeal: Appeal, photos: Iterable, *, kind: str, actor, event: AppealEvent | None
+) -> list[Attachment]:
     photos = list(photos or ())
     if not photos:
         return []
     if appeal.attachments.count() + len(photos) > max_count() * 3 or len(photos) > max_count():
-        raise AppealError(_("每次最多上传 %(n)d 张照片 / at most %(n)d photos at a time") % {"n": max_count()},
-                          code="too_many_photos")
+        raise AppealError(
+            _("每次最多上传 %(n)d 张照片 / at most %(n)d photos at a time") % {"n": max_count()},
+            code="too_many_photos",
+        )
     created = []
     for photo in photos:
         content = photo if isinstance(photo, bytes) else photo.read()
@@ -299,9 +343,15 @@ def _attach(appeal: Appeal, photos: Iterable, *, kind: str, actor, event: Appeal
             checked = check_photo(content)
         except PhotoRejected as exc:
             raise AppealError(str(exc), code="photo_rejected") from None
-        attachment = Attachment(appeal=appeal, event=event, kind=kind, content_type=checked.content_type,
-                                size=len(checked.content), sha256=checked.sha256,
-                                uploaded_by=actor if getattr(actor, "pk", None) else None)
+        attachment = Attachment(
+            appeal=appeal,
+            event=event,
+            kind=kind,
+            content_type=checked.content_type,
+            size=len(checked.content),
+            sha256=checked.sha256,
+            uploaded_by=actor if getattr(actor, "pk", None) else None,
+        )
         attachment.file.save("photo", ContentFile(checked.content), save=False)
         attachment.public_file.save("photo", ContentFile(checked.public_content), save=False)
         attachment.save()
@@ -313,7 +363,9 @@ def _attach(appeal: Appeal, photos: Iterable, *, kind: str, actor, event: Appeal
 
 _PHONE = re.compile(r"(?<!\d)(?:1[3-9]\d{9}|0\d{2,3}-?\d{7,8})(?!\d)")
 _ID = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
-_HOUSE = re.compile(r"\d+\s*(?:栋|幢|号楼)\s*(?:\d+\s*单元)?\s*(?:\d+\s*(?:号|室))?|\d+\s*单元\s*\d+\s*(?:号|室)?")
+_HOUSE = re.compile(
+    r"\d+\s*(?:栋|幢|号楼)\s*(?:\d+\s*单元)?\s*(?:\d+\s*(?:号|室))?|\d+\s*单元\s*\d+\s*(?:号|室)?"
+)
 
 
 def redact_text(text: str, *, names: Sequence[str] = (), address: str = "") -> str:
@@ -367,23 +419,46 @@ def _publish(appeal: Appeal, now) -> None:
 def _follow_master_closed(master: Appeal, *, actor) -> None:
     """The duplicates merged into a case learn its outcome."""
     for duplicate in master.duplicates.filter(status=S.MERGED):
-        _record(duplicate, actor=actor, action=Action.CLOSE, from_status=S.MERGED,
-                note=_("主件 %(ref)s 已办结 / the case it was merged into is closed") % {"ref": master.reference},
-                data={"master": master.reference})
+        _record(
+            duplicate,
+            actor=actor,
+            action=Action.CLOSE,
+            from_status=S.MERGED,
+            note=_("主件 %(ref)s 已办结 / the case it was merged into is closed") % {"ref": master.reference},
+            data={"master": master.reference},
+        )
 
 
 # ==================================================================================================
 # intake
 # ==================================================================================================
 
+
 @transaction.atomic
 def appeal_submit(
-    *, actor, title: str, body: str, category: Category | None = None, priority: str = Priority.NORMAL,
-    channel: str = Channel.WEB, lng: float | None = None, lat: float | None = None, address: str = "",
-    compound: Compound | None = None, grid: Area | None = None, resident=None, contact_name: str = "",
-    contact_phone: str = "", is_private: bool = False, anonymous_to_public: bool = True,
-    answers: dict | None = None, photos: Iterable = (), idempotency_key: str = "",
-    external_source: str = "", external_ref: str = "", auto_dispatch: bool | None = None,
+    *,
+    actor,
+    title: str,
+    body: str,
+    category: Category | None = None,
+    priority: str = Priority.NORMAL,
+    channel: str = Channel.WEB,
+    lng: float | None = None,
+    lat: float | None = None,
+    address: str = "",
+    compound: Compound | None = None,
+    grid: Area | None = None,
+    resident=None,
+    contact_name: str = "",
+    contact_phone: str = "",
+    is_private: bool = False,
+    anonymous_to_public: bool = True,
+    answers: dict | None = None,
+    photos: Iterable = (),
+    idempotency_key: str = "",
+    external_source: str = "",
+    external_ref: str = "",
+    auto_dispatch: bool | None = None,
 ) -> Appeal:
     """A new appeal from any channel. A retried call with the same ``idempotency_key`` (per
     submitter), or the same external reference, returns the case made the first time."""
@@ -399,8 +474,10 @@ def appeal_submit(
         if actor is None or not is_staff_member(actor):
             _deny(_("只有工作人员可以代为登记 / only staff may enter an appeal on someone's behalf"))
         if resident is None and not (contact_name or contact_phone) and channel != Channel.PATROL:
-            raise AppealError(_("代为登记须留下联系人或电话 / a staff-entered appeal needs a contact name or phone"),
-                              code="contact_required")
+            raise AppealError(
+                _("代为登记须留下联系人或电话 / a staff-entered appeal needs a contact name or phone"),
+                code="contact_required",
+            )
     elif channel == Channel.WEB or channel == Channel.MOBILE:
         if actor is None:
             _deny(_("请先登录 / please sign in first"))
@@ -418,15 +495,33 @@ def appeal_submit(
     place = _locate(lng=lng, lat=lat, grid=grid, compound=compound)
     now = timezone.now()
     appeal = Appeal(
-        reference=_next_reference(now), title=title[:120], body=body, category=category, priority=priority,
-        channel=channel, status=S.SUBMITTED, lng=lng, lat=lat, address=address[:200], grid=place.grid,
-        community=place.community, street=place.street, path=place.path, compound=place.compound,
+        reference=_next_reference(now),
+        title=title[:120],
+        body=body,
+        category=category,
+        priority=priority,
+        channel=channel,
+        status=S.SUBMITTED,
+        lng=lng,
+        lat=lat,
+        address=address[:200],
+        grid=place.grid,
+        community=place.community,
+        street=place.street,
+        path=place.path,
+        compound=place.compound,
         road=place.compound.road if place.compound is not None else None,
-        resident=resident, submitted_by=actor if getattr(actor, "pk", None) else None,
-        contact_name=contact_name, contact_phone=contact_phone, is_private=is_private,
-        anonymous_to_public=anonymous_to_public, idempotency_key=idempotency_key or "",
-        external_source=external_source, external_ref=external_ref,
-        answers=_clean_answers(category, answers), created_at=now,
+        resident=resident,
+        submitted_by=actor if getattr(actor, "pk", None) else None,
+        contact_name=contact_name,
+        contact_phone=contact_phone,
+        is_private=is_private,
+        anonymous_to_public=anonymous_to_public,
+        idempotency_key=idempotency_key or "",
+        external_source=external_source,
+        external_ref=external_ref,
+        answers=_clean_answers(category, answers),
+        created_at=now,
     )
     try:
         with transaction.atomic():
@@ -436,8 +531,9 @@ def appeal_submit(
         if existing is not None:
             return existing
         raise
-    event = _record(appeal, actor=actor, action=Action.SUBMIT, from_status="", at=now,
-                    data={"channel": channel})
+    event = _record(
+        appeal, actor=actor, action=Action.SUBMIT, from_status="", at=now, data={"channel": channel}
+    )
     _attach(appeal, photos, kind=AttachmentKind.REPORT, actor=actor, event=event)
     if channel != Channel.PATROL:
         _maybe_auto_dispatch(appeal, enabled=auto_dispatch)
@@ -471,8 +567,15 @@ def _maybe_auto_dispatch(appeal: Appeal, *, enabled: bool | None) -> None:
             assisting = list(Organisation.objects.filter(pk__in=best.assisting_unit_ids, is_active=True))
             note = _("系统按派遣规则自动派遣 / dispatched automatically by routing rule")
             _do_register(appeal, actor=None, note=note)
-            _do_dispatch(appeal, actor=None, lead_unit=lead, assisting_units=assisting, note=note,
-                         rule_id=best.rule_id, confidence=best.confidence)
+            _do_dispatch(
+                appeal,
+                actor=None,
+                lead_unit=lead,
+                assisting_units=assisting,
+                note=note,
+                rule_id=best.rule_id,
+                confidence=best.confidence,
+            )
     except Exception:
         logger.exception("automatic dispatch failed for %s; left in the triage queue", appeal.reference)
         appeal.refresh_from_db()
@@ -481,6 +584,7 @@ def _maybe_auto_dispatch(appeal: Appeal, *, enabled: bool | None) -> None:
 # ==================================================================================================
 # dispatcher
 # ==================================================================================================
+
 
 def _do_register(appeal: Appeal, *, actor, note: str = "") -> None:
     before = appeal.status
@@ -491,8 +595,9 @@ def _do_register(appeal: Appeal, *, actor, note: str = "") -> None:
 
 
 @transaction.atomic
-def appeal_register(*, actor, appeal: Appeal, category: Category | None = None, priority: str | None = None,
-                    note: str = "") -> Appeal:
+def appeal_register(
+    *, actor, appeal: Appeal, category: Category | None = None, priority: str | None = None, note: str = ""
+) -> Appeal:
     appeal = _lock(appeal)
     _check("register", appeal)
     _require_dispatcher(actor, appeal)
@@ -503,7 +608,9 @@ def appeal_register(*, actor, appeal: Appeal, category: Category | None = None, 
     if priority is not None:
         appeal.priority = priority
     if appeal.category_id is None:
-        raise AppealError(_("立案前请选择类别 / choose a category before registering"), code="category_required")
+        raise AppealError(
+            _("立案前请选择类别 / choose a category before registering"), code="category_required"
+        )
     appeal.save(update_fields=["category", "priority", "updated_at"])
     _do_register(appeal, actor=actor, note=note)
     return appeal
@@ -536,29 +643,49 @@ def appeal_merge(*, actor, appeal: Appeal, master: Appeal, note: str = "") -> Ap
     if master.pk == appeal.pk:
         raise AppealError(_("不能合并到自身 / an appeal cannot be merged into itself"), code="merge_self")
     if master.status in (S.REJECTED, S.WITHDRAWN):
-        raise AppealError(_("主件已不予受理或撤回 / the master case was rejected or withdrawn"),
-                          code="merge_master_final")
+        raise AppealError(
+            _("主件已不予受理或撤回 / the master case was rejected or withdrawn"), code="merge_master_final"
+        )
     if not permissions.can_read(actor, master):
         _deny(_("主件不在您的辖区内 / the master case lies outside your jurisdiction"))
     appeal.status, appeal.merged_into = target, master
     appeal.status_reason = note[:300]
     deadlines.stop_clocks(appeal)
     appeal.save()
-    _record(appeal, actor=actor, action=Action.MERGE, from_status=before, note=note,
-            data={"master": master.reference})
+    _record(
+        appeal,
+        actor=actor,
+        action=Action.MERGE,
+        from_status=before,
+        note=note,
+        data={"master": master.reference},
+    )
     return appeal
 
 
 @transaction.atomic
-def appeal_route(*, actor, appeal: Appeal, lead_unit: Organisation,
-                 assisting_units: Sequence[Organisation] = (), note: str = "") -> Appeal:
+def appeal_route(
+    *,
+    actor,
+    appeal: Appeal,
+    lead_unit: Organisation,
+    assisting_units: Sequence[Organisation] = (),
+    note: str = "",
+) -> Appeal:
     """Choose the lead and assisting units (the dispatcher's decision or the accepted suggestion)."""
     appeal = _lock(appeal)
     _check("route", appeal)
     _require_dispatcher(actor, appeal)
     _set_units(appeal, lead_unit, assisting_units)
-    _record(appeal, actor=actor, action=Action.ROUTE, from_status=appeal.status, note=note, public=False,
-            data={"lead_unit": lead_unit.code, "assisting": ",".join(u.code for u in assisting_units)})
+    _record(
+        appeal,
+        actor=actor,
+        action=Action.ROUTE,
+        from_status=appeal.status,
+        note=note,
+        public=False,
+        data={"lead_unit": lead_unit.code, "assisting": ",".join(u.code for u in assisting_units)},
+    )
     return appeal
 
 
@@ -566,26 +693,48 @@ def _set_units(appeal: Appeal, lead_unit: Organisation, assisting_units: Sequenc
     if not lead_unit.is_active or any(not u.is_active for u in assisting_units):
         raise AppealError(_("承办单位已停用 / a chosen unit is no longer active"), code="unit_inactive")
     if any(u.pk == lead_unit.pk for u in assisting_units):
-        raise AppealError(_("主办单位不能同时是协办单位 / the lead unit cannot also assist"), code="unit_twice")
+        raise AppealError(
+            _("主办单位不能同时是协办单位 / the lead unit cannot also assist"), code="unit_twice"
+        )
     appeal.lead_unit = lead_unit
     appeal.save(update_fields=["lead_unit", "updated_at"])
     appeal.assisting_units.set(assisting_units)
 
 
-def _do_dispatch(appeal: Appeal, *, actor, lead_unit: Organisation, assisting_units: Sequence[Organisation],
-                 note: str = "", rule_id: int | None = None, confidence: float | None = None) -> None:
+def _do_dispatch(
+    appeal: Appeal,
+    *,
+    actor,
+    lead_unit: Organisation,
+    assisting_units: Sequence[Organisation],
+    note: str = "",
+    rule_id: int | None = None,
+    confidence: float | None = None,
+) -> None:
     before = appeal.status
     target = _check("dispatch", appeal)
     if appeal.category_id is None:
-        raise AppealError(_("派遣前请选择类别 / choose a category before dispatching"), code="category_required")
+        raise AppealError(
+            _("派遣前请选择类别 / choose a category before dispatching"), code="category_required"
+        )
     _set_units(appeal, lead_unit, assisting_units)
     now = timezone.now()
     appeal.assignments.filter(is_active=True).update(is_active=False, ended_reason="redispatched")
-    Assignment.objects.create(appeal=appeal, unit=lead_unit, role=AssignmentRole.LEAD, assigned_at=now,
-                              assigned_by=actor if getattr(actor, "pk", None) else None)
+    Assignment.objects.create(
+        appeal=appeal,
+        unit=lead_unit,
+        role=AssignmentRole.LEAD,
+        assigned_at=now,
+        assigned_by=actor if getattr(actor, "pk", None) else None,
+    )
     for unit in assisting_units:
-        Assignment.objects.create(appeal=appeal, unit=unit, role=AssignmentRole.ASSIST, assigned_at=now,
-                                  assigned_by=actor if getattr(actor, "pk", None) else None)
+        Assignment.objects.create(
+            appeal=appeal,
+            unit=unit,
+            role=AssignmentRole.ASSIST,
+            assigned_at=now,
+            assigned_by=actor if getattr(actor, "pk", None) else None,
+        )
     appeal.status, appeal.dispatched_at = target, now
     appeal.routing_rule_id = rule_id if rule_id is not None else appeal.routing_rule_id
     if before != S.REOPENED:
@@ -596,12 +745,20 @@ def _do_dispatch(appeal: Appeal, *, actor, lead_unit: Organisation, assisting_un
     data = {"lead_unit": lead_unit.code, "due": appeal.handling_due.isoformat()}
     if confidence is not None:
         data["confidence"] = confidence
-    _record(appeal, actor=actor, action=Action.DISPATCH, from_status=before, note=note, unit=lead_unit, data=data)
+    _record(
+        appeal, actor=actor, action=Action.DISPATCH, from_status=before, note=note, unit=lead_unit, data=data
+    )
 
 
 @transaction.atomic
-def appeal_dispatch(*, actor, appeal: Appeal, lead_unit: Organisation | None = None,
-                    assisting_units: Sequence[Organisation] | None = None, note: str = "") -> Appeal:
+def appeal_dispatch(
+    *,
+    actor,
+    appeal: Appeal,
+    lead_unit: Organisation | None = None,
+    assisting_units: Sequence[Organisation] | None = None,
+    note: str = "",
+) -> Appeal:
     """Send the appeal to its lead unit (and assisting units); starts the acceptance and handling
     clocks. Units default to those chosen by ``appeal_route``."""
     appeal = _lock(appeal)
@@ -613,19 +770,24 @@ def appeal_dispatch(*, actor, appeal: Appeal, lead_unit: Organisation | None = N
             assisting_units = list(appeal.assisting_units.all())
     if lead_unit is None:
         raise AppealError(_("请先确定主办单位 / choose the lead unit first"), code="unit_required")
-    _do_dispatch(appeal, actor=actor, lead_unit=lead_unit, assisting_units=list(assisting_units or ()), note=note)
+    _do_dispatch(
+        appeal, actor=actor, lead_unit=lead_unit, assisting_units=list(assisting_units or ()), note=note
+    )
     return appeal
 
 
 @transaction.atomic
-def appeal_extension_decide(*, actor, request: ExtensionRequest, approve: bool, note: str = "") -> ExtensionRequest:
+def appeal_extension_decide(
+    *, actor, request: ExtensionRequest, approve: bool, note: str = ""
+) -> ExtensionRequest:
     appeal = Appeal.objects.select_for_update().get(pk=request.appeal_id)
     request = ExtensionRequest.objects.select_for_update().get(pk=request.pk)
     _check("extension_decide", appeal)
     _require_dispatcher(actor, appeal)
     if request.status != ExtensionStatus.PENDING:
-        raise AppealConflict(_("该延期申请已审批 / this extension request has already been decided"),
-                             code="conflict")
+        raise AppealConflict(
+            _("该延期申请已审批 / this extension request has already been decided"), code="conflict"
+        )
     now = timezone.now()
     request.status = ExtensionStatus.APPROVED if approve else ExtensionStatus.REFUSED
     request.decided_by, request.decided_at, request.decision_note = actor, now, note[:300]
@@ -635,8 +797,16 @@ def appeal_extension_decide(*, actor, request: ExtensionRequest, approve: bool, 
         deadlines.extend_handling_clock(appeal, request.days, now)
         appeal.save()
         data["due"] = appeal.handling_due.isoformat()
-    _record(appeal, actor=actor, action=Action.EXTENSION_DECIDE, from_status=appeal.status, note=note,
-            unit=request.unit, data=data, public=approve)
+    _record(
+        appeal,
+        actor=actor,
+        action=Action.EXTENSION_DECIDE,
+        from_status=appeal.status,
+        note=note,
+        unit=request.unit,
+        data=data,
+        public=approve,
+    )
     return request
 
 
@@ -647,8 +817,9 @@ def appeal_verify(*, actor, appeal: Appeal, passed: bool, note: str = "", photos
     appeal = _lock(appeal)
     before = appeal.status
     target = _check("verify_pass" if passed else "verify_fail", appeal)
-    if actor is None or not (permissions.is_dispatcher_for(actor, appeal)
-                             or permissions.is_grid_worker_for(actor, appeal.path)):
+    if actor is None or not (
+        permissions.is_dispatcher_for(actor, appeal) or permissions.is_grid_worker_for(actor, appeal.path)
+    ):
         _deny(_("只有调度员或本网格网格员可以核查 / only a dispatcher or the grid's worker may verify"))
     if not passed and not note.strip():
         raise AppealError(_("请说明核查未通过的原因 / say why verification failed"), code="reason_required")
@@ -661,8 +832,9 @@ def appeal_verify(*, actor, appeal: Appeal, passed: bool, note: str = "", photos
         appeal.status_reason = note[:300]
         deadlines.start_handling_clock(appeal, now, now)
     appeal.save()
-    event = _record(appeal, actor=actor, action=Action.VERIFY, from_status=before, note=note,
-                    data={"passed": passed})
+    event = _record(
+        appeal, actor=actor, action=Action.VERIFY, from_status=before, note=note, data={"passed": passed}
+    )
     _attach(appeal, photos, kind=AttachmentKind.EVIDENCE, actor=actor, event=event)
     if passed:
         _follow_master_closed(appeal, actor=actor)
@@ -677,8 +849,10 @@ def appeal_close(*, actor, appeal: Appeal, note: str = "") -> Appeal:
     target = _check("close", appeal)
     _require_dispatcher(actor, appeal)
     if before == S.REOPENED and not note.strip():
-        raise AppealError(_("重新办理的诉求办结时须说明理由 / closing a reopened appeal needs a reason"),
-                          code="reason_required")
+        raise AppealError(
+            _("重新办理的诉求办结时须说明理由 / closing a reopened appeal needs a reason"),
+            code="reason_required",
+        )
     now = timezone.now()
     appeal.status, appeal.closed_at = target, now
     deadlines.stop_clocks(appeal)
@@ -690,37 +864,64 @@ def appeal_close(*, actor, appeal: Appeal, note: str = "") -> Appeal:
 
 
 @transaction.atomic
-def appeal_supervise(*, actor, appeal: Appeal, level: str = SupervisionLevel.REMINDER, note: str = "") -> Supervision:
+def appeal_supervise(
+    *, actor, appeal: Appeal, level: str = SupervisionLevel.REMINDER, note: str = ""
+) -> Supervision:
     appeal = _lock(appeal)
     _check("supervise", appeal)
     _require_dispatcher(actor, appeal)
     if level not in SupervisionLevel.values:
         raise AppealError(_("督办级别无效 / invalid supervision level"), code="invalid_choice")
     supervision = Supervision.objects.create(
-        appeal=appeal, unit=appeal.lead_unit, level=level, trigger=SupervisionTrigger.MANUAL,
-        epoch=appeal.deadline_epoch, note=note, created_by=actor,
+        appeal=appeal,
+        unit=appeal.lead_unit,
+        level=level,
+        trigger=SupervisionTrigger.MANUAL,
+        epoch=appeal.deadline_epoch,
+        note=note,
+        created_by=actor,
     )
-    _record(appeal, actor=actor, action=Action.SUPERVISE, from_status=appeal.status, note=note,
-            unit=appeal.lead_unit, public=False, data={"level": level, "supervision": supervision.pk})
+    _record(
+        appeal,
+        actor=actor,
+        action=Action.SUPERVISE,
+        from_status=appeal.status,
+        note=note,
+        unit=appeal.lead_unit,
+        public=False,
+        data={"level": level, "supervision": supervision.pk},
+    )
     return supervision
 
 
 @transaction.atomic
-def appeal_redact(*, actor, appeal: Appeal, public_title: str | None = None, public_body: str | None = None,
-                  public_result: str | None = None, published: bool | None = None) -> Appeal:
+def appeal_redact(
+    *,
+    actor,
+    appeal: Appeal,
+    public_title: str | None = None,
+    public_body: str | None = None,
+    public_result: str | None = None,
+    published: bool | None = None,
+) -> Appeal:
     """Staff edit what the public page shows of a closed case (or take it down)."""
     appeal = _lock(appeal)
     _check("redact", appeal)
     _require_dispatcher(actor, appeal)
     changed = {}
-    for field, value in (("public_title", public_title), ("public_body", public_body),
-                         ("public_result", public_result)):
+    for field, value in (
+        ("public_title", public_title),
+        ("public_body", public_body),
+        ("public_result", public_result),
+    ):
         if value is not None:
             setattr(appeal, field, value[:120] if field == "public_title" else value)
             changed[field] = True
     if published is not None:
         if published and appeal.is_private:
-            raise AppealError(_("不公开的诉求不能发布 / a private appeal cannot be published"), code="private")
+            raise AppealError(
+                _("不公开的诉求不能发布 / a private appeal cannot be published"), code="private"
+            )
         appeal.published = published
         appeal.published_at = appeal.published_at or timezone.now() if published else appeal.published_at
         changed["published"] = published
@@ -732,6 +933,7 @@ def appeal_redact(*, actor, appeal: Appeal, public_title: str | None = None, pub
 # ==================================================================================================
 # handling unit
 # ==================================================================================================
+
 
 @transaction.atomic
 def appeal_sign(*, actor, appeal: Appeal) -> Appeal:
@@ -753,8 +955,13 @@ def appeal_sign(*, actor, appeal: Appeal) -> Appeal:
         appeal.save()
         _record(appeal, actor=actor, action=Action.SIGN, from_status=before, unit=lead.unit)
         return appeal
-    assist = appeal.assignments.filter(is_active=True, role=AssignmentRole.ASSIST,
-                                       unit_id__in=jurisdiction_of(actor).organisation_ids).first() if actor else None
+    assist = (
+        appeal.assignments.filter(
+            is_active=True, role=AssignmentRole.ASSIST, unit_id__in=jurisdiction_of(actor).organisation_ids
+        ).first()
+        if actor
+        else None
+    )
     if assist is None or not permissions.is_member_of(actor, assist.unit_id):
         _deny(_("只有承办单位的工作人员可以签收 / only staff of an assigned unit may sign for it"))
     _check("sign_assist", appeal)
@@ -762,8 +969,15 @@ def appeal_sign(*, actor, appeal: Appeal) -> Appeal:
         raise AppealConflict(_("本单位已签收 / your unit has already signed for it"), code="conflict")
     assist.signed_at, assist.signed_by = now, actor
     assist.save(update_fields=["signed_at", "signed_by"])
-    _record(appeal, actor=actor, action=Action.SIGN, from_status=before, unit=assist.unit, public=False,
-            data={"role": AssignmentRole.ASSIST})
+    _record(
+        appeal,
+        actor=actor,
+        action=Action.SIGN,
+        from_status=before,
+        unit=assist.unit,
+        public=False,
+        data={"role": AssignmentRole.ASSIST},
+    )
     return appeal
 
 
@@ -781,8 +995,15 @@ def appeal_handle(*, actor, appeal: Appeal, result: str, photos: Iterable = ()) 
     appeal.status, appeal.result, appeal.handled_at = target, result, now
     deadlines.stop_clocks(appeal)
     appeal.save()
-    event = _record(appeal, actor=actor, action=Action.HANDLE, from_status=before, note=result,
-                    unit=assignment.unit, data={"on_time": bool(appeal.handling_due and now <= appeal.handling_due)})
+    event = _record(
+        appeal,
+        actor=actor,
+        action=Action.HANDLE,
+        from_status=before,
+        note=result,
+        unit=assignment.unit,
+        data={"on_time": bool(appeal.handling_due and now <= appeal.handling_due)},
+    )
     _attach(appeal, photos, kind=AttachmentKind.RESULT, actor=actor, event=event)
     return appeal
 
@@ -812,19 +1033,32 @@ def appeal_extension_request(*, actor, appeal: Appeal, days: int, reason: str) -
     assignment = _require_lead_member(actor, appeal)
     max_days = int(getattr(settings, "LINLI_APPEALS_MAX_EXTENSION_DAYS", 15))
     if not 1 <= int(days) <= max_days:
-        raise AppealError(_("延期天数须在 1 到 %(n)d 个工作日之间 / an extension is 1 to %(n)d working days")
-                          % {"n": max_days}, code="extension_days")
+        raise AppealError(
+            _("延期天数须在 1 到 %(n)d 个工作日之间 / an extension is 1 to %(n)d working days")
+            % {"n": max_days},
+            code="extension_days",
+        )
     if not (reason or "").strip():
         raise AppealError(_("请说明延期理由 / give the reason for the extension"), code="reason_required")
     try:
         with transaction.atomic():
-            request = ExtensionRequest.objects.create(appeal=appeal, unit=assignment.unit, requested_by=actor,
-                                                      days=int(days), reason=reason)
+            request = ExtensionRequest.objects.create(
+                appeal=appeal, unit=assignment.unit, requested_by=actor, days=int(days), reason=reason
+            )
     except IntegrityError:
-        raise AppealConflict(_("已有待审批的延期申请 / an extension request is already pending"),
-                             code="conflict") from None
-    _record(appeal, actor=actor, action=Action.EXTENSION_REQUEST, from_status=appeal.status, note=reason,
-            unit=assignment.unit, public=False, data={"days": int(days), "request": request.pk})
+        raise AppealConflict(
+            _("已有待审批的延期申请 / an extension request is already pending"), code="conflict"
+        ) from None
+    _record(
+        appeal,
+        actor=actor,
+        action=Action.EXTENSION_REQUEST,
+        from_status=appeal.status,
+        note=reason,
+        unit=assignment.unit,
+        public=False,
+        data={"days": int(days), "request": request.pk},
+    )
     return request
 
 
@@ -832,13 +1066,17 @@ def appeal_extension_request(*, actor, appeal: Appeal, days: int, reason: str) -
 # resident
 # ==================================================================================================
 
+
 @transaction.atomic
 def appeal_withdraw(*, actor, appeal: Appeal, reason: str = "") -> Appeal:
     """The resident takes the appeal back before handling starts (staff may do it on their request)."""
     appeal = _lock(appeal)
     before = appeal.status
     target = _check("withdraw", appeal)
-    if not (permissions.is_resident_of(actor, appeal) or (actor is not None and permissions.is_dispatcher_for(actor, appeal))):
+    if not (
+        permissions.is_resident_of(actor, appeal)
+        or (actor is not None and permissions.is_dispatcher_for(actor, appeal))
+    ):
         _deny(_("只有诉求人本人可以撤回 / only the person who raised the appeal may withdraw it"))
     appeal.assignments.filter(is_active=True).update(is_active=False, ended_reason="withdrawn")
     appeal.status, appeal.status_reason, appeal.closed_at = target, reason[:300], timezone.now()
@@ -863,10 +1101,17 @@ def appeal_rate(*, actor, appeal: Appeal, value: str, comment: str = "") -> Rati
         raise AppealError(_("评价无效 / invalid rating"), code="invalid_choice")
     if Rating.objects.filter(appeal=appeal, round=appeal.round).exists():
         raise AppealConflict(_("本轮办理已评价 / this round has already been rated"), code="conflict")
-    rating = Rating.objects.create(appeal=appeal, round=appeal.round, value=value, comment=comment,
-                                   source=source, rated_by=actor)
-    _record(appeal, actor=actor, action=Action.RATE, from_status=appeal.status, note=comment,
-            data={"value": value, "source": source})
+    rating = Rating.objects.create(
+        appeal=appeal, round=appeal.round, value=value, comment=comment, source=source, rated_by=actor
+    )
+    _record(
+        appeal,
+        actor=actor,
+        action=Action.RATE,
+        from_status=appeal.status,
+        note=comment,
+        data={"value": value, "source": source},
+    )
     return rating
 
 
@@ -879,11 +1124,15 @@ def appeal_reopen(*, actor, appeal: Appeal, reason: str) -> Appeal:
     if permissions.is_resident_of(actor, appeal):
         unsatisfied = Rating.objects.filter(appeal=appeal, round=appeal.round, value=RatingValue.UNSATISFIED)
         if not unsatisfied.exists():
-            raise AppealError(_("请先给出“不满意”评价 / rate the result unsatisfied first"), code="rating_required")
+            raise AppealError(
+                _("请先给出“不满意”评价 / rate the result unsatisfied first"), code="rating_required"
+            )
     elif actor is None or not permissions.is_dispatcher_for(actor, appeal):
         _deny(_("只有诉求人或调度员可以要求重新办理 / only the resident or a dispatcher may reopen"))
     if not (reason or "").strip():
-        raise AppealError(_("请说明重新办理的理由 / say why it should be handled again"), code="reason_required")
+        raise AppealError(
+            _("请说明重新办理的理由 / say why it should be handled again"), code="reason_required"
+        )
     now = timezone.now()
     appeal.status, appeal.status_reason = target, reason[:300]
     appeal.round += 1
@@ -899,12 +1148,25 @@ def appeal_reopen(*, actor, appeal: Appeal, reason: str) -> Appeal:
 # grid worker
 # ==================================================================================================
 
+
 @transaction.atomic
 def appeal_patrol_report(
-    *, actor, title: str, body: str, category: Category, lng: float | None = None, lat: float | None = None,
-    grid: Area | None = None, compound: Compound | None = None, address: str = "",
-    priority: str = Priority.NORMAL, photos: Iterable = (), handled_on_spot: bool = False, result: str = "",
-    after_photos: Iterable = (), idempotency_key: str = "",
+    *,
+    actor,
+    title: str,
+    body: str,
+    category: Category,
+    lng: float | None = None,
+    lat: float | None = None,
+    grid: Area | None = None,
+    compound: Compound | None = None,
+    address: str = "",
+    priority: str = Priority.NORMAL,
+    photos: Iterable = (),
+    handled_on_spot: bool = False,
+    result: str = "",
+    after_photos: Iterable = (),
+    idempotency_key: str = "",
 ) -> Appeal:
     """A grid worker reports what they saw on patrol. A small case handled on the spot is closed at
     once, with photos before (``photos``) and after (``after_photos``); otherwise it joins the
@@ -916,34 +1178,70 @@ def appeal_patrol_report(
         _deny(_("该位置不在您负责的网格内 / this place lies outside your grid"))
     photos, after_photos = list(photos or ()), list(after_photos or ())
     if handled_on_spot and (not photos or not after_photos or not (result or "").strip()):
-        raise AppealError(_("现场处置须有处置前后照片和处置结果 / on-the-spot handling needs before and after "
-                            "photos and the result"), code="patrol_evidence")
-    appeal = appeal_submit(actor=actor, title=title, body=body, category=category, priority=priority,
-                           channel=Channel.PATROL, lng=lng, lat=lat, grid=place.grid, compound=place.compound,
-                           address=address, idempotency_key=idempotency_key, is_private=False,
-                           auto_dispatch=False)
+        raise AppealError(
+            _(
+                "现场处置须有处置前后照片和处置结果 / on-the-spot handling needs before and after "
+                "photos and the result"
+            ),
+            code="patrol_evidence",
+        )
+    appeal = appeal_submit(
+        actor=actor,
+        title=title,
+        body=body,
+        category=category,
+        priority=priority,
+        channel=Channel.PATROL,
+        lng=lng,
+        lat=lat,
+        grid=place.grid,
+        compound=place.compound,
+        address=address,
+        idempotency_key=idempotency_key,
+        is_private=False,
+        auto_dispatch=False,
+    )
     if appeal.status != S.SUBMITTED or appeal.attachments.exists():
         return appeal  # a retried report
     _attach(appeal, photos, kind=AttachmentKind.BEFORE, actor=actor, event=None)
     if not handled_on_spot:
         _maybe_auto_dispatch(appeal, enabled=None)
         return appeal
-    unit_id = (Membership.objects.filter(user=actor, role=Role.GRID_WORKER, is_active=True,
-                                         jurisdiction__path__in=_path_prefixes(place.path))
-               .values_list("organisation_id", flat=True).first())
+    unit_id = (
+        Membership.objects.filter(
+            user=actor,
+            role=Role.GRID_WORKER,
+            is_active=True,
+            jurisdiction__path__in=_path_prefixes(place.path),
+        )
+        .values_list("organisation_id", flat=True)
+        .first()
+    )
     now = timezone.now()
     before = appeal.status
     target = _check("patrol_close", appeal)
     appeal.status, appeal.result = target, result
-    appeal.registered_at = appeal.dispatched_at = appeal.signed_at = appeal.handled_at = appeal.closed_at = now
+    appeal.registered_at = appeal.dispatched_at = appeal.signed_at = appeal.handled_at = appeal.closed_at = (
+        now
+    )
     appeal.lead_unit_id = unit_id
     if unit_id:
-        Assignment.objects.create(appeal=appeal, unit_id=unit_id, role=AssignmentRole.LEAD, assigned_at=now,
-                                  assigned_by=actor, signed_at=now, signed_by=actor, result=result, handled_at=now)
+        Assignment.objects.create(
+            appeal=appeal,
+            unit_id=unit_id,
+            role=AssignmentRole.LEAD,
+            assigned_at=now,
+            assigned_by=actor,
+            signed_at=now,
+            signed_by=actor,
+            result=result,
+            handled_at=now,
+        )
     _publish(appeal, now)
     appeal.save()
-    event = _record(appeal, actor=actor, action=Action.HANDLE, from_status=before, note=result,
-                    data={"on_the_spot": True})
+    event = _record(
+        appeal, actor=actor, action=Action.HANDLE, from_status=before, note=result, data={"on_the_spot": True}
+    )
     _attach(appeal, after_photos, kind=AttachmentKind.AFTER, actor=actor, event=event)
     return appeal
 

@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import logging
 
-from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
-from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from django_tasks import task
 
@@ -61,15 +59,25 @@ def _recipient_ids(appeal: Appeal, event: AppealEvent) -> set[int]:
     ids: set[int] = set()
     for who in RECIPIENTS.get(event.action, ()):
         if who == DISPATCHERS:
-            ids |= set(Membership.objects.filter(
-                role__in=[Role.DISPATCHER], is_active=True, user__is_active=True,
-                jurisdiction__path__in=_prefixes(appeal.path),
-            ).values_list("user_id", flat=True))
+            ids |= set(
+                Membership.objects.filter(
+                    role__in=[Role.DISPATCHER],
+                    is_active=True,
+                    user__is_active=True,
+                    jurisdiction__path__in=_prefixes(appeal.path),
+                ).values_list("user_id", flat=True)
+            )
         elif who in (UNIT, ASSISTING):
             units = appeal.assignments.filter(is_active=True, role="lead" if who == UNIT else "assist")
-            ids |= set(Membership.objects.filter(
-                organisation_id__in=units.values("unit_id"), is_active=True, user__is_active=True,
-            ).exclude(role=Role.VOLUNTEER).values_list("user_id", flat=True))
+            ids |= set(
+                Membership.objects.filter(
+                    organisation_id__in=units.values("unit_id"),
+                    is_active=True,
+                    user__is_active=True,
+                )
+                .exclude(role=Role.VOLUNTEER)
+                .values_list("user_id", flat=True)
+            )
         elif who == RESIDENT and appeal.resident_id and event.public:
             ids.add(appeal.resident_id)
     ids.discard(event.actor_id)
@@ -78,9 +86,15 @@ def _recipient_ids(appeal: Appeal, event: AppealEvent) -> set[int]:
 
 def _text(appeal: Appeal, event: AppealEvent) -> str:
     status = appeal.get_status_display() if event.to_status else ""
-    return (_("诉求 %(ref)s「%(title)s」%(action)s%(status)s")
-            % {"ref": appeal.reference, "title": appeal.title[:40], "action": event.get_action_display(),
-               "status": f"，{_('当前状态')}：{status}" if status else ""})[:300]
+    return (
+        _("诉求 %(ref)s「%(title)s」%(action)s%(status)s")
+        % {
+            "ref": appeal.reference,
+            "title": appeal.title[:40],
+            "action": event.get_action_display(),
+            "status": f"，{_('当前状态')}：{status}" if status else "",
+        }
+    )[:300]
 
 
 @task()
@@ -102,8 +116,9 @@ def appeal_notify(event_id: int) -> int:
         ignore_conflicts=True,
     )
     if event.action in SMS_ACTIONS and event.public:
-        _sms_resident(appeal, text, first_time=appeal.resident_id in new or not appeal.resident_id,
-                      event=event)
+        _sms_resident(
+            appeal, text, first_time=appeal.resident_id in new or not appeal.resident_id, event=event
+        )
     return len(new)
 
 
@@ -117,14 +132,16 @@ def _sms_resident(appeal: Appeal, text: str, *, first_time: bool, event: AppealE
         if event.data.get("sms_sent"):
             return
         AppealEvent.objects.filter(pk=event.pk).update(data={**event.data, "sms_sent": True})
-    backend = import_string(getattr(settings, "LINLI_SMS_BACKEND", "linli.core.accounts.sms.LogSmsBackend"))()
+    from linli.core.accounts.sms import send_sms
+
     try:
-        backend.send(phone, text)
+        send_sms(phone=phone, text=text)
     except Exception:
         logger.exception("SMS for appeal %s failed", appeal.reference)
 
 
 # --- deadline scan -----------------------------------------------------------------------------------
+
 
 def _q(name: str) -> str:
     return connection.ops.quote_name(name)
@@ -135,29 +152,40 @@ def _in(values) -> tuple[str, list]:
     return ", ".join(["%s"] * len(values)), values
 
 
-def _scan_step(cursor, *, where: str, params: list, new_state_column: str, new_state: str,
-               trigger: str | None, level: str | None, notice: str | None, now) -> int:
+def _scan_step(
+    cursor,
+    *,
+    where: str,
+    params: list,
+    new_state_column: str,
+    new_state: str,
+    trigger: str | None,
+    level: str | None,
+    notice: str | None,
+    now,
+) -> int:
     """For the rows matching ``where``: add the supervision notice (once per trigger and deadline
     epoch), tell the lead unit's staff, then change the colour. Three set-based statements."""
     appeal_t, sup_t = _q(Appeal._meta.db_table), _q(Supervision._meta.db_table)
     note_t, member_t = _q(Notification._meta.db_table), _q(Membership._meta.db_table)
     if trigger is not None:
-        cursor.execute(
-            f"INSERT INTO {sup_t} (appeal_id, unit_id, level, {_q('trigger')}, epoch, note, created_at) "
+        # Identifiers come from model metadata; every value is a parameter.
+        insert = (
+            f"INSERT INTO {sup_t} (appeal_id, unit_id, level, {_q('trigger')}, epoch, note, created_at) "  # noqa: S608
             f"SELECT a.id, a.lead_unit_id, %s, %s, a.deadline_epoch, '', %s FROM {appeal_t} a WHERE {where} "
-            f"ON CONFLICT DO NOTHING",
-            [level, trigger, now, *params],
+            f"ON CONFLICT DO NOTHING"
         )
+        cursor.execute(insert, [level, trigger, now, *params])
     if notice is not None:
-        cursor.execute(
-            f"INSERT INTO {note_t} (user_id, appeal_id, text, created_at) "
+        insert = (
+            f"INSERT INTO {note_t} (user_id, appeal_id, text, created_at) "  # noqa: S608
             f"SELECT DISTINCT m.user_id, a.id, a.reference || %s, %s FROM {appeal_t} a "
             f"JOIN {member_t} m ON m.organisation_id = a.lead_unit_id AND m.is_active = %s "
-            f"WHERE {where}",
-            [notice, now, True, *params],
+            f"WHERE {where}"
         )
-    cursor.execute(f"UPDATE {appeal_t} SET {new_state_column} = %s WHERE {where.replace('a.', '')}",
-                   [new_state, *params])
+        cursor.execute(insert, [notice, now, True, *params])
+    update = f"UPDATE {appeal_t} SET {new_state_column} = %s WHERE {where.replace('a.', '')}"  # noqa: S608
+    cursor.execute(update, [new_state, *params])
     return cursor.rowcount
 
 
@@ -176,29 +204,46 @@ def appeal_deadline_scan() -> dict[str, int]:
         counts["handling_red"] = _scan_step(
             cursor,
             where=f"a.deadline_state IN (%s, %s) AND a.handling_due <= %s AND a.status IN ({handling})",
-            params=[G, Y, now, *handling_params], new_state_column="deadline_state", new_state=R,
-            trigger=SupervisionTrigger.RED, level=SupervisionLevel.SUPERVISION,
-            notice=str(_(" 已超过办理时限，督办 / overdue: supervision notice")), now=now,
+            params=[G, Y, now, *handling_params],
+            new_state_column="deadline_state",
+            new_state=R,
+            trigger=SupervisionTrigger.RED,
+            level=SupervisionLevel.SUPERVISION,
+            notice=str(_(" 已超过办理时限，督办 / overdue: supervision notice")),
+            now=now,
         )
         counts["handling_yellow"] = _scan_step(
             cursor,
             where=f"a.deadline_state = %s AND a.handling_warn_at <= %s AND a.status IN ({handling})",
-            params=[G, now, *handling_params], new_state_column="deadline_state", new_state=Y,
-            trigger=SupervisionTrigger.YELLOW, level=SupervisionLevel.REMINDER,
-            notice=str(_(" 办理时限已过八成，催办 / 80% of the time used: reminder")), now=now,
+            params=[G, now, *handling_params],
+            new_state_column="deadline_state",
+            new_state=Y,
+            trigger=SupervisionTrigger.YELLOW,
+            level=SupervisionLevel.REMINDER,
+            notice=str(_(" 办理时限已过八成，催办 / 80% of the time used: reminder")),
+            now=now,
         )
         counts["acceptance_red"] = _scan_step(
             cursor,
             where="a.acceptance_state IN (%s, %s) AND a.acceptance_due <= %s AND a.status = %s",
-            params=[G, Y, now, AppealStatus.DISPATCHED.value], new_state_column="acceptance_state", new_state=R,
-            trigger=SupervisionTrigger.ACCEPTANCE_RED, level=SupervisionLevel.REMINDER,
-            notice=str(_(" 超过签收时限，请尽快签收 / not signed for in time")), now=now,
+            params=[G, Y, now, AppealStatus.DISPATCHED.value],
+            new_state_column="acceptance_state",
+            new_state=R,
+            trigger=SupervisionTrigger.ACCEPTANCE_RED,
+            level=SupervisionLevel.REMINDER,
+            notice=str(_(" 超过签收时限，请尽快签收 / not signed for in time")),
+            now=now,
         )
         counts["acceptance_yellow"] = _scan_step(
             cursor,
             where="a.acceptance_state = %s AND a.acceptance_warn_at <= %s AND a.status = %s",
-            params=[G, now, AppealStatus.DISPATCHED.value], new_state_column="acceptance_state", new_state=Y,
-            trigger=None, level=None, notice=None, now=now,
+            params=[G, now, AppealStatus.DISPATCHED.value],
+            new_state_column="acceptance_state",
+            new_state=Y,
+            trigger=None,
+            level=None,
+            notice=None,
+            now=now,
         )
     if any(counts.values()):
         logger.info("deadline scan: %s", counts)

@@ -35,11 +35,11 @@ def png_bytes(extra_text: str = "") -> bytes:
     return buf.getvalue()
 
 
-def jpeg_with_exif(secret: str = "GPS-SECRET") -> bytes:
+def jpeg_with_exif(description: str = "GPS-SECRET") -> bytes:
     from PIL import Image
 
     exif = Image.Exif()
-    exif[0x010E] = secret  # ImageDescription
+    exif[0x010E] = description  # ImageDescription
     exif[0x0110] = "Phone X"  # camera model
     buf = io.BytesIO()
     Image.new("RGB", (8, 8), (10, 200, 10)).save(buf, "JPEG", exif=exif.tobytes())
@@ -112,19 +112,52 @@ def world(small_district) -> World:
     other_resident = make_user(kind=User.Kind.RESIDENT)
 
     domain = Category.objects.create(code="SRHJ", name="市容环境", default_unit_kind=OrgKind.DEPARTMENT)
-    rubbish = Category.objects.create(parent=domain, code="SRHJ-01", name="暴露垃圾", normal_limit=4,
-                                      normal_unit=TimeUnit.HOURS, urgent_limit=2, urgent_unit=TimeUnit.HOURS,
-                                      acceptance_limit=1, acceptance_unit=TimeUnit.HOURS)
-    dirty_road = Category.objects.create(parent=domain, code="SRHJ-02", name="道路不洁", normal_limit=2,
-                                         normal_unit=TimeUnit.HOURS)
-    complaint = Category.objects.create(code="CXJS", name="城乡建设", normal_limit=15, normal_unit=TimeUnit.DAYS,
-                                        acceptance_limit=1, acceptance_unit=TimeUnit.DAYS,
-                                        questions=[{"code": "floor", "label": "楼层", "datatype": "number",
-                                                    "required": True}])
+    rubbish = Category.objects.create(
+        parent=domain,
+        code="SRHJ-01",
+        name="暴露垃圾",
+        normal_limit=4,
+        normal_unit=TimeUnit.HOURS,
+        urgent_limit=2,
+        urgent_unit=TimeUnit.HOURS,
+        acceptance_limit=1,
+        acceptance_unit=TimeUnit.HOURS,
+    )
+    dirty_road = Category.objects.create(
+        parent=domain, code="SRHJ-02", name="道路不洁", normal_limit=2, normal_unit=TimeUnit.HOURS
+    )
+    complaint = Category.objects.create(
+        code="CXJS",
+        name="城乡建设",
+        normal_limit=15,
+        normal_unit=TimeUnit.DAYS,
+        acceptance_limit=1,
+        acceptance_unit=TimeUnit.DAYS,
+        questions=[{"code": "floor", "label": "楼层", "datatype": "number", "required": True}],
+    )
     rule = RoutingRule.objects.create(category=domain, area=None, lead_unit=city_mgmt)
-    return World(d, centre, city_mgmt, housing, street_office, station, dispatcher, street2_dispatcher, handler,
-                 handler_leader, other_handler, street_staff, grid_worker, resident, other_resident, domain,
-                 rubbish, dirty_road, complaint, rule)
+    return World(
+        d,
+        centre,
+        city_mgmt,
+        housing,
+        street_office,
+        station,
+        dispatcher,
+        street2_dispatcher,
+        handler,
+        handler_leader,
+        other_handler,
+        street_staff,
+        grid_worker,
+        resident,
+        other_resident,
+        domain,
+        rubbish,
+        dirty_road,
+        complaint,
+        rule,
+    )
 
 
 @pytest.fixture
@@ -148,7 +181,8 @@ def clock(monkeypatch):
 
 
 @pytest.fixture
-def on_commit(django_capture_on_commit_callbacks):
-    """Run on-commit callbacks (notifications) as they are scheduled."""
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        yield callbacks
+def on_commit(monkeypatch):
+    """Run on-commit callbacks (notifications) at once: the test's transaction never commits."""
+    from django.db import transaction
+
+    monkeypatch.setattr(transaction, "on_commit", lambda func, using=None, robust=False: func())

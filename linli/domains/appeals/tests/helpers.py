@@ -7,8 +7,15 @@ from linli.domains.appeals.choices import AppealStatus as S
 def submit(w, *, resident=None, category=None, grid_index=0, **extra):
     lng, lat = w.point(grid_index)
     extra.setdefault("auto_dispatch", False)
-    return svc.appeal_submit(actor=resident or w.resident, title="小区门口有暴露垃圾", body="门口垃圾堆了三天",
-                             category=category or w.rubbish, lng=lng, lat=lat, **extra)
+    return svc.appeal_submit(
+        actor=resident or w.resident,
+        title="小区门口有暴露垃圾",
+        body="门口垃圾堆了三天",
+        category=category or w.rubbish,
+        lng=lng,
+        lat=lat,
+        **extra,
+    )
 
 
 def bring_to(w, status, **submit_args):

@@ -79,7 +79,10 @@ def test_dispatcher_outside_jurisdiction_cannot_act(world):
 
 
 def test_only_the_lead_unit_signs_handles_returns(world):
-    a = bring_to(world, "dispatched", )
+    a = bring_to(
+        world,
+        "dispatched",
+    )
     for actor in (world.street_staff, world.dispatcher, world.resident, world.grid_worker):
         with pytest.raises(svc.ActorNotAllowed):
             svc.appeal_sign(actor=actor, appeal=a)

@@ -39,8 +39,12 @@ def test_urgent_is_same_day(world, clock):
 def test_scan_turns_yellow_then_red_and_supervises_once_per_level(world, clock, on_commit):
     clock.set(2025, 9, 30, 17)
     a = bring_to(world, S.IN_PROGRESS)
-    assert appeal_deadline_scan.call() == {"handling_red": 0, "handling_yellow": 0, "acceptance_red": 0,
-                                           "acceptance_yellow": 0}
+    assert appeal_deadline_scan.call() == {
+        "handling_red": 0,
+        "handling_yellow": 0,
+        "acceptance_red": 0,
+        "acceptance_yellow": 0,
+    }
     clock.set(2025, 10, 9, 11, 15)
     assert appeal_deadline_scan.call()["handling_yellow"] == 1
     a.refresh_from_db()
@@ -48,7 +52,9 @@ def test_scan_turns_yellow_then_red_and_supervises_once_per_level(world, clock, 
     sup = Supervision.objects.get(appeal=a)
     assert (sup.level, sup.trigger, sup.unit) == ("reminder", "yellow", world.city_mgmt)
     unit_staff = {world.handler.pk, world.handler_leader.pk}
-    assert set(Notification.objects.filter(appeal=a, event=None).values_list("user_id", flat=True)) == unit_staff
+    assert (
+        set(Notification.objects.filter(appeal=a, event=None).values_list("user_id", flat=True)) == unit_staff
+    )
     # idempotent
     assert appeal_deadline_scan.call()["handling_yellow"] == 0
     assert Supervision.objects.filter(appeal=a).count() == 1
@@ -57,9 +63,15 @@ def test_scan_turns_yellow_then_red_and_supervises_once_per_level(world, clock, 
     a.refresh_from_db()
     assert a.deadline_state == "red"
     assert list(Supervision.objects.filter(appeal=a).order_by("id").values_list("trigger", "level")) == [
-        ("yellow", "reminder"), ("red", "supervision")]
-    assert appeal_deadline_scan.call() == {"handling_red": 0, "handling_yellow": 0, "acceptance_red": 0,
-                                           "acceptance_yellow": 0}
+        ("yellow", "reminder"),
+        ("red", "supervision"),
+    ]
+    assert appeal_deadline_scan.call() == {
+        "handling_red": 0,
+        "handling_yellow": 0,
+        "acceptance_red": 0,
+        "acceptance_yellow": 0,
+    }
 
 
 def test_scan_flags_unsigned_cases_and_ignores_finished_ones(world, clock):

@@ -32,12 +32,30 @@ def test_retried_submission_returns_the_same_case(world):
 
 
 def test_external_reference_is_idempotent(world):
-    a = svc.appeal_submit(actor=world.dispatcher, title="12345转办", body="噪音扰民", category=world.complaint,
-                          channel="hotline", contact_phone="13912345678", external_source="12345",
-                          external_ref="CD2025-1", answers={"floor": 3}, auto_dispatch=False)
-    b = svc.appeal_submit(actor=world.dispatcher, title="12345转办", body="噪音扰民", category=world.complaint,
-                          channel="hotline", contact_phone="13912345678", external_source="12345",
-                          external_ref="CD2025-1", answers={"floor": 3}, auto_dispatch=False)
+    a = svc.appeal_submit(
+        actor=world.dispatcher,
+        title="12345转办",
+        body="噪音扰民",
+        category=world.complaint,
+        channel="hotline",
+        contact_phone="13912345678",
+        external_source="12345",
+        external_ref="CD2025-1",
+        answers={"floor": 3},
+        auto_dispatch=False,
+    )
+    b = svc.appeal_submit(
+        actor=world.dispatcher,
+        title="12345转办",
+        body="噪音扰民",
+        category=world.complaint,
+        channel="hotline",
+        contact_phone="13912345678",
+        external_source="12345",
+        external_ref="CD2025-1",
+        answers={"floor": 3},
+        auto_dispatch=False,
+    )
     assert a.pk == b.pk
 
 
@@ -52,21 +70,37 @@ def test_place_is_resolved_to_grid_community_street_compound(world):
 
 def test_outside_the_district_is_refused(world):
     with pytest.raises(svc.AppealError):
-        svc.appeal_submit(actor=world.resident, title="t", body="b", category=world.rubbish, lng=120.0, lat=31.0)
+        svc.appeal_submit(
+            actor=world.resident, title="t", body="b", category=world.rubbish, lng=120.0, lat=31.0
+        )
 
 
 def test_no_place_means_the_whole_district(world):
-    a = svc.appeal_submit(actor=world.resident, title="t", body="b", category=world.rubbish, auto_dispatch=False)
+    a = svc.appeal_submit(
+        actor=world.resident, title="t", body="b", category=world.rubbish, auto_dispatch=False
+    )
     assert a.path == world.d.district.path and a.grid is None
 
 
 def test_staff_intake_needs_a_contact_which_is_encrypted(world):
     with pytest.raises(svc.AppealError):
-        svc.appeal_submit(actor=world.dispatcher, title="t", body="b", channel="hotline", category=world.rubbish)
+        svc.appeal_submit(
+            actor=world.dispatcher, title="t", body="b", channel="hotline", category=world.rubbish
+        )
     with pytest.raises(svc.ActorNotAllowed):
-        svc.appeal_submit(actor=world.resident, title="t", body="b", channel="hotline", category=world.rubbish)
-    a = svc.appeal_submit(actor=world.dispatcher, title="t", body="b", channel="walk_in", category=world.rubbish,
-                          contact_name="李四", contact_phone="139 1234 5678", auto_dispatch=False)
+        svc.appeal_submit(
+            actor=world.resident, title="t", body="b", channel="hotline", category=world.rubbish
+        )
+    a = svc.appeal_submit(
+        actor=world.dispatcher,
+        title="t",
+        body="b",
+        channel="walk_in",
+        category=world.rubbish,
+        contact_name="李四",
+        contact_phone="139 1234 5678",
+        auto_dispatch=False,
+    )
     a.refresh_from_db()
     assert a.contact_phone == "13912345678" and a.resident is None
     with connection.cursor() as cur:
@@ -91,7 +125,11 @@ def test_photos_are_checked_by_content_and_published_copy_loses_exif(world):
     assert jpg.content_type == "image/jpeg" and png.content_type == "image/png"
     assert b"GPS-SECRET" in jpg.file.read()
     public_jpg = jpg.public_file.read()
-    assert b"GPS-SECRET" not in public_jpg and public_jpg.startswith(b"\xff\xd8") and public_jpg.endswith(b"\xff\xd9")
+    assert (
+        b"GPS-SECRET" not in public_jpg
+        and public_jpg.startswith(b"\xff\xd8")
+        and public_jpg.endswith(b"\xff\xd9")
+    )
     assert b"13800001111" not in png.public_file.read()
     from PIL import Image
 
@@ -116,8 +154,11 @@ def test_unambiguous_rule_dispatches_by_itself(world):
     a = submit(world, auto_dispatch=None)
     assert a.status == S.DISPATCHED
     assert a.lead_unit == world.city_mgmt and a.routing_rule == world.rule
-    assert list(a.events.values_list("action", "actor")) == [("submit", world.resident.pk), ("register", None),
-                                                           ("dispatch", None)]
+    assert list(a.events.values_list("action", "actor")) == [
+        ("submit", world.resident.pk),
+        ("register", None),
+        ("dispatch", None),
+    ]
     assert a.handling_due is not None
 
 
@@ -135,14 +176,16 @@ def test_tied_rules_leave_the_case_for_the_dispatcher(world):
 def test_more_specific_rule_wins(world):
     from linli.domains.appeals.routing import appeal_suggest_route
 
-    street_rule = RoutingRule.objects.create(category=world.domain, area=world.d.streets[0],
-                                             lead_unit=world.street_office)
+    street_rule = RoutingRule.objects.create(
+        category=world.domain, area=world.d.streets[0], lead_unit=world.street_office
+    )
     child_rule = RoutingRule.objects.create(category=world.rubbish, area=None, lead_unit=world.housing)
     a = submit(world, grid_index=0)
     best = appeal_suggest_route(a)[0]
     assert best.rule_id == child_rule.pk and best.confidence == 1.0  # child category beats a smaller area
-    child_in_street = RoutingRule.objects.create(category=world.rubbish, area=world.d.streets[0],
-                                                 lead_unit=world.street_office, priority=0)
+    child_in_street = RoutingRule.objects.create(
+        category=world.rubbish, area=world.d.streets[0], lead_unit=world.street_office, priority=0
+    )
     child_in_street.assisting_units.add(world.housing)
     best = appeal_suggest_route(a)[0]
     assert best.rule_id == child_in_street.pk and best.assisting_unit_ids == (world.housing.pk,)

@@ -19,14 +19,20 @@ CALLS = {
     "sign_assist": lambda w, a: svc.appeal_sign(actor=w.other_handler, appeal=a),
     "handle": lambda w, a: svc.appeal_handle(actor=w.handler, appeal=a, result="已处理"),
     "return": lambda w, a: svc.appeal_return(actor=w.handler, appeal=a, reason="非本单位职责"),
-    "extension_request": lambda w, a: svc.appeal_extension_request(actor=w.handler, appeal=a, days=2,
-                                                                   reason="需协调施工单位"),
+    "extension_request": lambda w, a: svc.appeal_extension_request(
+        actor=w.handler, appeal=a, days=2, reason="需协调施工单位"
+    ),
     "extension_decide": lambda w, a: svc.appeal_extension_decide(
-        actor=w.dispatcher, approve=True,
-        request=ExtensionRequest.objects.create(appeal=a, unit=w.city_mgmt, requested_by=w.handler, days=2,
-                                                reason="r")),
+        actor=w.dispatcher,
+        approve=True,
+        request=ExtensionRequest.objects.create(
+            appeal=a, unit=w.city_mgmt, requested_by=w.handler, days=2, reason="r"
+        ),
+    ),
     "verify_pass": lambda w, a: svc.appeal_verify(actor=w.dispatcher, appeal=a, passed=True),
-    "verify_fail": lambda w, a: svc.appeal_verify(actor=w.dispatcher, appeal=a, passed=False, note="未处理完"),
+    "verify_fail": lambda w, a: svc.appeal_verify(
+        actor=w.dispatcher, appeal=a, passed=False, note="未处理完"
+    ),
     "close": lambda w, a: svc.appeal_close(actor=w.dispatcher, appeal=a, note="已说明情况"),
     "reopen": lambda w, a: svc.appeal_reopen(actor=w.dispatcher, appeal=a, reason="回访不满意"),
     "withdraw": lambda w, a: svc.appeal_withdraw(actor=w.resident, appeal=a),
@@ -76,10 +82,19 @@ def test_full_loop_records_who_when_why(world):
     ]
     from linli.core.audit.models import AuditEvent
 
-    trail = list(AuditEvent.objects.filter(object_type="appeals.appeal", object_id=str(a.pk))
-                 .order_by("id").values_list("action", flat=True))
-    assert trail == ["appeal.submit", "appeal.register", "appeal.dispatch", "appeal.sign", "appeal.handle",
-                     "appeal.verify"]
+    trail = list(
+        AuditEvent.objects.filter(object_type="appeals.appeal", object_id=str(a.pk))
+        .order_by("id")
+        .values_list("action", flat=True)
+    )
+    assert trail == [
+        "appeal.submit",
+        "appeal.register",
+        "appeal.dispatch",
+        "appeal.sign",
+        "appeal.handle",
+        "appeal.verify",
+    ]
     assert a.registered_at and a.dispatched_at and a.signed_at and a.handled_at and a.closed_at
 
 
@@ -128,7 +143,9 @@ def test_merging_into_a_duplicate_follows_to_the_master(world):
     dup2 = svc.appeal_merge(actor=world.dispatcher, appeal=submit(world), master=dup1)
     assert dup2.merged_into_id == master.pk
     with pytest.raises(svc.AppealError):
-        svc.appeal_merge(actor=world.dispatcher, appeal=bring_to(world, S.SUBMITTED), master=bring_to(world, S.REJECTED))
+        svc.appeal_merge(
+            actor=world.dispatcher, appeal=bring_to(world, S.SUBMITTED), master=bring_to(world, S.REJECTED)
+        )
 
 
 def test_resident_reopens_only_after_an_unsatisfied_rating(world):
@@ -151,7 +168,9 @@ def test_resident_reopens_only_after_an_unsatisfied_rating(world):
 
 def test_callback_rating_recorded_by_staff(world):
     a = bring_to(world, S.CLOSED)
-    rating = svc.appeal_rate(actor=world.dispatcher, appeal=a, value="basically_satisfied", comment="电话回访")
+    rating = svc.appeal_rate(
+        actor=world.dispatcher, appeal=a, value="basically_satisfied", comment="电话回访"
+    )
     assert rating.source == "callback"
     with pytest.raises(svc.ActorNotAllowed):
         svc.appeal_rate(actor=world.other_resident, appeal=bring_to(world, S.CLOSED), value="satisfied")
