@@ -186,11 +186,11 @@ def test_staff_workspace_in_english_and_elderly_mode(desktop, register):
     expect(desktop.locator(".sidenav")).to_contain_text("Household register")
     expect(desktop.locator(".role-list")).to_contain_text("Administrator")
     # Side navigation labels fit on one line each, even in English.
+    screenshot(desktop, "home-staff-desktop-en")
     heights = desktop.eval_on_selector_all(".sidenav .nav-link", "els => els.map(e => e.offsetHeight)")
     assert max(heights) <= min(heights) + 2, heights
-    screenshot(desktop, "home-staff-desktop-en")
     desktop.locator(".prefs-top .elderly-toggle").click()
     expect(desktop.locator("body")).to_have_class(re.compile(r"\belderly\b"))
-    assert desktop.evaluate("parseFloat(getComputedStyle(document.body).fontSize)") >= 20
+    desktop.wait_for_function("parseFloat(getComputedStyle(document.body).fontSize) >= 20")
     screenshot(desktop, "home-staff-desktop-elderly")
     desktop.problems.assert_none()

@@ -66,7 +66,7 @@ def test_elderly_mode_makes_text_larger(phone):
     phone.locator(".phone-menu > summary").click()
     phone.locator(".phone-menu .elderly-toggle").click()
     expect(phone.locator("body")).to_have_class(re.compile(r"\belderly\b"))
-    assert body_font_px(phone) >= 20
+    phone.wait_for_function("parseFloat(getComputedStyle(document.body).fontSize) >= 20")
     # Buttons are big enough to hit with a finger.
     height = phone.evaluate("document.querySelector('.phone-menu > summary').getBoundingClientRect().height")
     assert height >= 48
@@ -77,5 +77,5 @@ def test_elderly_mode_makes_text_larger(phone):
     phone.locator(".phone-menu > summary").click()
     phone.locator(".phone-menu .elderly-toggle").click()
     expect(phone.locator("body")).not_to_have_class(re.compile(r"\belderly\b"))
-    assert body_font_px(phone) == normal
+    phone.wait_for_function(f"parseFloat(getComputedStyle(document.body).fontSize) === {normal}")
     phone.problems.assert_none()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from linli.core.orgs.jurisdiction import jurisdiction_of
 from linli.core.orgs.models import Membership
@@ -39,10 +39,10 @@ def jurisdiction_counts(user) -> list[Count]:
     households = j.filter(Household.objects.filter(moved_out_on__isnull=True)).count()
     residents = j.filter(Person.objects.filter(erased_at__isnull=True)).count()
     return [
-        Count(_("网格"), grids, "grid"),
-        Count(_("小区/院落"), compounds, "building"),
-        Count(_("住户"), households, "home-group"),
-        Count(_("居民"), residents, "person"),
+        Count(pgettext_lazy("count", "网格"), grids, "grid"),
+        Count(pgettext_lazy("count", "小区/院落"), compounds, "building"),
+        Count(pgettext_lazy("count", "住户"), households, "home-group"),
+        Count(pgettext_lazy("count", "居民"), residents, "person"),
     ]
 
 
