@@ -140,6 +140,7 @@ class JinniuDemo:
     def _geography(self) -> None:
         ctx = self.ctx
         rng = ctx.rng("geography")
+        people_rng = ctx.rng("population")
         outline = geo.snap(Polygon(J.DISTRICT_OUTLINE))
         ctx.district = self._area(
             AreaKind.DISTRICT,
@@ -191,12 +192,13 @@ class JinniuDemo:
                         f"{community.name}第{k}网格",
                         community,
                         cell,
-                        population=rng.randint(1800, 4200),
+                        population=people_rng.randint(5000, 8200),
                     )
                 )
         ctx.grids = Area.objects.bulk_create(grids)
 
-        # 常住人口: invented, summed upwards (the register below is a sample of it).
+        # 常住人口: invented (the district's total comes near its real 1.26 million), summed upwards;
+        # the register below holds only a sample of it.
         by_code = {a.code: a for a in [ctx.district, *ctx.streets, *ctx.communities]}
         for grid in ctx.grids:
             for code in (grid.code[:12], grid.code[:9], grid.code[:6]):
@@ -256,6 +258,7 @@ class JinniuDemo:
                     next_number[road.pk] = number
                     centre = poly.centroid
                     compound = Compound(
+                        code=f"{grid.code}{c_index + 1:02d}",
                         name=name,
                         aliases="力作苑" if name == "力作苑小区" else "",
                         community=community,
@@ -834,21 +837,32 @@ class JinniuDemo:
 
     # -- other modules --------------------------------------------------------------------------
     def _module_hooks(self) -> None:
-        for config in apps.get_app_configs():
-            if not config.name.startswith("linli.") or config.name == "linli.demo":
-                continue
-            try:
-                module = importlib.import_module(f"{config.name}.demo")
-            except ModuleNotFoundError as exc:
-                if exc.name != f"{config.name}.demo":
-                    raise
-                continue
+        for label, module in demo_modules():
             hook = getattr(module, "demo_load", None)
             if hook is None:
                 continue
             added = hook(self.ctx) or {}
             self.ctx.counts.update(added)
-            self._step(f"{config.label}: " + ", ".join(f"{v} {k}" for k, v in added.items()))
+            self._step(f"{label}: " + ", ".join(f"{v} {k}" for k, v in added.items()))
+
+
+def demo_modules():
+    """``(app label, module)`` for every installed Linli app with a ``demo`` module. Such a module may
+    define ``demo_load(context) -> dict[str, int]`` (called after the core demo is loaded) and
+    ``demo_unload() -> int`` (called by ``load_demo --reset`` before the district is deleted, for its
+    demo rows that hang on no area, such as catalogues)."""
+    found = []
+    for config in apps.get_app_configs():
+        if not config.name.startswith("linli.") or config.name == "linli.demo":
+            continue
+        try:
+            module = importlib.import_module(f"{config.name}.demo")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{config.name}.demo":
+                raise
+            continue
+        found.append((config.label, module))
+    return found
 
 
 def compound_orgs(orgs: dict[str, Organisation], compound: Compound) -> list[Organisation]:

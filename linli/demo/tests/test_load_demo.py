@@ -166,6 +166,7 @@ def test_geometry_is_valid_and_nested(demo):
         assert outline.is_valid and grid.buffer(TOLERANCE).contains(outline), compound.name
         assert grid.contains(Point(compound.centroid_lng, compound.centroid_lat)), compound.name
         assert areas[compound.grid_id].parent_id == compound.community_id
+        assert re.fullmatch(re.escape(areas[compound.grid_id].code) + r"\d{2}", compound.code)
         assert compound.road.street_id == areas[compound.community_id].parent_id
     for building in Building.objects.select_related("compound"):
         assert shape(building.compound.boundary).buffer(TOLERANCE).contains(Point(building.lng, building.lat))

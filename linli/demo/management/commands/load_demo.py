@@ -8,7 +8,7 @@ from django.db import transaction
 from linli.core.places.choices import AreaKind
 from linli.core.places.models import Area
 from linli.demo.data.jinniu import DISTRICT_CODE
-from linli.demo.generator import DEFAULT_RESIDENTS, DEFAULT_SEED, JinniuDemo
+from linli.demo.generator import DEFAULT_RESIDENTS, DEFAULT_SEED, JinniuDemo, demo_modules
 from linli.demo.purge import purge_district
 
 
@@ -40,7 +40,12 @@ class Command(BaseCommand):
         with transaction.atomic():
             if exists:
                 self.stdout.write("Deleting the previous demo …")
-                removed = purge_district(DISTRICT_CODE)
+                removed = sum(
+                    module.demo_unload() or 0
+                    for _label, module in demo_modules()
+                    if hasattr(module, "demo_unload")
+                )
+                removed += purge_district(DISTRICT_CODE)
                 self.stdout.write(f"  {removed} rows deleted ({time.monotonic() - started:.1f}s)")
             self.stdout.write(f"Loading the Jinniu demo (seed {seed}, {residents} residents) …")
             ctx = JinniuDemo(residents=residents, seed=seed, log=self.stdout.write).load()
