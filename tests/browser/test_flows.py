@@ -58,6 +58,11 @@ def test_staff_workspace_on_phone(phone, register):
     phone.locator(".phone-menu > summary").click()
     expect(phone.locator(".phone-menu").get_by_role("link", name="住户登记")).to_be_visible()
     screenshot(phone, "home-staff-phone-menu", full_page=False)
+    phone.locator(".phone-menu .elderly-toggle").click()
+    expect(phone.locator("body")).to_have_class(re.compile(r"\belderly\b"))
+    phone.wait_for_function("parseFloat(getComputedStyle(document.body).fontSize) >= 20")
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    screenshot(phone, "home-staff-phone-elderly")
     phone.problems.assert_none()
 
 
