@@ -38,7 +38,9 @@ class ParentFilter(admin.SimpleListFilter):
 
 
 class GeoJSONUploadForm(forms.Form):
-    file = forms.FileField(label=_("GeoJSON 文件"), help_text=_("FeatureCollection：区域（区/街道/社区/网格）和小区"))
+    file = forms.FileField(
+        label=_("GeoJSON 文件"), help_text=_("FeatureCollection：区域（区/街道/社区/网格）和小区")
+    )
 
 
 @admin.register(Area)
@@ -62,16 +64,28 @@ class AreaAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data
         if change:
-            services.area_update(actor=request.user, area=obj, name=data["name"],
-                                 population=data.get("population"), note=data.get("note", ""))
+            services.area_update(
+                actor=request.user,
+                area=obj,
+                name=data["name"],
+                population=data.get("population"),
+                note=data.get("note", ""),
+            )
         else:
-            created = services.area_create(actor=request.user, kind=data["kind"], code=data["code"],
-                                           name=data["name"], parent=data.get("parent"),
-                                           population=data.get("population"))
+            created = services.area_create(
+                actor=request.user,
+                kind=data["kind"],
+                code=data["code"],
+                name=data["name"],
+                parent=data.get("parent"),
+                population=data.get("population"),
+            )
             obj.pk = created.pk
 
     def get_urls(self):
-        own = [path("import-geojson/", self.admin_site.admin_view(self.import_view), name="places_area_import")]
+        own = [
+            path("import-geojson/", self.admin_site.admin_view(self.import_view), name="places_area_import")
+        ]
         return own + super().get_urls()
 
     def import_view(self, request):
@@ -80,7 +94,9 @@ class AreaAdmin(admin.ModelAdmin):
         form = GeoJSONUploadForm(request.POST or None, request.FILES or None)
         if request.method == "POST" and form.is_valid():
             try:
-                summary = services.boundaries_import(actor=request.user, data=form.cleaned_data["file"].read())
+                summary = services.boundaries_import(
+                    actor=request.user, data=form.cleaned_data["file"].read()
+                )
             except ValidationError as exc:
                 for message in exc.messages[:20]:
                     form.add_error("file", message)
@@ -114,8 +130,21 @@ class CompoundAdmin(admin.ModelAdmin):
     search_fields = ["name", "aliases", "address", "code"]
     list_select_related = ["community", "grid"]
     raw_id_fields = ["community", "grid", "road"]
-    fields = ["name", "code", "aliases", "community", "grid", "address", "road", "centroid_lng", "centroid_lat",
-              "built_year", "has_property_company", "note", "path"]
+    fields = [
+        "name",
+        "code",
+        "aliases",
+        "community",
+        "grid",
+        "address",
+        "road",
+        "centroid_lng",
+        "centroid_lat",
+        "built_year",
+        "has_property_company",
+        "note",
+        "path",
+    ]
 
     def get_readonly_fields(self, request, obj=None):
         return ["path"] + (["community", "grid"] if obj else [])
@@ -130,11 +159,19 @@ class CompoundAdmin(admin.ModelAdmin):
             if changed:
                 services.compound_update(actor=request.user, compound=obj, **changed)
         else:
-            extra = {k: data[k] for k in ("code", "aliases", "address", "road", "built_year",
-                                          "has_property_company", "note") if k in data}
-            created = services.compound_create(actor=request.user, community=data["community"],
-                                               grid=data.get("grid"), name=data["name"],
-                                               centroid=(data["centroid_lng"], data["centroid_lat"]), **extra)
+            extra = {
+                k: data[k]
+                for k in ("code", "aliases", "address", "road", "built_year", "has_property_company", "note")
+                if k in data
+            }
+            created = services.compound_create(
+                actor=request.user,
+                community=data["community"],
+                grid=data.get("grid"),
+                name=data["name"],
+                centroid=(data["centroid_lng"], data["centroid_lat"]),
+                **extra,
+            )
             obj.pk = created.pk
 
 

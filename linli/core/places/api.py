@@ -15,8 +15,11 @@ router = Router(tags=["places"])
 
 
 def _problem(status: int, title: str, detail: str) -> JsonResponse:
-    return JsonResponse({"type": "about:blank", "title": title, "status": status, "detail": detail},
-                        status=status, content_type="application/problem+json")
+    return JsonResponse(
+        {"type": "about:blank", "title": title, "status": status, "detail": detail},
+        status=status,
+        content_type="application/problem+json",
+    )
 
 
 class LocateIn(Schema):
@@ -24,23 +27,38 @@ class LocateIn(Schema):
     lat: float
 
 
-@router.get("/locate", url_name="places_locate", response={200: LocationOut, 400: ProblemOut}, auth=None,
-            summary="Grid, community, street and nearest compound of a WGS-84 point")
+@router.get(
+    "/locate",
+    url_name="places_locate",
+    response={200: LocationOut, 400: ProblemOut},
+    auth=None,
+    summary="Grid, community, street and nearest compound of a WGS-84 point",
+)
 def locate(request, params: Query[LocateIn]):
     try:
         return selectors.place_locate(params.lng, params.lat)
     except ValueError as exc:  # OutsideDistrict is a ValueError too
-        return _problem(400, "outside the district" if isinstance(exc, selectors.OutsideDistrict)
-                        else "invalid coordinates", str(exc))
+        return _problem(
+            400,
+            "outside the district" if isinstance(exc, selectors.OutsideDistrict) else "invalid coordinates",
+            str(exc),
+        )
 
 
-@router.get("/search", url_name="places_search", response={200: list[CandidateOut], 400: ProblemOut}, auth=None,
-            summary="Places that a Chinese text may name")
+@router.get(
+    "/search",
+    url_name="places_search",
+    response={200: list[CandidateOut], 400: ProblemOut},
+    auth=None,
+    summary="Places that a Chinese text may name",
+)
 def search(request, q: str = "", limit: int = 10):
     if not q.strip():
         return _problem(400, "empty query", "请输入要查找的地点 / enter a place to search for")
     if len(q) > 100:
-        return _problem(400, "query too long", "查询过长（最多 100 字）/ the query is too long (100 characters at most)")
+        return _problem(
+            400, "query too long", "查询过长（最多 100 字）/ the query is too long (100 characters at most)"
+        )
     return selectors.place_search(q, limit=limit)
 
 
@@ -53,12 +71,18 @@ def _under(code: str | None):
         raise HttpError(404, f"没有编码为 {code} 的区域 / no area with code {code}") from None
 
 
-@router.get("/areas.geojson", url_name="places_areas_geojson", auth=None, summary="Area boundaries as a GeoJSON FeatureCollection",
-            response={200: dict, 400: ProblemOut, 404: ProblemOut})
+@router.get(
+    "/areas.geojson",
+    url_name="places_areas_geojson",
+    auth=None,
+    summary="Area boundaries as a GeoJSON FeatureCollection",
+    response={200: dict, 400: ProblemOut, 404: ProblemOut},
+)
 def areas_geojson(request, kind: str | None = None, under: str | None = None):
     if kind and kind not in AreaKind.values:
-        return _problem(400, "unknown kind",
-                        f"未知层级 {kind}（应为 {'/'.join(AreaKind.values)}）/ unknown kind {kind}")
+        return _problem(
+            400, "unknown kind", f"未知层级 {kind}（应为 {'/'.join(AreaKind.values)}）/ unknown kind {kind}"
+        )
     try:
         area = _under(under)
     except HttpError as exc:
@@ -67,11 +91,18 @@ def areas_geojson(request, kind: str | None = None, under: str | None = None):
     return JsonResponse(data, content_type="application/geo+json")
 
 
-@router.get("/compounds.geojson", url_name="places_compounds_geojson", auth=None, summary="Compounds as a GeoJSON FeatureCollection",
-            response={200: dict, 404: ProblemOut})
+@router.get(
+    "/compounds.geojson",
+    url_name="places_compounds_geojson",
+    auth=None,
+    summary="Compounds as a GeoJSON FeatureCollection",
+    response={200: dict, 404: ProblemOut},
+)
 def compounds_geojson(request, under: str | None = None):
     try:
         area = _under(under)
     except HttpError as exc:
         return _problem(404, "unknown area", str(exc))
-    return JsonResponse(selectors.compounds_feature_collection(under=area), content_type="application/geo+json")
+    return JsonResponse(
+        selectors.compounds_feature_collection(under=area), content_type="application/geo+json"
+    )

@@ -54,7 +54,9 @@ def wgs84_to_gcj02(lng: float, lat: float) -> tuple[float, float]:
     return lng + d_lng, lat + d_lat
 
 
-def gcj02_to_wgs84(lng: float, lat: float, *, tolerance_deg: float = 1e-9, max_iter: int = 30) -> tuple[float, float]:
+def gcj02_to_wgs84(
+    lng: float, lat: float, *, tolerance_deg: float = 1e-9, max_iter: int = 30
+) -> tuple[float, float]:
     """Invert ``wgs84_to_gcj02`` by fixed-point iteration (converges in a handful of steps)."""
     if out_of_china(lng, lat):
         return lng, lat

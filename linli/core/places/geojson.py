@@ -53,13 +53,18 @@ def parse_polygon(value) -> shapely.Geometry:
     kind = value.get("type") if isinstance(value, dict) else None
     if kind not in ("Polygon", "MultiPolygon"):
         raise GeometryError(
-            _("几何类型须为 Polygon 或 MultiPolygon，而不是 %(t)s / the geometry must be a Polygon or "
-              "MultiPolygon, not %(t)s") % {"t": kind or "—"}
+            _(
+                "几何类型须为 Polygon 或 MultiPolygon，而不是 %(t)s / the geometry must be a Polygon or "
+                "MultiPolygon, not %(t)s"
+            )
+            % {"t": kind or "—"}
         )
     geom = parse_geometry(value)
     if not geom.is_valid:
-        raise GeometryError(_("边界无效（如自相交）：%(why)s / invalid boundary (e.g. self-intersecting): %(why)s")
-                            % {"why": explain_validity(geom)})
+        raise GeometryError(
+            _("边界无效（如自相交）：%(why)s / invalid boundary (e.g. self-intersecting): %(why)s")
+            % {"why": explain_validity(geom)}
+        )
     return geom
 
 
@@ -88,14 +93,18 @@ def load_feature_collection(data) -> dict:
             data = json.loads(data)
         except json.JSONDecodeError as exc:
             raise ValidationError(
-                _("JSON 格式错误（第 %(line)d 行第 %(col)d 列）：%(msg)s / malformed JSON (line %(line)d, "
-                  "column %(col)d): %(msg)s") % {"line": exc.lineno, "col": exc.colno, "msg": exc.msg}
+                _(
+                    "JSON 格式错误（第 %(line)d 行第 %(col)d 列）：%(msg)s / malformed JSON (line %(line)d, "
+                    "column %(col)d): %(msg)s"
+                )
+                % {"line": exc.lineno, "col": exc.colno, "msg": exc.msg}
             ) from exc
     if not isinstance(data, dict) or data.get("type") != "FeatureCollection":
         raise ValidationError(_("不是 GeoJSON FeatureCollection / not a GeoJSON FeatureCollection"))
     if not isinstance(data.get("features"), list):
-        raise ValidationError(_("FeatureCollection 缺少 features 数组 / the FeatureCollection has no features "
-                                "array"))
+        raise ValidationError(
+            _("FeatureCollection 缺少 features 数组 / the FeatureCollection has no features array")
+        )
     return data
 
 
@@ -120,7 +129,9 @@ class _Feature:
 
     def label(self) -> str:
         return _("第 %(i)d 个要素（编码 %(code)s）/ feature %(i)d (code %(code)s)") % {
-            "i": self.index, "code": self.code or "—"}
+            "i": self.index,
+            "code": self.code or "—",
+        }
 
 
 class _Errors(list):
@@ -155,8 +166,14 @@ def import_feature_collection(*, actor, data, tolerance_deg: float) -> ImportSum
         code, kind = _text(props, "code"), _text(props, "kind")
         f = _Feature(i, code, kind, props, None)
         if kind not in DEPTH and kind != COMPOUND:
-            errors.add(f, _("未知层级 “%(k)s”（应为 district/street/community/grid/compound）/ unknown kind "
-                            "“%(k)s” (expected district/street/community/grid/compound)") % {"k": kind or "—"})
+            errors.add(
+                f,
+                _(
+                    "未知层级 “%(k)s”（应为 district/street/community/grid/compound）/ unknown kind "
+                    "“%(k)s” (expected district/street/community/grid/compound)"
+                )
+                % {"k": kind or "—"},
+            )
             continue
         if kind != COMPOUND and not code:
             errors.add(f, _("缺少编码 / the code is missing"))
@@ -167,18 +184,26 @@ def import_feature_collection(*, actor, data, tolerance_deg: float) -> ImportSum
         if code:
             key = f"{kind == COMPOUND}:{code}"
             if key in seen_codes:
-                errors.add(f, _("编码与第 %(j)d 个要素重复 / the code repeats feature %(j)d") % {"j": seen_codes[key]})
+                errors.add(
+                    f,
+                    _("编码与第 %(j)d 个要素重复 / the code repeats feature %(j)d") % {"j": seen_codes[key]},
+                )
                 continue
             seen_codes[key] = i
         try:
             if kind == COMPOUND:
                 f.geom = parse_geometry(raw.get("geometry"))
                 if f.geom.geom_type not in ("Point", "Polygon", "MultiPolygon"):
-                    raise GeometryError(_("小区几何须为 Point、Polygon 或 MultiPolygon / a compound's geometry "
-                                          "must be a Point, Polygon or MultiPolygon"))
+                    raise GeometryError(
+                        _(
+                            "小区几何须为 Point、Polygon 或 MultiPolygon / a compound's geometry "
+                            "must be a Point, Polygon or MultiPolygon"
+                        )
+                    )
                 if f.geom.geom_type != "Point" and not f.geom.is_valid:
-                    raise GeometryError(_("边界无效：%(why)s / invalid boundary: %(why)s")
-                                        % {"why": explain_validity(f.geom)})
+                    raise GeometryError(
+                        _("边界无效：%(why)s / invalid boundary: %(why)s") % {"why": explain_validity(f.geom)}
+                    )
             else:
                 f.geom = parse_polygon(raw.get("geometry"))
         except GeometryError as exc:
@@ -223,8 +248,11 @@ def import_feature_collection(*, actor, data, tolerance_deg: float) -> ImportSum
                 continue
         existing = known.get(f.code)
         if existing is not None and existing.kind != f.kind:
-            errors.add(f, _("编码 %(code)s 已用于“%(k)s” / code %(code)s already belongs to a %(k)s")
-                       % {"code": f.code, "k": existing.kind})
+            errors.add(
+                f,
+                _("编码 %(code)s 已用于“%(k)s” / code %(code)s already belongs to a %(k)s")
+                % {"code": f.code, "k": existing.kind},
+            )
             continue
         area = _write_area(actor=actor, f=f, parent=parent, existing=existing, summary=summary)
         known[area.code] = area
@@ -239,14 +267,17 @@ def import_feature_collection(*, actor, data, tolerance_deg: float) -> ImportSum
         if zone and not zone.covers(f.geom):
             errors.add(f, _("超出本区边界 / lies outside the district boundary"))
             continue
-        community = _resolve_area(f, "community_code", AreaKind.COMMUNITY, centroid, known, geometry_of, errors)
+        community = _resolve_area(
+            f, "community_code", AreaKind.COMMUNITY, centroid, known, geometry_of, errors
+        )
         if community is False:
             continue
         if community is None:
             errors.add(f, _("找不到所属社区 / no community contains it"))
             continue
-        grid = _resolve_area(f, "grid_code", AreaKind.GRID, centroid, known, geometry_of, errors,
-                             within=community)
+        grid = _resolve_area(
+            f, "grid_code", AreaKind.GRID, centroid, known, geometry_of, errors, within=community
+        )
         if grid is False:
             continue
         _write_compound(actor=actor, f=f, community=community, grid=grid, centroid=centroid, summary=summary)
@@ -288,8 +319,11 @@ def _resolve_parent(f: _Feature, known, geometry_of, errors):
             errors.add(f, _("找不到上级（%(k)s）/ no parent %(k)s found") % {"k": wanted})
             return False
     if parent.kind != wanted:
-        errors.add(f, _("%(child)s 不能设在 %(parent)s 之下 / a %(child)s cannot sit under a %(parent)s")
-                   % {"child": f.kind, "parent": parent.kind})
+        errors.add(
+            f,
+            _("%(child)s 不能设在 %(parent)s 之下 / a %(child)s cannot sit under a %(parent)s")
+            % {"child": f.kind, "parent": parent.kind},
+        )
         return False
     return parent
 
@@ -299,12 +333,18 @@ def _resolve_area(f, key, kind, centroid, known, geometry_of, errors, within=Non
     if code:
         area = known.get(code)
         if area is None or area.kind != kind:
-            errors.add(f, _("%(key)s %(code)s 不是已知的%(kind)s / %(key)s %(code)s is not a known %(kind)s")
-                       % {"key": key, "code": code, "kind": kind})
+            errors.add(
+                f,
+                _("%(key)s %(code)s 不是已知的%(kind)s / %(key)s %(code)s is not a known %(kind)s")
+                % {"key": key, "code": code, "kind": kind},
+            )
             return False
         if within is not None and not area.is_within(within):
-            errors.add(f, _("网格 %(code)s 不在社区 %(c)s 内 / grid %(code)s is not inside community %(c)s")
-                       % {"code": code, "c": within.code})
+            errors.add(
+                f,
+                _("网格 %(code)s 不在社区 %(c)s 内 / grid %(code)s is not inside community %(c)s")
+                % {"code": code, "c": within.code},
+            )
             return False
         return area
     point = shapely.Point(centroid)
@@ -338,8 +378,11 @@ def _write_area(*, actor, f: _Feature, parent, existing, summary) -> Area:
         population = None
     lng, lat = centroid_of(f.geom)
     values = {
-        "name": _text(props, "name"), "parent": parent, "boundary": _plain(f.geom),
-        "centroid_lng": lng, "centroid_lat": lat,
+        "name": _text(props, "name"),
+        "parent": parent,
+        "boundary": _plain(f.geom),
+        "centroid_lng": lng,
+        "centroid_lat": lat,
     }
     if population is not None:
         values["population"] = population
@@ -349,8 +392,12 @@ def _write_area(*, actor, f: _Feature, parent, existing, summary) -> Area:
         area.full_clean()
         area.save()
         summary.created[f.kind] += 1
-        audit_record(actor=actor, action="area.import", obj=area,
-                     changes={"code": f.code, "name": area.name, "kind": f.kind, "created": True})
+        audit_record(
+            actor=actor,
+            action="area.import",
+            obj=area,
+            changes={"code": f.code, "name": area.name, "kind": f.kind, "created": True},
+        )
         return area
     before = {"name": existing.name, "parent": existing.parent_id, "population": existing.population}
     old_path = existing.path
@@ -362,8 +409,12 @@ def _write_area(*, actor, f: _Feature, parent, existing, summary) -> Area:
     _move_subtree(old_path, path)
     summary.updated[f.kind] += 1
     after = {"name": existing.name, "parent": existing.parent_id, "population": existing.population}
-    audit_record(actor=actor, action="area.import", obj=existing,
-                 changes={k: [before[k], after[k]] for k in before if before[k] != after[k]} | {"boundary": "…"})
+    audit_record(
+        actor=actor,
+        action="area.import",
+        obj=existing,
+        changes={k: [before[k], after[k]] for k in before if before[k] != after[k]} | {"boundary": "…"},
+    )
     return existing
 
 
@@ -376,8 +427,12 @@ def _write_compound(*, actor, f: _Feature, community: Area, grid: Area | None, c
     if existing is None:
         existing = Compound.objects.filter(community=community, name=name).first()
     values = {
-        "name": name, "community": community, "grid": grid, "path": (grid or community).path,
-        "centroid_lng": centroid[0], "centroid_lat": centroid[1],
+        "name": name,
+        "community": community,
+        "grid": grid,
+        "path": (grid or community).path,
+        "centroid_lng": centroid[0],
+        "centroid_lat": centroid[1],
         "boundary": None if f.geom.geom_type == "Point" else _plain(f.geom),
     }
     if f.code:
@@ -398,19 +453,23 @@ def _write_compound(*, actor, f: _Feature, community: Area, grid: Area | None, c
     compound.full_clean()
     compound.save()
     (summary.updated if existing else summary.created)[COMPOUND] += 1
-    audit_record(actor=actor, action="compound.import", obj=compound,
-                 changes={"name": name, "created": existing is None})
+    audit_record(
+        actor=actor,
+        action="compound.import",
+        obj=compound,
+        changes={"name": name, "created": existing is None},
+    )
     return compound
 
 
 # -- export -------------------------------------------------------------------------------------
 
+
 def _parent_codes() -> dict[int, str]:
     return dict(Area.objects.values_list("id", "code"))
 
 
-def areas_feature_collection(*, kind: str | None = None, under: Area | None = None,
-                             queryset=None) -> dict:
+def areas_feature_collection(*, kind: str | None = None, under: Area | None = None, queryset=None) -> dict:
     """Areas with a boundary as a FeatureCollection (what ``boundaries_import`` reads back)."""
     qs = queryset if queryset is not None else Area.objects.all()
     qs = qs.exclude(boundary__isnull=True).order_by("path")
@@ -420,10 +479,16 @@ def areas_feature_collection(*, kind: str | None = None, under: Area | None = No
         qs = qs.filter(path__startswith=under.path)
     codes = _parent_codes()
     features = []
-    for a in qs.values("id", "kind", "code", "name", "parent_id", "population", "boundary",
-                       "centroid_lng", "centroid_lat"):
-        props = {"id": a["id"], "code": a["code"], "name": a["name"], "kind": a["kind"],
-                 "parent_code": codes.get(a["parent_id"])}
+    for a in qs.values(
+        "id", "kind", "code", "name", "parent_id", "population", "boundary", "centroid_lng", "centroid_lat"
+    ):
+        props = {
+            "id": a["id"],
+            "code": a["code"],
+            "name": a["name"],
+            "kind": a["kind"],
+            "parent_code": codes.get(a["parent_id"]),
+        }
         if a["population"] is not None:
             props["population"] = a["population"]
         if a["centroid_lng"] is not None:
@@ -439,12 +504,29 @@ def compounds_feature_collection(*, under: Area | None = None, queryset=None) ->
     codes = _parent_codes()
     features = []
     for c in qs.order_by("path", "name").values(
-        "id", "code", "name", "aliases", "address", "community_id", "grid_id", "boundary", "centroid_lng",
-        "centroid_lat", "built_year", "has_property_company",
+        "id",
+        "code",
+        "name",
+        "aliases",
+        "address",
+        "community_id",
+        "grid_id",
+        "boundary",
+        "centroid_lng",
+        "centroid_lat",
+        "built_year",
+        "has_property_company",
     ):
-        props = {"id": c["id"], "kind": COMPOUND, "name": c["name"], "community_code": codes.get(c["community_id"]),
-                 "grid_code": codes.get(c["grid_id"]), "aliases": c["aliases"], "address": c["address"],
-                 "has_property_company": c["has_property_company"]}
+        props = {
+            "id": c["id"],
+            "kind": COMPOUND,
+            "name": c["name"],
+            "community_code": codes.get(c["community_id"]),
+            "grid_code": codes.get(c["grid_id"]),
+            "aliases": c["aliases"],
+            "address": c["address"],
+            "has_property_company": c["has_property_company"],
+        }
         if c["code"]:
             props["code"] = c["code"]
         if c["built_year"]:

@@ -23,7 +23,9 @@ from rapidfuzz import fuzz, process
 SEPARATOR = " › "
 KIND_ORDER = {"compound": 0, "building": 1, "address": 2, "community": 3, "street": 4, "grid": 5, "road": 6}
 _PUNCT = re.compile(r"[\s,，。.、;；:：'\"“”‘’()（）\[\]【】<>《》·\-—_/\\|]+")
-_ROAD_NUMBER = re.compile(r"^(?P<road>.+?(?:大道|大街|路|街|巷|道|段|弄|胡同))(?P<num>\d+)(?:号|#)?(?P<rest>.*)$")
+_ROAD_NUMBER = re.compile(
+    r"^(?P<road>.+?(?:大道|大街|路|街|巷|道|段|弄|胡同))(?P<num>\d+)(?:号|#)?(?P<rest>.*)$"
+)
 _PROVINCE = re.compile(r"^(?:中国)?[\u4e00-\u9fff]{2,3}省")
 _SUFFIXES = ("小区", "院落", "社区", "街道", "网格", "苑区")
 DEFAULT_PREFIXES = ("四川省", "四川", "成都市")
@@ -63,7 +65,7 @@ def normalise(text: str, prefixes: tuple[str, ...] = ()) -> str:
             s, changed = stripped, True
         for prefix in prefixes:
             if s.startswith(prefix) and len(s) > len(prefix):
-                s, changed = s[len(prefix):], True
+                s, changed = s[len(prefix) :], True
     return s
 
 
@@ -147,14 +149,19 @@ class SearchIndex:
                 elif len(key) >= 2 and key in q:
                     offer(i, 70.0 + 20.0 * len(key) / len(q))
             if not scores or max(scores.values()) < 90:
-                for _key, score, k in process.extract(q, self.keys, scorer=fuzz.WRatio, limit=limit * 3,
-                                                      score_cutoff=60):
+                for _key, score, k in process.extract(
+                    q, self.keys, scorer=fuzz.WRatio, limit=limit * 3, score_cutoff=60
+                ):
                     offer(self.key_entry[k], score * 0.85)
             if not scores or max(scores.values()) < 80:
                 self._pinyin(_pinyin(q)[0], offer, homophone=True)
         ranked = sorted(
             scores.items(),
-            key=lambda item: (-item[1], KIND_ORDER.get(self.entries[item[0]].kind, 9), len(self.entries[item[0]].name)),
+            key=lambda item: (
+                -item[1],
+                KIND_ORDER.get(self.entries[item[0]].kind, 9),
+                len(self.entries[item[0]].name),
+            ),
         )
         out = []
         for i, score in ranked[:limit]:
@@ -182,7 +189,9 @@ class SearchIndex:
                 offer(i, top)
             elif full.startswith(q) or (not homophone and initials.startswith(q)):
                 offer(i, top - 5)
-        for _key, score, k in process.extract(q, self.pinyin_full, scorer=fuzz.ratio, limit=10, score_cutoff=75):
+        for _key, score, k in process.extract(
+            q, self.pinyin_full, scorer=fuzz.ratio, limit=10, score_cutoff=75
+        ):
             offer(self.pinyin_entry[k], score * 0.75)
 
 
@@ -203,8 +212,12 @@ def index_from_db(version=None) -> SearchIndex:
     from .choices import AreaKind
     from .models import Area, Building, Compound, Road
 
-    areas = {a["id"]: a for a in Area.objects.values("id", "kind", "code", "name", "parent_id", "centroid_lng",
-                                                       "centroid_lat")}
+    areas = {
+        a["id"]: a
+        for a in Area.objects.values(
+            "id", "kind", "code", "name", "parent_id", "centroid_lng", "centroid_lat"
+        )
+    }
 
     def chain(area_id) -> list[str]:
         names = []
@@ -222,18 +235,37 @@ def index_from_db(version=None) -> SearchIndex:
             prefixes.append(normalise(a["name"]))
             continue
         names = a["name"] + ("\x1f" + a["code"] if a["kind"] == AreaKind.GRID else "")
-        entries.append(_Entry(a["kind"], a["id"], names, SEPARATOR.join(chain(a["id"])), a["centroid_lng"],
-                              a["centroid_lat"]))
+        entries.append(
+            _Entry(
+                a["kind"],
+                a["id"],
+                names,
+                SEPARATOR.join(chain(a["id"])),
+                a["centroid_lng"],
+                a["centroid_lat"],
+            )
+        )
     compounds = {}
-    for c in Compound.objects.values("id", "name", "aliases", "address", "community_id", "centroid_lng",
-                                     "centroid_lat"):
+    for c in Compound.objects.values(
+        "id", "name", "aliases", "address", "community_id", "centroid_lng", "centroid_lat"
+    ):
         compounds[c["id"]] = c
         label = SEPARATOR.join([*chain(c["community_id"]), c["name"]])
         aliases = [x.strip() for x in re.split(r"[、,，;；/]", c["aliases"] or "") if x.strip()]
-        entries.append(_Entry("compound", c["id"], "\x1f".join([c["name"], *aliases]), label, c["centroid_lng"],
-                              c["centroid_lat"]))
+        entries.append(
+            _Entry(
+                "compound",
+                c["id"],
+                "\x1f".join([c["name"], *aliases]),
+                label,
+                c["centroid_lng"],
+                c["centroid_lat"],
+            )
+        )
         if c["address"]:
-            entries.append(_Entry("address", c["id"], c["address"], label, c["centroid_lng"], c["centroid_lat"]))
+            entries.append(
+                _Entry("address", c["id"], c["address"], label, c["centroid_lng"], c["centroid_lat"])
+            )
     for b in Building.objects.values("id", "name", "compound_id", "lng", "lat"):
         c = compounds.get(b["compound_id"])
         if c is None:
@@ -245,8 +277,9 @@ def index_from_db(version=None) -> SearchIndex:
             names.append(c["address"] + b["name"])
         entries.append(_Entry("building", b["id"], "\x1f".join(names), label, b["lng"], b["lat"]))
     road_points: dict[int, list[tuple[float, float]]] = {}
-    for rid, lng, lat in Compound.objects.filter(road__isnull=False).values_list("road_id", "centroid_lng",
-                                                                                  "centroid_lat"):
+    for rid, lng, lat in Compound.objects.filter(road__isnull=False).values_list(
+        "road_id", "centroid_lng", "centroid_lat"
+    ):
         road_points.setdefault(rid, []).append((lng, lat))
     for r in Road.objects.values("id", "name", "street_id", "geometry"):
         lng, lat = _point(r["geometry"])

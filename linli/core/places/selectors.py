@@ -10,8 +10,14 @@ from .models import Area
 from .search import Candidate, get_search_index
 
 __all__ = [
-    "Candidate", "Location", "OutsideDistrict", "area_by_code", "areas_feature_collection",
-    "compounds_feature_collection", "place_locate", "place_search",
+    "Candidate",
+    "Location",
+    "OutsideDistrict",
+    "area_by_code",
+    "areas_feature_collection",
+    "compounds_feature_collection",
+    "place_locate",
+    "place_search",
 ]
 
 

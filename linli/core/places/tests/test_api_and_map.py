@@ -16,7 +16,12 @@ def test_locate_anonymously(client, small_district):
     r = client.get(LOCATE, {"lng": lng, "lat": lat})
     assert r.status_code == 200
     body = r.json()
-    assert body["grid"] == {"id": d.grids[5].pk, "code": d.grids[5].code, "name": d.grids[5].name, "kind": "grid"}
+    assert body["grid"] == {
+        "id": d.grids[5].pk,
+        "code": d.grids[5].code,
+        "name": d.grids[5].name,
+        "kind": "grid",
+    }
     assert body["community"]["id"] == d.communities[2].pk and body["street"]["id"] == d.streets[1].pk
     assert body["compound"]["id"] == d.compounds[5].pk and body["distance_m"] == pytest.approx(0, abs=0.01)
 
@@ -55,7 +60,9 @@ def test_areas_geojson(client, small_district):
 
 def test_compounds_geojson(client, small_district):
     d = small_district
-    data = json.loads(client.get("/api/v1/places/compounds.geojson", {"under": d.communities[0].code}).content)
+    data = json.loads(
+        client.get("/api/v1/places/compounds.geojson", {"under": d.communities[0].code}).content
+    )
     assert [f["properties"]["name"] for f in data["features"]] == [d.compounds[0].name, d.compounds[1].name]
     assert data["features"][0]["geometry"]["type"] == "Point"
     assert client.get("/api/v1/places/compounds.geojson", {"under": "nope"}).status_code == 404
@@ -84,17 +91,26 @@ def test_admin_pages(client, small_district):
     assert client.get(reverse("admin:places_area_changelist")).status_code == 200
     assert client.get(reverse("admin:places_area_changelist"), {"kind": "grid"}).status_code == 200
     assert client.get(reverse("admin:places_area_import")).status_code == 200
-    r = client.post(reverse("admin:places_area_changelist"), {
-        "action": "export_geojson", "_selected_action": [g.pk for g in small_district.grids[:2]]})
+    r = client.post(
+        reverse("admin:places_area_changelist"),
+        {"action": "export_geojson", "_selected_action": [g.pk for g in small_district.grids[:2]]},
+    )
     assert r.status_code == 200 and len(json.loads(r.content)["features"]) == 2
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     bad = SimpleUploadedFile("b.geojson", b"{not json", content_type="application/json")
     r = client.post(reverse("admin:places_area_import"), {"file": bad})
     assert r.status_code == 200 and "malformed JSON" in r.content.decode()
-    fc = {"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {
-        "kind": "grid", "code": small_district.grids[0].code, "name": "改名网格"},
-        "geometry": small_district.grids[0].boundary}]}
+    fc = {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "properties": {"kind": "grid", "code": small_district.grids[0].code, "name": "改名网格"},
+                "geometry": small_district.grids[0].boundary,
+            }
+        ],
+    }
     good = SimpleUploadedFile("g.geojson", json.dumps(fc).encode(), content_type="application/json")
     r = client.post(reverse("admin:places_area_import"), {"file": good})
     assert r.status_code == 302

@@ -18,8 +18,11 @@ from linli.core.places.tests.factories import square
 
 
 def feature(kind, code, name, geometry, **props):
-    return {"type": "Feature", "properties": {"kind": kind, "code": code, "name": name, **props},
-            "geometry": geometry}
+    return {
+        "type": "Feature",
+        "properties": {"kind": kind, "code": code, "name": name, **props},
+        "geometry": geometry,
+    }
 
 
 def collection():
@@ -35,17 +38,39 @@ def collection():
             props = {"population": 5000 + col}
             if col != 3:
                 props["parent_code"] = scode
-            feats.append(feature("community", ccode if col != 3 else f"X{col}", f"社区{col + 1}",
-                                 square(col, 0, 1, 2), **props))
+            feats.append(
+                feature(
+                    "community",
+                    ccode if col != 3 else f"X{col}",
+                    f"社区{col + 1}",
+                    square(col, 0, 1, 2),
+                    **props,
+                )
+            )
             for r in range(2):
                 if col == 3:
-                    feats.append(feature("grid", f"X{col}{r + 1:03d}", f"网格{col + 1}-{r + 1}", square(col, r)))
+                    feats.append(
+                        feature("grid", f"X{col}{r + 1:03d}", f"网格{col + 1}-{r + 1}", square(col, r))
+                    )
                 else:
-                    feats.append(feature("grid", f"{ccode}{r + 1:03d}", f"网格{col + 1}-{r + 1}", square(col, r)))
-    feats.append({"type": "Feature", "properties": {"kind": "compound", "code": "XQ1", "name": "力作苑小区",
-                                                    "aliases": "力作苑", "address": "抚琴西路1号",
-                                                    "built_year": 1992, "has_property_company": False},
-                  "geometry": {"type": "Point", "coordinates": [104.0151, 30.7051]}})
+                    feats.append(
+                        feature("grid", f"{ccode}{r + 1:03d}", f"网格{col + 1}-{r + 1}", square(col, r))
+                    )
+    feats.append(
+        {
+            "type": "Feature",
+            "properties": {
+                "kind": "compound",
+                "code": "XQ1",
+                "name": "力作苑小区",
+                "aliases": "力作苑",
+                "address": "抚琴西路1号",
+                "built_year": 1992,
+                "has_property_company": False,
+            },
+            "geometry": {"type": "Point", "coordinates": [104.0151, 30.7051]},
+        }
+    )
     return {"type": "FeatureCollection", "features": list(reversed(feats))}  # children first: order is free
 
 
@@ -143,13 +168,17 @@ def test_refuses_malformed_geometry():
 @pytest.mark.django_db
 def test_refuses_wrong_geometry_type():
     fc = with_feature("510106001001002", geometry={"type": "Point", "coordinates": [104.0, 30.7]})
-    refusal(fc, f"feature {index_of(fc, '510106001001002')} (code 510106001001002)", "Polygon 或 MultiPolygon")
+    refusal(
+        fc, f"feature {index_of(fc, '510106001001002')} (code 510106001001002)", "Polygon 或 MultiPolygon"
+    )
 
 
 @pytest.mark.django_db
 def test_refuses_self_intersecting_polygon():
-    bowtie = {"type": "Polygon", "coordinates": [[[104.0, 30.7], [104.01, 30.71], [104.01, 30.7], [104.0, 30.71],
-                                                  [104.0, 30.7]]]}
+    bowtie = {
+        "type": "Polygon",
+        "coordinates": [[[104.0, 30.7], [104.01, 30.71], [104.01, 30.7], [104.0, 30.71], [104.0, 30.7]]],
+    }
     fc = with_feature("510106001001001", geometry=bowtie)
     refusal(fc, "编码 510106001001001", "Self-intersection", "invalid boundary")
 
@@ -165,7 +194,9 @@ def test_refuses_feature_outside_the_district_but_allows_a_tiny_overhang():
 
 @pytest.mark.django_db
 def test_refuses_unknown_parent():
-    refusal(with_feature("510106001001001", parent_code="999"), "编码 510106001001001", "unknown parent code 999")
+    refusal(
+        with_feature("510106001001001", parent_code="999"), "编码 510106001001001", "unknown parent code 999"
+    )
 
 
 @pytest.mark.django_db
@@ -195,8 +226,13 @@ def test_export_round_trip():
     before = snapshot()
     exported = areas_feature_collection()
     exported["features"] += compounds_feature_collection()["features"]
-    assert {f["properties"]["kind"] for f in exported["features"]} == {"district", "street", "community", "grid",
-                                                                       "compound"}
+    assert {f["properties"]["kind"] for f in exported["features"]} == {
+        "district",
+        "street",
+        "community",
+        "grid",
+        "compound",
+    }
     text = json.dumps(exported, ensure_ascii=False)
     Compound.objects.all().delete()
     for kind in ("grid", "community", "street", "district"):
@@ -205,7 +241,11 @@ def test_export_round_trip():
     assert snapshot() == before
     grids = areas_feature_collection(kind="grid", under=Area.objects.get(code="510106002"))
     assert sorted(f["properties"]["code"] for f in grids["features"]) == [
-        "510106002001001", "510106002001002", "X3001", "X3002"]
+        "510106002001001",
+        "510106002001002",
+        "X3001",
+        "X3002",
+    ]
 
 
 @pytest.mark.django_db
@@ -230,8 +270,14 @@ def test_commands(tmp_path, capsys):
 @pytest.mark.django_db
 def test_building_paths_follow_a_moved_grid(small_district):
     d = small_district
-    fc = {"type": "FeatureCollection", "features": [
-        feature("grid", d.grids[0].code, "搬家网格", d.grids[0].boundary, parent_code=d.communities[1].code)]}
+    fc = {
+        "type": "FeatureCollection",
+        "features": [
+            feature(
+                "grid", d.grids[0].code, "搬家网格", d.grids[0].boundary, parent_code=d.communities[1].code
+            )
+        ],
+    }
     boundaries_import(actor=None, data=fc)
     moved = Area.objects.get(pk=d.grids[0].pk)
     assert moved.path == d.communities[1].path + moved.code + "/"

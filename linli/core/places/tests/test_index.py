@@ -25,7 +25,9 @@ def synthetic(n_grids=300, n_compounds=200, seed=3, cells_per_grid=64):
     # An irregular district: the box minus a notch, so some of the bbox lies outside every grid.
     district = frame.difference(shapely.box(X0, Y0, X0 + 0.04, Y0 + 0.03))
     seeds = shapely.multipoints(np.column_stack([rng.uniform(X0, X1, n_grids), rng.uniform(Y0, Y1, n_grids)]))
-    cells = shapely.intersection(shapely.get_parts(shapely.voronoi_polygons(seeds, extend_to=frame)), district)
+    cells = shapely.intersection(
+        shapely.get_parts(shapely.voronoi_polygons(seeds, extend_to=frame)), district
+    )
     cells = [c for c in cells if not c.is_empty and c.area > 0]
     areas = [
         AreaRecord(1, "district", "D", "区", None, district),
@@ -149,8 +151,14 @@ def test_few_or_no_compounds():
     assert none.lookup(0.5, 0.5) == (1, None, None, None, None)
     one = PlaceIndex(areas=areas, compounds=[CompoundRecord(9, "a", 0.2, 0.2)])
     assert one.lookup(0.9, 0.9)[3] == 9
-    same = PlaceIndex(areas=areas, compounds=[CompoundRecord(1, "a", 0.2, 0.2), CompoundRecord(2, "b", 0.2, 0.2),
-                                              CompoundRecord(3, "c", 0.8, 0.8)])
+    same = PlaceIndex(
+        areas=areas,
+        compounds=[
+            CompoundRecord(1, "a", 0.2, 0.2),
+            CompoundRecord(2, "b", 0.2, 0.2),
+            CompoundRecord(3, "c", 0.8, 0.8),
+        ],
+    )
     assert same.lookup(0.1, 0.1)[3] in (1, 2)
     assert same.lookup(0.9, 0.7)[3] == 3
 

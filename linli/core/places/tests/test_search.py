@@ -12,15 +12,30 @@ def named(small_district):
     community = d.communities[0]
     road = Road.objects.create(name="抚琴西路", street=d.streets[0])
     lizuo = Compound.objects.create(
-        name="力作苑小区", aliases="力作苑、抚琴西路院落", community=community, grid=d.grids[0], path=d.grids[0].path,
-        centroid_lng=104.003, centroid_lat=30.703, address="抚琴西路123号", road=road, built_year=1992,
+        name="力作苑小区",
+        aliases="力作苑、抚琴西路院落",
+        community=community,
+        grid=d.grids[0],
+        path=d.grids[0].path,
+        centroid_lng=104.003,
+        centroid_lat=30.703,
+        address="抚琴西路123号",
+        road=road,
+        built_year=1992,
     )
     other = Compound.objects.create(
-        name="锦绣花园", community=community, grid=d.grids[1], path=d.grids[1].path,
-        centroid_lng=104.004, centroid_lat=30.714, address="抚琴西路131号", road=road,
+        name="锦绣花园",
+        community=community,
+        grid=d.grids[1],
+        path=d.grids[1].path,
+        centroid_lng=104.004,
+        centroid_lat=30.714,
+        address="抚琴西路131号",
+        road=road,
     )
-    building = Building.objects.create(compound=lizuo, name="3栋", grid=d.grids[0], path=d.grids[0].path,
-                                       lng=104.0031, lat=30.7031)
+    building = Building.objects.create(
+        compound=lizuo, name="3栋", grid=d.grids[0], path=d.grids[0].path, lng=104.0031, lat=30.7031
+    )
     bump_geography_version()
     return d, lizuo, other, building, road
 
