@@ -167,7 +167,8 @@ def cpu_model() -> str:
 def table(rows) -> str:
     head = (
         "| grid set | grids | compounds | raster | boundary buckets (shapely tests each) | build (s) "
-        "| lookup /s (single) | locate /s (single, with names) | lookup /s (batch) |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+        "| lookup /s (single) | locate /s (single, with names) | lookup /s (batch) |\n"
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
     )
     lines = [head]
     for r in rows:

@@ -18,6 +18,14 @@
                                       attribution: el.dataset.tileAttribution || "" }).addTo(map);
   }
 
+  // Panes keep the drawing order whatever order layers are toggled in: grids under communities under
+  // streets, compounds on top.
+  var renderers = {};
+  [["grid", 401], ["community", 402], ["street", 403], ["district", 404], ["compound", 405]].forEach(function (p) {
+    map.createPane(p[0] + "Pane").style.zIndex = p[1];
+    renderers[p[0]] = L.canvas({ pane: p[0] + "Pane" });
+  });
+
   var PALETTE = ["#fde2c8", "#d9ecd0", "#d6e4f5", "#f3d9e8", "#e9e3c4", "#d3efec", "#e6dcf5", "#f6e0d0"];
   function paletteFor(code) {
     var h = 0;
@@ -74,7 +82,7 @@
     ["street", "community", "grid"].forEach(function (kind) {
       var feats = fc.features.filter(function (f) { return f.properties.kind === kind; });
       var gj = L.geoJSON({ type: "FeatureCollection", features: feats }, {
-        style: STYLE[kind],
+        style: STYLE[kind], pane: kind + "Pane", renderer: renderers[kind],
         onEachFeature: function (f, layer) {
           if (kind === "grid") {
             gridLayers[f.properties.code] = layer;
@@ -89,7 +97,8 @@
       if (feats.length) { bounds = bounds ? bounds.extend(gj.getBounds()) : gj.getBounds(); }
     });
     fc.features.filter(function (f) { return f.properties.kind === "district"; }).forEach(function (f) {
-      var d = L.geoJSON(f, { style: { color: "#2d333a", weight: 2, fill: false, interactive: false } });
+      var d = L.geoJSON(f, { style: { color: "#2d333a", weight: 2, fill: false, interactive: false },
+                             pane: "districtPane", renderer: renderers.district });
       d.addTo(map);
       bounds = bounds ? bounds.extend(d.getBounds()) : d.getBounds();
     });
@@ -99,8 +108,10 @@
   function drawCompounds(fc) {
     L.geoJSON(fc, {
       pointToLayer: function (f, latlng) {
-        return L.circleMarker(latlng, { radius: 4, color: "#b3261e", weight: 1, fillColor: "#fff", fillOpacity: 1 });
+        return L.circleMarker(latlng, { radius: 4, color: "#b3261e", weight: 1, fillColor: "#fff", fillOpacity: 1,
+                                        pane: "compoundPane", renderer: renderers.compound });
       },
+      pane: "compoundPane", renderer: renderers.compound,
       style: function () { return { color: "#b3261e", weight: 1, fillColor: "#b3261e", fillOpacity: 0.15 }; },
       onEachFeature: function (f, layer) {
         layer.bindTooltip(escapeHtml(f.properties.name), { direction: "top", className: "placemap-label" });
