@@ -82,6 +82,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "linli.faces.web.middleware.ChineseFirstMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -224,7 +225,9 @@ TASKS = {
 }
 
 # Periodic work enqueued by `manage.py scheduler`: (dotted task path, crontab in TIME_ZONE).
-LINLI_PERIODIC_TASKS: list[tuple[str, str]] = []
+LINLI_PERIODIC_TASKS: list[tuple[str, str]] = [
+    ("linli.domains.appeals.tasks.appeal_deadline_scan", "*/5 * * * *"),
+]
 
 NINJA_PAGINATION_PER_PAGE = 50
 
