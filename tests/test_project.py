@@ -34,3 +34,19 @@ def test_generated_secrets_never_tracked():
 def test_readme_first_screen_shows_the_two_commands():
     first_screen = "\n".join((ROOT / "README.md").read_text().splitlines()[:20])
     assert "make run" in first_screen and "make test" in first_screen
+
+
+def test_api_bad_input_is_a_400_problem(client, db):
+    response = client.get("/api/v1/places/locate", {"lng": "east", "lat": "30.7"})
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/problem+json"
+    body = response.json()
+    assert body["status"] == 400 and "lng" in body["detail"]
+
+
+def test_api_unknown_record_is_a_404_problem(client, django_user_model, db):
+    user = django_user_model.objects.create_user("someone", password="x" * 12, is_superuser=True)
+    client.force_login(user)
+    response = client.get("/api/v1/register/households/999999")
+    assert response.status_code == 404
+    assert response.json()["status"] == 404

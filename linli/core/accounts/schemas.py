@@ -1,14 +1,6 @@
 from ninja import Schema
 
-
-class Problem(Schema):
-    """An error in the shape of RFC 9457 problem details."""
-
-    type: str
-    title: str
-    status: int
-    detail: str
-    retry_after: int | None = None
+from linli.core.problems import Problem  # noqa: E402,F401 - re-exported for the accounts API
 
 
 class OtpRequestIn(Schema):

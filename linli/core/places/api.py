@@ -7,19 +7,18 @@ from django.http import JsonResponse
 from ninja import Query, Router, Schema
 from ninja.errors import HttpError
 
+from linli.core.problems import Problem as ProblemOut
+from linli.core.problems import problem
+
 from . import selectors
 from .choices import AreaKind
-from .schemas import CandidateOut, LocationOut, ProblemOut
+from .schemas import CandidateOut, LocationOut
 
 router = Router(tags=["places"])
 
 
 def _problem(status: int, title: str, detail: str) -> JsonResponse:
-    return JsonResponse(
-        {"type": "about:blank", "title": title, "status": status, "detail": detail},
-        status=status,
-        content_type="application/problem+json",
-    )
+    return problem(status, title, detail, code="places-" + title.replace(" ", "-"))
 
 
 class LocateIn(Schema):

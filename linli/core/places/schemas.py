@@ -34,11 +34,3 @@ class CandidateOut(Schema):
     lat: float | None
     score: float
 
-
-class ProblemOut(Schema):
-    """RFC 9457 problem details."""
-
-    type: str = "about:blank"
-    title: str
-    status: int
-    detail: str
