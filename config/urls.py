@@ -11,6 +11,7 @@ urlpatterns = [
     path("register/", include("linli.core.people.urls")),
     path("orgs/", include("linli.core.orgs.urls")),
     path("inbox/", include("linli.core.notifications.urls")),
+    path("appeals/", include("linli.domains.appeals.urls")),
     path("audit/", include("linli.core.audit.urls")),
     path("api/v1/", include("linli.faces.api.urls")),
     path("", include("linli.faces.web.urls")),

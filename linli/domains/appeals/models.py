@@ -1,5 +1,6 @@
 """The appeals loop (民意诉求): categories and routing rules, the appeal itself, its timeline, the
-units assigned to it, extension requests, ratings, photos, supervision notices and the in-app inbox.
+units assigned to it, extension requests, ratings, photos and supervision notices. Notices go to
+the shared inbox (``linli.core.notifications``).
 
 Every write goes through ``services.py``; nothing here is ever deleted."""
 
@@ -542,33 +543,6 @@ class Supervision(models.Model):
 
     def __str__(self):
         return f"{self.appeal.reference} {self.get_level_display()}"
-
-
-class Notification(models.Model):
-    """The in-app inbox (until a shared notifications module exists)."""
-
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="appeal_notifications"
-    )
-    appeal = models.ForeignKey(Appeal, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
-    event = models.ForeignKey(AppealEvent, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
-    text = models.CharField(_("内容"), max_length=300)
-    created_at = models.DateTimeField(default=timezone.now)
-    read_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        verbose_name = _("站内通知")
-        verbose_name_plural = _("站内通知")
-        ordering = ["-created_at", "-id"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["user", "event"], condition=Q(event__isnull=False), name="notification_once_per_event"
-            ),
-        ]
-        indexes = [models.Index(fields=["user", "read_at"], name="notification_inbox")]
-
-    def __str__(self):
-        return self.text
 
 
 class ReferenceCounter(models.Model):

@@ -274,3 +274,57 @@ def assignment_roles_for(user, appeal: Appeal) -> set[str]:
     return set(
         appeal.assignments.filter(is_active=True, unit_id__in=units).values_list("role", flat=True)
     ) & {AssignmentRole.LEAD, AssignmentRole.ASSIST}
+
+
+# --- for the pages -----------------------------------------------------------------------------------
+
+
+def appeal_by_idempotency_key(user, key: str) -> Appeal | None:
+    """The case a form with this key already created (a double submit), if any."""
+    if not key or user is None or not user.is_authenticated:
+        return None
+    return Appeal.objects.filter(submitted_by=user, idempotency_key=key).first()
+
+
+def similar_open_appeals(appeal: Appeal, *, days: int = 30, limit: int = 8) -> list[Appeal]:
+    """Open cases that may be the same problem: same domain, same community (or grid), recent,
+    not themselves duplicates; candidates for a merge, most recent first."""
+    qs = Appeal.objects.filter(status__in=OPEN_STATUSES, merged_into__isnull=True).exclude(pk=appeal.pk)
+    if appeal.community_id:
+        qs = qs.filter(community_id=appeal.community_id)
+    elif appeal.grid_id:
+        qs = qs.filter(grid_id=appeal.grid_id)
+    else:
+        return []
+    if appeal.category_id:
+        domain = appeal.category.parent_id or appeal.category_id
+        qs = qs.filter(Q(category_id=domain) | Q(category__parent_id=domain))
+    since = appeal.created_at - dt.timedelta(days=days)
+    qs = qs.filter(created_at__gte=since)
+    return list(qs.select_related("category", "grid").order_by("-created_at")[:limit])
+
+
+def queue_areas(user):
+    """Streets and communities a dispatcher may filter the queue by."""
+    from linli.core.places.choices import AreaKind
+    from linli.core.places.models import Area
+
+    areas = Area.objects.filter(kind__in=[AreaKind.STREET, AreaKind.COMMUNITY])
+    return jurisdiction_of(user).filter(areas, roles=DISPATCH_ROLES).order_by("path")
+
+
+def pending_extension(appeal: Appeal):
+    from .choices import ExtensionStatus
+
+    return appeal.extension_requests.filter(status=ExtensionStatus.PENDING).select_related("unit").first()
+
+
+def current_rating(appeal: Appeal) -> Rating | None:
+    return Rating.objects.filter(appeal=appeal, round=appeal.round).first()
+
+
+def public_attachments(appeal: Appeal, *, kinds=None):
+    qs = appeal.attachments.exclude(public_file="")
+    if kinds:
+        qs = qs.filter(kind__in=kinds)
+    return qs.order_by("uploaded_at", "id")

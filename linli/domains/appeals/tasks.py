@@ -6,10 +6,14 @@ from __future__ import annotations
 import logging
 
 from django.db import connection, transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_tasks import task
 
+from linli.core.accounts.models import User
+from linli.core.notifications.models import Notification
+from linli.core.notifications.services import notify
 from linli.core.orgs.choices import Role
 from linli.core.orgs.models import Membership
 
@@ -21,7 +25,7 @@ from .choices import (
     SupervisionLevel,
     SupervisionTrigger,
 )
-from .models import Appeal, AppealEvent, Notification, Supervision
+from .models import Appeal, AppealEvent, Supervision
 
 logger = logging.getLogger("linli.appeals")
 
@@ -94,53 +98,89 @@ def _text(appeal: Appeal, event: AppealEvent) -> str:
             "action": event.get_action_display(),
             "status": f"，{_('当前状态')}：{status}" if status else "",
         }
-    )[:300]
+    )[:120]
+
+
+NOTICE_KIND = "appeal"
+DEADLINE_KIND = "appeal_deadline"
+
+
+def event_dedupe_key(event: AppealEvent) -> str:
+    return f"appeal-event:{event.pk}"
+
+
+def _case_url(appeal: Appeal, *, resident: bool) -> str:
+    return reverse("appeals:mine_detail" if resident else "appeals:case", args=[appeal.pk])
 
 
 @task()
 def appeal_notify(event_id: int) -> int:
-    """In-app notices (and SMS for residents at milestones) for one timeline event. Returns how many
-    notices were new; a second run creates none."""
+    """In-app notices (and SMS for residents at milestones) for one timeline event, through the
+    shared inbox (``linli.core.notifications``). Returns how many notices were new; a second run
+    creates none (one dedupe key per event)."""
     event = AppealEvent.objects.select_related("appeal", "appeal__resident").filter(pk=event_id).first()
     if event is None:
         return 0
     appeal = event.appeal
-    recipients = _recipient_ids(appeal, event)
-    already = set(Notification.objects.filter(event=event).values_list("user_id", flat=True))
-    new = recipients - already
-    if not new:
-        return 0
+    recipient_ids = _recipient_ids(appeal, event)
     text = _text(appeal, event)
-    Notification.objects.bulk_create(
-        [Notification(user_id=uid, appeal=appeal, event=event, text=text) for uid in sorted(new)],
-        ignore_conflicts=True,
-    )
-    if event.action in SMS_ACTIONS and event.public:
-        _sms_resident(
-            appeal, text, first_time=appeal.resident_id in new or not appeal.resident_id, event=event
+    key = event_dedupe_key(event)
+    sms = event.action in SMS_ACTIONS and event.public
+    created = 0
+    staff = User.objects.filter(pk__in=recipient_ids - {appeal.resident_id}).order_by("pk")
+    created += len(
+        notify(
+            recipients=staff,
+            kind=NOTICE_KIND,
+            title=text,
+            body=event.note[:500],
+            url=_case_url(appeal, resident=False),
+            obj=appeal,
+            dedupe_key=key,
         )
-    return len(new)
+    )
+    if appeal.resident_id and appeal.resident_id in recipient_ids:
+        created += len(
+            notify(
+                recipients=[appeal.resident],
+                kind=NOTICE_KIND,
+                title=text,
+                body=event.note[:500] if event.public else "",
+                url=_case_url(appeal, resident=True),
+                obj=appeal,
+                dedupe_key=key,
+                sms=sms,
+            )
+        )
+    elif sms and not appeal.resident_id:
+        _sms_contact(appeal, text, event=event)
+    return created
 
 
-def _sms_resident(appeal: Appeal, text: str, *, first_time: bool, event: AppealEvent) -> None:
-    if not first_time:
-        return
-    phone = appeal.contact_phone or (appeal.resident.phone if appeal.resident_id else "")
+def _sms_contact(appeal: Appeal, text: str, *, event: AppealEvent) -> None:
+    """A case entered by staff for someone without an account: one text message per milestone,
+    remembered on the event so a retried task sends nothing more."""
+    phone = appeal.contact_phone
     if not phone:
         return
-    if not appeal.resident_id:  # staff-entered: once per event, remembered on the event
-        if event.data.get("sms_sent"):
-            return
-        AppealEvent.objects.filter(pk=event.pk).update(data={**event.data, "sms_sent": True})
+    claimed = AppealEvent.objects.filter(pk=event.pk).exclude(data__sms_sent=True)
+    if not claimed.update(data={**event.data, "sms_sent": True}):
+        return
     from linli.core.accounts.sms import send_sms
 
     try:
-        send_sms(phone=phone, text=text)
+        send_sms(phone=phone, text=f"【邻里】{text}")
     except Exception:
         logger.exception("SMS for appeal %s failed", appeal.reference)
 
 
 # --- deadline scan -----------------------------------------------------------------------------------
+
+
+def _case_url_parts() -> tuple[str, str]:
+    marker = "9999999999"
+    head, tail = reverse("appeals:case", args=[int(marker)]).split(marker)
+    return head, tail
 
 
 def _q(name: str) -> str:
@@ -177,13 +217,35 @@ def _scan_step(
         )
         cursor.execute(insert, [level, trigger, now, *params])
     if notice is not None:
+        # The shared inbox, one row per unit member; the dedupe key (trigger and deadline epoch)
+        # makes a rerun add nothing.
+        url_head, url_tail = _case_url_parts()
         insert = (
-            f"INSERT INTO {note_t} (user_id, appeal_id, text, created_at) "  # noqa: S608
-            f"SELECT DISTINCT m.user_id, a.id, a.reference || %s, %s FROM {appeal_t} a "
+            f"INSERT INTO {note_t} (recipient_id, created_at, kind, title, body, url, object_type, "  # noqa: S608
+            f"object_id, dedupe_key) "
+            f"SELECT DISTINCT m.user_id, %s, %s, a.reference || %s, '', "
+            f"%s || CAST(a.id AS VARCHAR(20)) || %s, %s, CAST(a.id AS VARCHAR(20)), "
+            f"%s || CAST(a.id AS VARCHAR(20)) || %s || CAST(a.deadline_epoch AS VARCHAR(20)) "
+            f"FROM {appeal_t} a "
             f"JOIN {member_t} m ON m.organisation_id = a.lead_unit_id AND m.is_active = %s "
-            f"WHERE {where}"
+            f"WHERE {where} "
+            f"ON CONFLICT DO NOTHING"
         )
-        cursor.execute(insert, [notice, now, True, *params])
+        cursor.execute(
+            insert,
+            [
+                now,
+                DEADLINE_KIND,
+                notice,
+                url_head,
+                url_tail,
+                Appeal._meta.label_lower,
+                "appeal-deadline:",
+                f":{trigger or new_state}:",
+                True,
+                *params,
+            ],
+        )
     update = f"UPDATE {appeal_t} SET {new_state_column} = %s WHERE {where.replace('a.', '')}"  # noqa: S608
     cursor.execute(update, [new_state, *params])
     return cursor.rowcount

@@ -48,11 +48,14 @@ class NavLink:
 ENTRIES: tuple[NavEntry, ...] = (
     NavEntry("web:home", _("首页"), "home", EVERYONE),
     NavEntry("places:map", _("辖区地图"), "map", EVERYONE),
+    NavEntry("appeals:public", _("办理结果公开"), "chart", frozenset({RESIDENT, STAFF})),
     # Residents
     NavEntry("appeals:submit", _("我要反映"), "edit", frozenset({RESIDENT})),
     NavEntry("appeals:mine", _("我的诉求"), "inbox", frozenset({RESIDENT})),
     # Staff
-    NavEntry("appeals:list", _("诉求办理"), "inbox", APPEAL_HANDLERS),
+    NavEntry("appeals:queue", _("诉求调度"), "inbox", frozenset({Role.ADMIN, Role.DISPATCHER})),
+    NavEntry("appeals:inbox", _("待办诉求"), "inbox", APPEAL_HANDLERS - {Role.DISPATCHER, Role.LEADER}),
+    NavEntry("appeals:patrol", _("巡查上报"), "edit", frozenset({Role.GRID_WORKER})),
     NavEntry("triage:queue", _("分拨队列"), "route", frozenset({Role.ADMIN, Role.DISPATCHER})),
     NavEntry("people:household_list", _("住户登记"), "home-group", REGISTER_ROLES),
     NavEntry("orgs:organisation_list", _("组织机构"), "org", frozenset({STAFF})),

@@ -1,8 +1,9 @@
 import datetime as dt
 
+from linli.core.notifications.models import Notification
 from linli.domains.appeals import services as svc
 from linli.domains.appeals.choices import AppealStatus as S
-from linli.domains.appeals.models import Notification, Supervision
+from linli.domains.appeals.models import Supervision
 from linli.domains.appeals.tasks import appeal_deadline_scan
 
 from .conftest import SH
@@ -53,7 +54,12 @@ def test_scan_turns_yellow_then_red_and_supervises_once_per_level(world, clock, 
     assert (sup.level, sup.trigger, sup.unit) == ("reminder", "yellow", world.city_mgmt)
     unit_staff = {world.handler.pk, world.handler_leader.pk}
     assert (
-        set(Notification.objects.filter(appeal=a, event=None).values_list("user_id", flat=True)) == unit_staff
+        set(
+            Notification.objects.filter(kind="appeal_deadline", object_id=str(a.pk)).values_list(
+                "recipient_id", flat=True
+            )
+        )
+        == unit_staff
     )
     # idempotent
     assert appeal_deadline_scan.call()["handling_yellow"] == 0

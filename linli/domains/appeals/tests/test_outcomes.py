@@ -5,9 +5,10 @@ import datetime as dt
 import pytest
 from django.core.management import call_command
 
+from linli.core.notifications.models import Notification
 from linli.domains.appeals import services as svc
 from linli.domains.appeals.choices import AppealStatus as S
-from linli.domains.appeals.models import Appeal, Category, Notification
+from linli.domains.appeals.models import Appeal, Category
 from linli.domains.appeals.selectors import (
     appeal_rates,
     appeal_timeline,
@@ -25,7 +26,7 @@ from .helpers import bring_to, submit
 
 
 def inbox(user):
-    return list(Notification.objects.filter(user=user).order_by("id").values_list("text", flat=True))
+    return list(Notification.objects.filter(recipient=user).order_by("id").values_list("title", flat=True))
 
 
 def test_whoever_acts_next_is_notified(world, on_commit):
