@@ -27,11 +27,14 @@ HANDLING_UNIT_KINDS = (
 
 
 class CategoryChoiceField(forms.ModelChoiceField):
-    """Items grouped under their domain (an <optgroup> per domain): the two-level picker."""
+    """Items grouped under their domain (an <optgroup> per domain): the two-level picker. Only
+    leaves can be chosen (a domain without items is its own leaf)."""
 
     def __init__(self, **kwargs):
         super().__init__(
-            queryset=Category.objects.filter(is_active=True, parent__isnull=False).select_related("parent"),
+            queryset=Category.objects.filter(is_active=True)
+            .exclude(children__is_active=True)
+            .select_related("parent"),
             **kwargs,
         )
 
@@ -55,7 +58,8 @@ class _GroupedCategories(BaseChoiceIterator):
         for category in self.field.queryset.order_by(
             "parent__sort_order", "parent__code", "sort_order", "code"
         ):
-            groups.setdefault(category.parent.name, []).append((category.pk, category.name))
+            group = category.parent.name if category.parent_id else category.name
+            groups.setdefault(group, []).append((category.pk, category.name))
         yield ("", _("请选择问题类别"))
         yield from groups.items()
 

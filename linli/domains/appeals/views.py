@@ -89,7 +89,7 @@ def _category_questions():
     """Every item with extra questions, for the form to show those of the chosen item."""
     return [
         (c.pk, c.questions)
-        for c in Category.objects.filter(is_active=True, parent__isnull=False).exclude(questions=[])
+        for c in Category.objects.filter(is_active=True).exclude(questions=[])
         if c.questions
     ]
 
@@ -458,7 +458,7 @@ def inbox(request):
     if not j.organisation_ids or not (j.roles & HANDLER_ROLES or j.is_superuser):
         raise PermissionDenied(_("只有承办单位工作人员可以查看 / handling units only"))
     show = request.GET.get("show", "todo")
-    qs = selectors.unit_inbox(user, include_finished=show == "all")
+    qs = selectors.unit_inbox(user, include_finished=show == "all").prefetch_related("assignments")
     if show == "all":
         qs = qs.order_by("-dispatched_at")
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
