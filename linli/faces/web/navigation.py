@@ -48,7 +48,7 @@ class NavLink:
 ENTRIES: tuple[NavEntry, ...] = (
     NavEntry("web:home", _("首页"), "home", EVERYONE),
     NavEntry("places:map", _("辖区地图"), "map", EVERYONE),
-    NavEntry("appeals:public", _("办理结果公开"), "chart", frozenset({RESIDENT, STAFF})),
+    NavEntry("appeals:public", _("办理结果公开"), "chart", EVERYONE),
     # Residents
     NavEntry("appeals:submit", _("我要反映"), "edit", frozenset({RESIDENT})),
     NavEntry("appeals:mine", _("我的诉求"), "inbox", frozenset({RESIDENT})),
