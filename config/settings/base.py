@@ -69,12 +69,14 @@ INSTALLED_APPS = [
     "linli.core.people",
     "linli.core.scheduling",
     "linli.core.notifications",
+    "linli.core.webhooks",
     # domain modules
     "linli.domains.appeals",
     "linli.domains.triage",
     # faces that combine the modules
     "linli.faces.web",
     "linli.faces.api",
+    "linli.faces.feeds",
     "linli.demo",
 ]
 
@@ -227,6 +229,7 @@ TASKS = {
 # Periodic work enqueued by `manage.py scheduler`: (dotted task path, crontab in TIME_ZONE).
 LINLI_PERIODIC_TASKS: list[tuple[str, str]] = [
     ("linli.domains.appeals.tasks.appeal_deadline_scan", "*/5 * * * *"),
+    ("linli.core.webhooks.tasks.webhook_sweep", "* * * * *"),
 ]
 
 NINJA_PAGINATION_PER_PAGE = 50

@@ -56,6 +56,7 @@ from .models import (
     ReferenceCounter,
     Supervision,
 )
+from .outbox import appeal_outbox_emit
 from .photos import PhotoRejected, check_photo, max_count
 from .routing import appeal_suggest_route
 
@@ -200,6 +201,7 @@ def _record(
     if data:
         changes.update({k: v for k, v in data.items() if isinstance(v, (str, int, float, bool, type(None)))})
     audit_record(actor=actor, action=f"appeal.{action}", obj=appeal, changes=changes, reason=note)
+    appeal_outbox_emit(appeal, event)  # signed webhooks: written in this transaction
     event_id = event.pk
     transaction.on_commit(lambda: _enqueue_notification(event_id))
     return event
