@@ -126,7 +126,9 @@ class TriageClassifier:
 
     # --- training and prediction ------------------------------------------------------------------
 
-    def fit(self, titles: Sequence, bodies: Sequence, labels: Sequence[str], *, progress: Progress | None = None):
+    def fit(
+        self, titles: Sequence, bodies: Sequence, labels: Sequence[str], *, progress: Progress | None = None
+    ):
         say = progress or (lambda message: None)
         labels = [str(label) for label in labels]
         if len(set(labels)) < 2:
@@ -187,7 +189,9 @@ class TriageClassifier:
             raise ModelFormatError("not a Linli triage model")
         header = json.loads(first[len(MAGIC) + 1 :])
         if header.get("format") != FORMAT_VERSION:
-            raise ModelFormatError(f"model format {header.get('format')}, this version reads {FORMAT_VERSION}")
+            raise ModelFormatError(
+                f"model format {header.get('format')}, this version reads {FORMAT_VERSION}"
+            )
         model = joblib.load(io.BytesIO(payload))
         if not isinstance(model, cls):
             raise ModelFormatError("the file does not hold a triage classifier")
@@ -227,7 +231,9 @@ class _TemperatureCalibrated:
         self.classes_ = svm.classes_
 
     @classmethod
-    def fit(cls, svm: LinearSVC, x, labels: list[str], *, folds: int, say: Progress) -> _TemperatureCalibrated:
+    def fit(
+        cls, svm: LinearSVC, x, labels: list[str], *, folds: int, say: Progress
+    ) -> _TemperatureCalibrated:
         classes, y, counts = np.unique(labels, return_inverse=True, return_counts=True)
         folds = min(folds, int(counts.min()))
         if folds >= 2:

@@ -43,9 +43,9 @@ def read_labelled_csv(path: str | Path, *, skipped: list[str] | None = None) -> 
             reader = csv.DictReader(handle)
             columns = [c.strip().lower() for c in (reader.fieldnames or [])]
             if "label" not in columns or not ({"title", "body"} & set(columns)):
-                raise DatasetError(
-                    f"{path}: needs the columns 'label' and 'title' and/or 'body'; found {columns or 'no header'}"
-                )
+                found = ", ".join(columns) or "no header"
+                needed = "the columns 'label' and 'title' and/or 'body'"
+                raise DatasetError(f"{path}: needs {needed}; found: {found}")
             reader.fieldnames = columns
             data = LabelledMessages()
             for line, row in enumerate(reader, start=2):

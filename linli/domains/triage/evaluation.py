@@ -15,7 +15,10 @@ __all__ = ["evaluate", "train"]
 
 
 def train(
-    data: LabelledMessages, *, config: TriageConfig | None = None, progress: Callable[[str], None] | None = None
+    data: LabelledMessages,
+    *,
+    config: TriageConfig | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> tuple[TriageClassifier, float]:
     """A fresh classifier trained on ``data`` and the seconds its training took."""
     started = time.perf_counter()

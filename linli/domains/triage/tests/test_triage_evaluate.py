@@ -7,8 +7,15 @@ from django.core.management.base import CommandError
 
 from .synthetic import split
 
-KEYS = {"macro_f1", "accuracy", "per_class_f1", "ms_per_appeal_p50", "ms_per_appeal_p99", "train_seconds",
-        "model_bytes"}
+KEYS = {
+    "macro_f1",
+    "accuracy",
+    "per_class_f1",
+    "ms_per_appeal_p50",
+    "ms_per_appeal_p99",
+    "train_seconds",
+    "model_bytes",
+}
 
 
 def write_csv(path, rows, header=("id", "title", "body", "label"), bom=False):
@@ -24,7 +31,9 @@ def test_prints_the_figures_as_the_last_line(tmp_path, capsys):
     train, test = split()
     # Split the training rows over two files: one with BOM, one titles-only with a missing body column.
     first = write_csv(tmp_path / "train.csv", train[::2], bom=True)
-    second = write_csv(tmp_path / "titles.csv", [(t, label) for t, _, label in train[1::2]], header=("title", "label"))
+    second = write_csv(
+        tmp_path / "titles.csv", [(t, label) for t, _, label in train[1::2]], header=("title", "label")
+    )
     held_out = write_csv(tmp_path / "test.csv", test)
 
     call_command("triage_evaluate", "--train", str(first), "--train", str(second), "--test", str(held_out))
@@ -69,7 +78,9 @@ def test_missing_text_columns_in_the_test_file_is_a_clear_error(tmp_path):
 
 def test_missing_file_is_a_clear_error(tmp_path):
     with pytest.raises(CommandError, match="nope.csv"):
-        call_command("triage_evaluate", "--train", str(tmp_path / "nope.csv"), "--test", str(tmp_path / "t.csv"))
+        call_command(
+            "triage_evaluate", "--train", str(tmp_path / "nope.csv"), "--test", str(tmp_path / "t.csv")
+        )
 
 
 def test_bad_csv_exits_non_zero_from_the_command_line(tmp_path):
@@ -81,7 +92,9 @@ def test_bad_csv_exits_non_zero_from_the_command_line(tmp_path):
     manage = Path(__file__).resolve().parents[4] / "manage.py"
     completed = subprocess.run(  # noqa: S603 — our own manage.py with fixed arguments
         [sys.executable, str(manage), "triage_evaluate", "--train", str(bad), "--test", str(bad)],
-        capture_output=True, text=True, timeout=120,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert completed.returncode != 0
     assert "needs the columns" in completed.stderr

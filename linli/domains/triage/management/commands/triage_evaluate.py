@@ -22,8 +22,13 @@ class Command(BaseCommand):
     help = "Train a fresh triage model on --train CSV files and print its scores on --test as JSON."
 
     def add_arguments(self, parser):
-        parser.add_argument("--train", action="append", required=True, metavar="FILE",
-                            help="CSV with columns title, body, label (repeatable)")
+        parser.add_argument(
+            "--train",
+            action="append",
+            required=True,
+            metavar="FILE",
+            help="CSV with columns title, body, label (repeatable)",
+        )
         parser.add_argument("--test", required=True, metavar="FILE", help="CSV with the same columns")
 
     def handle(self, *args, train: list[str], test: str, **options):
