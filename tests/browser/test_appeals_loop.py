@@ -1,0 +1,198 @@
+"""The appeals loop in a real browser, across four accounts: a resident reports a problem on her
+phone, a dispatcher registers and dispatches it, the department's handler signs for it and handles
+it on his phone, the dispatcher verifies and closes it, the resident rates the result. Then a grid
+worker reports a small problem on patrol and closes it on the spot with before and after photos.
+Every step is checked on screen, with screenshots."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+from playwright.sync_api import expect
+
+from linli.domains.appeals.models import Appeal
+from linli.domains.appeals.tests.conftest import png_bytes, world  # noqa: F401 - the fixture
+
+from .conftest import STAFF_PASSWORD, screenshot, sign_in_staff
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True}
+
+
+@pytest.fixture
+def people(world, settings):  # noqa: F811 - the imported fixture
+    settings.LINLI_APPEALS_AUTO_DISPATCH = False  # the dispatcher decides in this story
+    for user in (world.dispatcher, world.handler, world.grid_worker):
+        user.set_password(STAFF_PASSWORD)
+        user.save()
+    return world
+
+
+def sign_in_resident(page, live_server, user) -> None:
+    """The SMS sign-in has its own test (test_flows); here the resident's session is simply handed over."""
+    client = Client()
+    client.force_login(user)
+    cookie = client.cookies["sessionid"]
+    page.context.add_cookies([{"name": "sessionid", "value": cookie.value, "url": live_server.url}])
+
+
+def photo(name: str, text: str = "") -> dict:
+    return {"name": name, "mimeType": "image/png", "buffer": png_bytes(text)}
+
+
+def choose_place(page, text: str) -> None:
+    page.locator("#id_address").fill(text)
+    suggestion = page.locator("#appeal-suggestions button").first
+    expect(suggestion).to_be_visible()
+    suggestion.click()
+    expect(page.locator("#appeal-place-status")).to_contain_text("网格")
+
+
+def no_sideways_scroll(page) -> None:
+    assert page.evaluate("document.documentElement.scrollWidth") <= page.viewport_size["width"]
+
+
+def test_one_case_through_the_whole_loop(people, new_page, live_server):
+    w = people
+    compound = w.d.compounds[0]
+
+    # 1. The resident reports the problem on her phone.
+    resident = new_page(**PHONE)
+    sign_in_resident(resident, live_server, w.resident)
+    resident.goto("/appeals/submit/")
+    expect(resident.locator("h1")).to_have_text("反映问题")
+    resident.locator("#id_category").select_option(label="暴露垃圾")
+    resident.locator("#id_title").fill("小区门口垃圾三天没人清")
+    resident.locator("#id_body").fill("门口的垃圾桶满了，垃圾堆在地上，天热有异味。")
+    choose_place(resident, compound.name)
+    expect(resident.locator("#appeal-place-status")).to_contain_text(w.d.communities[0].name)
+    resident.locator("#id_photos").set_input_files([photo("rubbish.png")])
+    expect(resident.locator("#preview-photos img")).to_have_count(1)
+    no_sideways_scroll(resident)
+    screenshot(resident, "appeals-1-resident-form-phone")
+    resident.get_by_role("button", name="提交").click()
+    expect(resident.locator(".alert-success")).to_contain_text("已收到您的诉求")
+    expect(resident.locator("#case-status")).to_have_text("待受理")
+    appeal = Appeal.objects.get()
+    assert appeal.grid == w.d.grids[0] and appeal.attachments.count() == 1
+    screenshot(resident, "appeals-2-resident-submitted-phone")
+
+    # 2. The dispatcher registers it and dispatches it to the suggested department.
+    dispatcher = new_page()
+    sign_in_staff(dispatcher, w.dispatcher.username)
+    dispatcher.goto("/appeals/queue/")
+    expect(dispatcher.locator("h1")).to_have_text("诉求调度")
+    row = dispatcher.locator("tr", has_text=appeal.reference)
+    expect(row).to_contain_text("待受理")
+    screenshot(dispatcher, "appeals-3-dispatcher-queue")
+    row.get_by_role("link", name=appeal.title).click()
+    expect(dispatcher.locator(".suggestions").first).to_contain_text("区综合执法局")
+    dispatcher.get_by_role("button", name="立案").click()
+    expect(dispatcher.locator("#case-status")).to_have_text("已立案")
+    expect(dispatcher.locator("#id_lead_unit")).to_have_value(str(w.city_mgmt.pk))
+    screenshot(dispatcher, "appeals-4-dispatcher-case")
+    dispatcher.locator("#dispatch-form").get_by_role("button", name="派遣").click()
+    expect(dispatcher.locator(".alert-success")).to_contain_text("已派遣至 区综合执法局")
+    expect(dispatcher.locator("#case-status")).to_have_text("已派遣")
+    expect(dispatcher.locator(".case-badges .badge-green")).to_have_text("正常")
+
+    # 3. The department's handler signs for it and handles it, on his phone.
+    handler = new_page(**PHONE)
+    sign_in_staff(handler, w.handler.username)
+    handler.goto("/appeals/inbox/")
+    card = handler.locator(".case-card", has_text=appeal.title)
+    expect(card).to_contain_text("待签收")
+    no_sideways_scroll(handler)
+    screenshot(handler, "appeals-5-handler-inbox-phone")
+    card.get_by_role("link", name=appeal.title).click()
+    handler.locator(".case-actions").get_by_role("button", name="签收").click()
+    expect(handler.locator("#case-status")).to_have_text("处置中")
+    handler.locator("#id_result").fill("已安排环卫人员清运，现场已清理干净。")
+    handler.locator(".case-actions input[name=photos]").set_input_files([photo("done.png", "done")])
+    no_sideways_scroll(handler)
+    screenshot(handler, "appeals-6-handler-case-phone")
+    handler.get_by_role("button", name="提交办理结果").click()
+    expect(handler.locator("#case-status")).to_have_text("待核查")
+    expect(handler.locator(".case-result")).to_contain_text("已安排环卫人员清运")
+
+    # 4. The dispatcher verifies the result and closes the case.
+    dispatcher.reload()
+    expect(dispatcher.locator("#case-status")).to_have_text("待核查")
+    dispatcher.get_by_label("通过，办结").check()
+    dispatcher.get_by_role("button", name="提交核查结果").click()
+    expect(dispatcher.locator("#case-status")).to_have_text("已办结")
+    screenshot(dispatcher, "appeals-7-dispatcher-closed")
+
+    # 5. The resident sees the whole public timeline and rates the result.
+    resident.reload()
+    expect(resident.locator("#case-status")).to_have_text("已办结")
+    timeline = resident.locator(".timeline")
+    for step in ("提交", "立案", "派遣", "签收", "办理", "核查"):
+        expect(timeline).to_contain_text(step)
+    expect(resident.locator(".case-result")).to_contain_text("现场已清理干净")
+    resident.get_by_label("满意", exact=True).check()
+    resident.locator("#id_comment").fill("处理很及时，谢谢！")
+    resident.get_by_role("button", name="提交评价").click()
+    expect(resident.locator(".alert-success")).to_contain_text("感谢您的评价")
+    expect(resident.locator(".case-actions")).to_contain_text("满意")
+    no_sideways_scroll(resident)
+    screenshot(resident, "appeals-8-resident-rated-phone")
+    assert appeal.ratings.get().value == "satisfied"
+
+    # The published result, seen by anyone: no name, no phone.
+    dispatcher.goto("/appeals/public/")
+    expect(dispatcher.locator(".case-list")).to_contain_text("垃圾")
+    expect(dispatcher.locator(".rates-table")).to_contain_text("100%")
+    assert "王小明" not in dispatcher.content() and "13800001111" not in dispatcher.content()
+    screenshot(dispatcher, "appeals-9-public-results")
+    for page in (resident, dispatcher, handler):
+        page.problems.assert_none()
+
+
+def test_grid_worker_closes_a_small_case_on_the_spot(people, new_page):
+    w = people
+    page = new_page(**PHONE)
+    sign_in_staff(page, w.grid_worker.username)
+    page.goto("/appeals/patrol/")
+    expect(page.locator("h1")).to_have_text("巡查上报")
+    page.locator("#id_category").select_option(label="暴露垃圾")
+    page.locator("#id_title").fill("路口有一袋暴露垃圾")
+    page.locator("#id_body").fill("巡查时发现路口有一袋垃圾。")
+    choose_place(page, w.d.compounds[0].name)
+    page.locator("#id_photos").set_input_files([photo("before.png", "before")])
+    expect(page.locator("#on-spot-fields")).to_be_hidden()
+    page.get_by_label("已现场处置并办结").check()
+    expect(page.locator("#on-spot-fields")).to_be_visible()
+    page.locator("#id_result").fill("已现场清理并装袋清运。")
+    page.locator("#id_after_photos").set_input_files([photo("after.png", "after")])
+    expect(page.locator("#preview-after_photos img")).to_have_count(1)
+    no_sideways_scroll(page)
+    screenshot(page, "appeals-10-patrol-form-phone")
+    page.get_by_role("button", name="上报").click()
+    expect(page.locator(".alert-success")).to_contain_text("已现场处置并办结")
+    expect(page.locator("#case-status")).to_have_text("已办结")
+    expect(page.locator(".photo-grid img")).to_have_count(2)
+    screenshot(page, "appeals-11-patrol-closed-phone")
+    appeal = Appeal.objects.get()
+    assert appeal.channel == "patrol" and appeal.status == "closed"
+    page.problems.assert_none()
+
+
+def test_two_dispatchers_at_once_the_second_is_told(people, new_page):
+    w = people
+    from linli.domains.appeals.tests.helpers import submit
+
+    appeal = submit(w)
+    first, second = new_page(), new_page()
+    for page in (first, second):
+        sign_in_staff(page, w.dispatcher.username)
+        page.goto(f"/appeals/case/{appeal.pk}/")
+    first.get_by_role("button", name="立案").click()
+    expect(first.locator("#case-status")).to_have_text("已立案")
+    second.locator("summary", has_text="不予受理").click()
+    second.locator("#reject-reason").fill("重复反映")
+    second.locator(".case-actions").get_by_role("button", name="不予受理").click()
+    expect(second.locator(".alert-warning")).to_contain_text("已被他人处理")
+    expect(second.locator("#case-status")).to_have_text("已立案")
+    screenshot(second, "appeals-12-conflict")
