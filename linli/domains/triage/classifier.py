@@ -90,6 +90,7 @@ class TriageClassifier:
         self._char: TfidfVectorizer | None = None
         self._word: TfidfVectorizer | None = None
         self._model: _TemperatureCalibrated | None = None
+        self._char_analyzer = None
 
     # --- features ---------------------------------------------------------------------------------
 
@@ -147,8 +148,38 @@ class TriageClassifier:
         return self
 
     def predict_proba(self, titles: Sequence, bodies: Sequence) -> np.ndarray:
+        """Probabilities of each label (columns in the order of ``classes_``), one row per message."""
         self._check_fitted()
+        if len(titles) == 1:
+            return self._proba_one(titles[0], bodies[0])
         return self._model.predict_proba(self._features(titles, bodies))
+
+    def _proba_one(self, title, body) -> np.ndarray:
+        """The same computation as the batch path for one message, without scikit-learn's per-call
+        input validation, which costs more than the arithmetic when an appeal arrives alone."""
+        chars, words = self._documents([title], [body])
+        if self._char_analyzer is None:
+            self._char_analyzer = self._char.build_analyzer()
+        char_index, char_values = _tfidf_one(self._char, self._char_analyzer(chars[0]))
+        word_index, word_values = _tfidf_one(self._word, words[0])
+        svm = self._model.svm
+        coef = svm.coef_
+        offset = len(self._char.idf_)
+        scores = (
+            coef[:, char_index] @ char_values
+            + (coef[:, offset + word_index] @ word_values) * self.config.word_weight
+            + svm.intercept_
+        )
+        return self._model.proba_from_scores(scores[None, :] if coef.shape[0] > 1 else scores)
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state["_char_analyzer"] = None  # rebuilt on first use
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self.__dict__.setdefault("_char_analyzer", None)
 
     def predict(self, titles: Sequence, bodies: Sequence) -> np.ndarray:
         return self.classes_[np.argmax(self.predict_proba(titles, bodies), axis=1)]
@@ -257,7 +288,28 @@ class _TemperatureCalibrated:
         return np.column_stack([-scores / 2, scores / 2]) if scores.ndim == 1 else scores
 
     def predict_proba(self, x) -> np.ndarray:
-        return _softmax(self._as_matrix(self.svm.decision_function(x)) / self.temperature)
+        return self.proba_from_scores(self.svm.decision_function(x))
+
+    def proba_from_scores(self, scores: np.ndarray) -> np.ndarray:
+        return _softmax(self._as_matrix(np.asarray(scores, dtype=np.float64)) / self.temperature)
+
+
+def _tfidf_one(vectorizer: TfidfVectorizer, tokens) -> tuple[np.ndarray, np.ndarray]:
+    """Column indices and l2-normalised sublinear TF-IDF values of one document's tokens."""
+    vocabulary = vectorizer.vocabulary_
+    counts: dict[int, int] = {}
+    for token in tokens:
+        column = vocabulary.get(token)
+        if column is not None:
+            counts[column] = counts.get(column, 0) + 1
+    index = np.fromiter(counts.keys(), dtype=np.intp, count=len(counts))
+    values = (np.log(np.fromiter(counts.values(), dtype=np.float64, count=len(counts))) + 1.0) * (
+        vectorizer.idf_[index]
+    )
+    norm = np.sqrt(values @ values)
+    if norm > 0:
+        values /= norm
+    return index, values.astype(np.float32)
 
 
 def _softmax(z: np.ndarray) -> np.ndarray:

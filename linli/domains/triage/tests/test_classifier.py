@@ -82,3 +82,12 @@ def test_two_labels_work():
     model = TriageClassifier().fit(titles, bodies, labels)
     assert model.predict_proba(["花照壁垃圾堆放"], ["垃圾堆放多日无人清运"]).shape == (1, 2)
     assert model.predict(["花照壁垃圾堆放"], ["垃圾堆放多日无人清运"])[0] == "环境保护"
+
+
+def test_one_message_at_a_time_gives_the_batch_probabilities(trained):
+    model, test = trained
+    titles, bodies, _ = zip(*test, strict=True)
+    batch = model.predict_proba(list(titles) + ["", "路灯"], list(bodies) + ["没有见过的字", ""])
+    single = [model.predict_proba([t], [b])[0] for t, b in zip(titles, bodies, strict=True)]
+    single += [model.predict_proba([""], ["没有见过的字"])[0], model.predict_proba(["路灯"], [""])[0]]
+    np.testing.assert_allclose(np.array(single), batch, rtol=1e-5, atol=1e-6)
