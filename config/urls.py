@@ -14,6 +14,7 @@ urlpatterns = [
     path("appeals/", include("linli.domains.appeals.urls")),
     path("audit/", include("linli.core.audit.urls")),
     path("api/v1/", include("linli.faces.api.urls")),
+    path("open311/", include("linli.faces.open311.urls")),
     path("", include("linli.faces.web.urls")),
 ]
 if settings.DEBUG:

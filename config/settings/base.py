@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "axes",
     "csp",
+    "ninja",  # its Swagger UI files are served from our static files, not a CDN
     # core: places, people, organisations, accounts, audit
     "linli.core.audit",
     "linli.core.accounts",
@@ -70,6 +71,7 @@ INSTALLED_APPS = [
     "linli.core.scheduling",
     "linli.core.notifications",
     "linli.core.webhooks",
+    "linli.core.apikeys",
     # domain modules
     "linli.domains.appeals",
     "linli.domains.triage",
@@ -77,6 +79,7 @@ INSTALLED_APPS = [
     "linli.faces.web",
     "linli.faces.api",
     "linli.faces.feeds",
+    "linli.faces.open311",
     "linli.demo",
 ]
 

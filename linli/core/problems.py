@@ -24,6 +24,15 @@ class Problem(Schema):
     retry_after: int | None = None
 
 
+class RateLimited(Exception):
+    """Too many requests for one credential or address; answered 429 with Retry-After."""
+
+    def __init__(self, retry_after: int = 60, detail: str = ""):
+        super().__init__(detail or "too many requests")
+        self.retry_after = int(retry_after)
+        self.detail = detail
+
+
 def problem(status: int, title: str, detail: str, *, code: str = "", **extra) -> JsonResponse:
     body = {
         "type": PROBLEM_TYPE_BASE + code if code else "about:blank",
@@ -68,6 +77,13 @@ def install_problem_handlers(api) -> None:
     @api.exception_handler(Http404)
     def _not_found(request, exc):
         return problem(404, "not found", "找不到该记录 / no such record", code="not-found")
+
+    @api.exception_handler(RateLimited)
+    def _rate_limited(request, exc):
+        from django.utils.translation import gettext as _
+
+        detail = exc.detail or _("请求太频繁，请稍后再试 / too many requests, please try again later")
+        return problem(429, "too many requests", detail, code="rate-limited", retry_after=exc.retry_after)
 
     @api.exception_handler(HttpError)
     def _http_error(request, exc):

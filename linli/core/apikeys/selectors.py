@@ -1,0 +1,43 @@
+"""Reads of API credentials: which key or token a presented secret is, and which partner platform
+hands down cases under an external source."""
+
+from __future__ import annotations
+
+from django.utils import timezone
+
+from .models import ApiKey, ApiToken
+from .services import KEY_PREFIX, TOKEN_PREFIX, digest_of
+
+
+def api_key_by_secret(secret: str | None) -> ApiKey | None:
+    """The active key whose secret this is, or None (unknown, revoked, malformed)."""
+    if not secret or not secret.startswith(KEY_PREFIX) or len(secret) > 100:
+        return None
+    return (
+        ApiKey.objects.select_related("account")
+        .filter(digest=digest_of(secret), is_active=True, account__is_active=True)
+        .first()
+    )
+
+
+def api_token_by_secret(secret: str | None) -> ApiToken | None:
+    """The live token (not revoked, not expired, its account active) whose secret this is."""
+    if not secret or not secret.startswith(TOKEN_PREFIX) or len(secret) > 100:
+        return None
+    return (
+        ApiToken.objects.select_related("user")
+        .filter(
+            digest=digest_of(secret),
+            revoked_at__isnull=True,
+            expires_at__gt=timezone.now(),
+            user__is_active=True,
+        )
+        .first()
+    )
+
+
+def source_platform(source: str) -> ApiKey | None:
+    """The partner registered as the platform of an external source (e.g. 12345), if any."""
+    if not source:
+        return None
+    return ApiKey.objects.filter(source=source, is_active=True).first()
