@@ -102,7 +102,10 @@ def actions_for(user, appeal: Appeal) -> list[str]:
         "lead": lead,
         "resident_or_dispatcher": resident or dispatcher,
     }
-    return [name for name, (names, role) in ACTIONS.items() if open_now.intersection(names) and who[role]]
+    names = [name for name, (names, role) in ACTIONS.items() if open_now.intersection(names) and who[role]]
+    if "rate" in names and selectors.current_rating(appeal) is not None:
+        names.remove("rate")
+    return names
 
 
 def detail_out(request, appeal: Appeal) -> dict:
