@@ -14,6 +14,9 @@ urlpatterns = [
     path("appeals/", include("linli.domains.appeals.urls")),
     path("audit/", include("linli.core.audit.urls")),
     path("api/v1/", include("linli.faces.api.urls")),
+    path("webhooks/", include("linli.core.webhooks.urls")),
+    path("feeds/", include("linli.faces.feeds.urls")),
+    path("exports/", include("linli.faces.feeds.export_urls")),
     path("open311/", include("linli.faces.open311.urls")),
     path("", include("linli.faces.web.urls")),
 ]

@@ -51,6 +51,10 @@ def lease_seconds() -> int:
     return int(_setting("LEASE_SECONDS", 120))
 
 
+def max_replay() -> int:
+    return int(_setting("REPLAY_LIMIT", 1000))
+
+
 def timeout_seconds() -> float:
     return float(_setting("TIMEOUT_SECONDS", 10))
 
@@ -281,7 +285,7 @@ def deliveries_replay(*, actor, delivery_ids: Iterable[int]) -> list[Delivery]:
     sent) is left alone. At most ``LINLI_WEBHOOKS_REPLAY_LIMIT`` at a time."""
     _require_admin(actor)
     ids = list(dict.fromkeys(int(i) for i in delivery_ids))
-    limit = int(_setting("REPLAY_LIMIT", 1000))
+    limit = max_replay()
     if len(ids) > limit:
         raise WebhookError(
             _("一次最多重放 %(n)d 条 / replay at most %(n)d deliveries at a time") % {"n": limit},
