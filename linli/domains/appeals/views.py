@@ -570,7 +570,10 @@ def case(request, appeal_id: int):
             }
         ),
         "rating_form": forms.RatingForm(),
-        "can_callback": is_dispatcher and status == S.CLOSED and rating is None,
+        "can_callback": is_dispatcher
+        and status == S.CLOSED
+        and rating is None
+        and appeal.resident_id is None,
         "handle_form": forms.HandleForm(),
         "extension_form": forms.ExtensionForm(),
         "max_photos": forms.photo_limit(),

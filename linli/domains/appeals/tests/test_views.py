@@ -335,6 +335,9 @@ def test_callback_rating_for_a_phone_resident(world):
     )
     rating = a.ratings.get()
     assert (rating.value, rating.source) == ("basically_satisfied", "callback")
+    # a resident with an account rates for themselves: no call-back form on their case
+    own = bring_to(world, S.CLOSED)
+    assert not c.get(case_url(own)).context["can_callback"]
 
 
 def test_extension_requested_by_the_unit_and_approved_by_the_dispatcher(world):
