@@ -21,7 +21,7 @@ def decode(cursor: str) -> int:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         value = json.loads(base64.urlsafe_b64decode(padded.encode()))["before"]
-        if not isinstance(value, int) or value < 0:
+        if not isinstance(value, int) or not 0 <= value < 2**53:
             raise ValueError(value)
         return value
     except (ValueError, KeyError, TypeError, json.JSONDecodeError, UnicodeDecodeError):

@@ -30,6 +30,8 @@ def visible_appeals(request) -> QuerySet[Appeal]:
 
 def access_appeal(request, appeal_id: int) -> Appeal:
     """The appeal, or 404 when it does not exist or the caller may not read it."""
+    if not 0 < appeal_id < 2**53:
+        raise Http404("appeal")
     key = partner_key(request)
     if key is None:
         return access_appeal_by_id(request.user, appeal_id)

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Annotated, Literal
 
 from ninja import Field, Schema
+
+# Database ids: positive and within what every database (and JavaScript) holds exactly.
+Id = Annotated[int, Field(ge=1, le=2**53 - 1)]
 
 
 class TokenIn(Schema):
@@ -76,12 +79,12 @@ class AppealIn(Schema):
     lng: float | None = Field(None, ge=-180, le=180)
     lat: float | None = Field(None, ge=-90, le=90)
     address: str = Field("", max_length=200)
-    compound_id: int | None = Field(None, ge=1)
+    compound_id: Id | None = None
     contact_name: str = Field("", max_length=60)
     contact_phone: str = Field("", max_length=20)
     is_private: bool = False
     answers: dict[str, str | float | bool] = {}
-    photo_ids: list[int] = Field([], max_length=9, description="POST /attachments 返回的编号 / upload ids")
+    photo_ids: list[Id] = Field([], max_length=9, description="POST /attachments 返回的编号 / upload ids")
 
 
 class HanddownIn(AppealIn):
@@ -161,7 +164,7 @@ class ReasonIn(Schema):
 
 
 class MergeIn(NoteIn):
-    master_id: int
+    master_id: Id
 
 
 class DispatchIn(NoteIn):
@@ -171,7 +174,7 @@ class DispatchIn(NoteIn):
 
 class HandleIn(Schema):
     result: str = Field(..., min_length=1, max_length=4000)
-    photo_ids: list[int] = Field([], max_length=9)
+    photo_ids: list[Id] = Field([], max_length=9)
 
 
 class ExtensionIn(Schema):
@@ -185,7 +188,7 @@ class ExtensionDecideIn(NoteIn):
 
 class VerifyIn(NoteIn):
     passed: bool
-    photo_ids: list[int] = Field([], max_length=9)
+    photo_ids: list[Id] = Field([], max_length=9)
 
 
 class WithdrawIn(Schema):
