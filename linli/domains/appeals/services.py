@@ -129,7 +129,7 @@ def _check(name: str, appeal: Appeal) -> str:
 
 def _lock(appeal: Appeal) -> Appeal:
     """Re-read the row under lock; refuse if it moved since the caller read it."""
-    locked = Appeal.objects.select_for_update().select_related("category").get(pk=appeal.pk)
+    locked = Appeal.objects.select_for_update(of=("self",)).select_related("category").get(pk=appeal.pk)
     if locked.status != appeal.status:
         raise AppealConflict(
             _(
