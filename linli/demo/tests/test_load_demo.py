@@ -63,8 +63,8 @@ def loaded(django_db_setup, django_db_blocker):
     yield
     with django_db_blocker.unblock():
         purge_district("510106")
+        AuditEvent.objects.exclude(pk__in=events).delete()  # before the accounts they name
         User.objects.exclude(pk__in=users).delete()
-        AuditEvent.objects.exclude(pk__in=events).delete()
 
 
 @pytest.fixture
