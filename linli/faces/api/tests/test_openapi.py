@@ -53,8 +53,6 @@ def test_fuzzing_finds_no_server_error_nor_broken_response(world, bearer):
     from hypothesis import HealthCheck, Phase, given
     from hypothesis import settings as hsettings
 
-    from linli.faces.api.router import api
-
     schema = schemathesis.openapi.from_dict(current())
     headers = bearer(world.dispatcher)
     auth = {"Authorization": headers["HTTP_AUTHORIZATION"]}
