@@ -51,7 +51,8 @@ assets: $(VENDOR)/.installed
 $(VENDOR)/.installed: frontend/package.json frontend/package-lock.json
 	cd frontend && npm ci --no-audit --no-fund --loglevel=error
 	rm -rf $(VENDOR) && mkdir -p $(VENDOR)/leaflet
-	cp -r frontend/node_modules/leaflet/dist/leaflet.js frontend/node_modules/leaflet/dist/leaflet.css \
+	cp -r frontend/node_modules/leaflet/dist/leaflet.js frontend/node_modules/leaflet/dist/leaflet.js.map \
+	      frontend/node_modules/leaflet/dist/leaflet.css \
 	      frontend/node_modules/leaflet/dist/images $(VENDOR)/leaflet/
 	@touch $@
 

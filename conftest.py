@@ -35,3 +35,12 @@ def small_district(db):
     from linli.core.places.tests.factories import make_small_district
 
     return make_small_district()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Rate-limit counters and cached indexes live in the cache: each test starts with it empty."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
