@@ -48,7 +48,7 @@ install-dev: $(VENV)/.dev
 
 ## Front-end libraries from the npm registry, copied into static files (nothing from a CDN at run time).
 assets: $(VENDOR)/.installed
-$(VENDOR)/.installed: frontend/package.json frontend/package-lock.json
+$(VENDOR)/.installed: frontend/package.json frontend/package-lock.json Makefile
 	cd frontend && npm ci --no-audit --no-fund --loglevel=error
 	rm -rf $(VENDOR) && mkdir -p $(VENDOR)/leaflet
 	cp -r frontend/node_modules/leaflet/dist/leaflet.js frontend/node_modules/leaflet/dist/leaflet.js.map \
