@@ -136,6 +136,7 @@ def main() -> None:
     folds = StratifiedKFold(args.folds, shuffle=True, random_state=args.seed)
     results = []
     started = time.perf_counter()
+    load_at_start = os.getloadavg()
     for k, (train_index, test_index) in enumerate(folds.split(np.zeros(len(data)), data.labels), start=1):
         test = subset(data, test_index)
         training = subset(data, train_index)
@@ -176,6 +177,7 @@ def main() -> None:
         "extra": [p.name for p in extra_paths],
         "config": dataclasses.asdict(config),
         "wall_seconds": time.perf_counter() - started,
+        "load_average": [load_at_start, os.getloadavg()],
     }
     print(json.dumps(summary, ensure_ascii=False))
     if not args.no_write:
@@ -195,7 +197,10 @@ def write_docs(summary: dict, train_name: str) -> None:
     extra = ", ".join(f"`{name}`" for name in summary["extra"]) or "none"
     lines = [
         BEGIN,
-        f"Measured {datetime.date.today().isoformat()} on {machine()}.",
+        f"Measured {datetime.date.today().isoformat()} on {machine()}; load average (1/5/15 min) "
+        f"{'/'.join(f'{x:.1f}' for x in summary['load_average'][0])} at the start and "
+        f"{'/'.join(f'{x:.1f}' for x in summary['load_average'][1])} at the end: other processes share the "
+        "machine, so latency and training time vary by a factor of two or more between runs.",
         "",
         f"Command: `.venv/bin/python bench/triage_cv.py{'' if summary['extra'] else ' --no-extra'}`"
         f" — stratified {summary['folds']}-fold cross-validation on `{train_name}`;"
