@@ -54,6 +54,7 @@ $(VENDOR)/.installed: frontend/package.json frontend/package-lock.json Makefile
 	cp -r frontend/node_modules/leaflet/dist/leaflet.js frontend/node_modules/leaflet/dist/leaflet.js.map \
 	      frontend/node_modules/leaflet/dist/leaflet.css \
 	      frontend/node_modules/leaflet/dist/images $(VENDOR)/leaflet/
+	mkdir -p $(VENDOR)/echarts && cp frontend/node_modules/echarts/dist/echarts.min.js $(VENDOR)/echarts/
 	@touch $@
 
 ## Debian's Chromium and a CJK font for the browser tests (skipped with a reason when not root).
