@@ -18,6 +18,8 @@ urlpatterns = [
     path("feeds/", include("linli.faces.feeds.urls")),
     path("exports/", include("linli.faces.feeds.export_urls")),
     path("open311/", include("linli.faces.open311.urls")),
+    path("dashboard/", include("linli.faces.dashboard.urls")),
+    path("statistics/", include("linli.faces.dashboard.public_urls")),
     path("", include("linli.faces.web.urls")),
 ]
 if settings.DEBUG:

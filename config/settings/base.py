@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "linli.faces.api",
     "linli.faces.feeds",
     "linli.faces.open311",
+    "linli.faces.dashboard",
     "linli.demo",
 ]
 
@@ -233,6 +234,8 @@ TASKS = {
 LINLI_PERIODIC_TASKS: list[tuple[str, str]] = [
     ("linli.domains.appeals.tasks.appeal_deadline_scan", "*/5 * * * *"),
     ("linli.core.webhooks.tasks.webhook_sweep", "* * * * *"),
+    ("linli.faces.dashboard.tasks.dashboard_weekly_reports", "0 7 * * 1"),
+    ("linli.faces.dashboard.tasks.dashboard_monthly_reports", "0 7 1 * *"),
 ]
 
 NINJA_PAGINATION_PER_PAGE = 50

@@ -24,6 +24,9 @@ EVERYONE = frozenset({ANONYMOUS, RESIDENT, STAFF})
 
 APPEAL_HANDLERS = frozenset({Role.ADMIN, Role.DISPATCHER, Role.DEPARTMENT_STAFF, Role.STREET_STAFF,
                              Role.COMMUNITY_STAFF, Role.GRID_WORKER, Role.LEADER})
+# Who reads the command dashboard (linli.faces.dashboard.scope says what each of them sees).
+DASHBOARD_ROLES = frozenset({Role.ADMIN, Role.LEADER, Role.MENTOR, Role.DISPATCHER, Role.DEPARTMENT_STAFF,
+                             Role.STREET_STAFF, Role.COMMUNITY_STAFF})
 
 
 @dataclass(frozen=True)
@@ -49,6 +52,7 @@ ENTRIES: tuple[NavEntry, ...] = (
     NavEntry("web:home", _("首页"), "home", EVERYONE),
     NavEntry("places:map", _("辖区地图"), "map", EVERYONE),
     NavEntry("appeals:public", _("办理结果公开"), "chart", EVERYONE),
+    NavEntry("public_stats:home", _("统计公开"), "chart", frozenset({ANONYMOUS, RESIDENT})),
     # Residents
     NavEntry("appeals:submit", _("我要反映"), "edit", frozenset({RESIDENT})),
     NavEntry("appeals:mine", _("我的诉求"), "inbox", frozenset({RESIDENT})),
@@ -56,6 +60,10 @@ ENTRIES: tuple[NavEntry, ...] = (
     NavEntry("appeals:queue", _("诉求调度"), "inbox", frozenset({Role.ADMIN, Role.DISPATCHER})),
     NavEntry("appeals:inbox", _("待办诉求"), "inbox", APPEAL_HANDLERS - {Role.DISPATCHER, Role.LEADER}),
     NavEntry("appeals:patrol", _("巡查上报"), "edit", frozenset({Role.GRID_WORKER})),
+    NavEntry("dashboard:home", _("指挥中心"), "chart", DASHBOARD_ROLES),
+    NavEntry("dashboard:map", _("指挥地图"), "grid", DASHBOARD_ROLES),
+    NavEntry("dashboard:deadlines", _("时限预警"), "alert", DASHBOARD_ROLES),
+    NavEntry("dashboard:reports", _("统计报告"), "inbox", DASHBOARD_ROLES),
     NavEntry("triage:queue", _("分拨队列"), "route", frozenset({Role.ADMIN, Role.DISPATCHER})),
     NavEntry("people:household_list", _("住户登记"), "home-group", REGISTER_ROLES),
     NavEntry("orgs:organisation_list", _("组织机构"), "org", frozenset({STAFF})),

@@ -1,0 +1,704 @@
+"""The command centre's figures, read from the appeals tables (read-only) inside a ``Scope``.
+
+Definitions (shown to users on the definitions page, ``definitions.html``):
+- 今日受理 intake today: appeals submitted since 00:00 today (Asia/Shanghai).
+- 在办 open: appeals in an open status (待受理, 已立案, 已派遣, 处置中, 待核查, 已退回, 重新办理).
+- 超期 overdue: open appeals whose handling deadline has passed (red).
+- 临期 near the deadline: open appeals past 80% of their handling time (yellow).
+- 今日办结 closed today: appeals closed since 00:00 today.
+- the three rates: exactly as ``linli.domains.appeals.selectors.appeal_rates``, over appeals submitted
+  in the period.
+- handling time: from submission to closing, for appeals submitted in the period and closed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.db import connection
+from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Func, Q, QuerySet
+from django.db.models.functions import TruncDay, TruncMonth, TruncWeek
+from django.utils import timezone
+
+from linli.core.orgs.choices import Role
+from linli.core.orgs.models import Membership
+from linli.core.places.choices import AreaKind
+from linli.core.places.models import Area
+from linli.domains.appeals.choices import (
+    OPEN_STATUSES,
+    SATISFIED_VALUES,
+    AppealStatus,
+    Channel,
+    DeadlineState,
+)
+from linli.domains.appeals.models import Appeal, Category, Rating
+
+from .scope import Scope
+
+S = AppealStatus
+
+# --- filters -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Filters:
+    since: dt.date
+    until: dt.date  # inclusive
+    category_id: int | None = None
+    channel: str = ""
+    unit_id: int | None = None
+    area_path: str = ""
+
+    @property
+    def start(self) -> dt.datetime:
+        return start_of(self.since)
+
+    @property
+    def end(self) -> dt.datetime:
+        return start_of(self.until + dt.timedelta(days=1))
+
+    def query(self) -> dict[str, str]:
+        out = {"since": self.since.isoformat(), "until": self.until.isoformat()}
+        if self.category_id:
+            out["category"] = str(self.category_id)
+        if self.channel:
+            out["channel"] = self.channel
+        if self.unit_id:
+            out["unit"] = str(self.unit_id)
+        return out
+
+
+PERIODS = {"today": 0, "7d": 6, "30d": 29, "90d": 89, "365d": 364}
+
+
+def today() -> dt.date:
+    return timezone.localdate()
+
+
+def start_of(day: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+
+
+def _int(value) -> int | None:
+    try:
+        n = int(value)
+    except (TypeError, ValueError):
+        return None
+    return n if n > 0 else None
+
+
+def _date(value) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+def filters_from(params, *, default_period: str = "30d") -> Filters:
+    """Filters from a query string: ``period`` (today, 7d, 30d, 90d, 365d) or ``since``/``until``
+    (ISO dates), ``category``, ``channel``, ``unit``. Nonsense is ignored, never an error."""
+    until = _date(params.get("until")) or today()
+    since = _date(params.get("since"))
+    period = params.get("period") or ""
+    if period in PERIODS or since is None:
+        back = PERIODS.get(period, PERIODS[default_period])
+        until = today()
+        since = until - dt.timedelta(days=back)
+    if since > until:
+        since, until = until, since
+    if (until - since).days > 3 * 366:
+        since = until - dt.timedelta(days=3 * 366)
+    channel = params.get("channel") or ""
+    return Filters(
+        since=since,
+        until=until,
+        category_id=_int(params.get("category")),
+        channel=channel if channel in Channel.values else "",
+        unit_id=_int(params.get("unit")),
+    )
+
+
+def appeals_in(scope: Scope, f: Filters | None = None, *, period: bool = False) -> QuerySet[Appeal]:
+    """Appeals in the scope matching the category/channel/unit filters; ``period`` also limits them
+    to those submitted in the period."""
+    qs = scope.appeals(Appeal.objects.all())
+    if f is None:
+        return qs
+    if f.category_id:
+        qs = qs.filter(Q(category_id=f.category_id) | Q(category__parent_id=f.category_id))
+    if f.channel:
+        qs = qs.filter(channel=f.channel)
+    if f.unit_id:
+        qs = qs.filter(lead_unit_id=f.unit_id)
+    if f.area_path:
+        qs = qs.filter(path__startswith=f.area_path)
+    if period:
+        qs = qs.filter(created_at__gte=f.start, created_at__lt=f.end)
+    return qs
+
+
+# --- headline figures ----------------------------------------------------------------------------
+
+
+def headline(scope: Scope, f: Filters, *, now: dt.datetime | None = None) -> dict:
+    now = now or timezone.now()
+    midnight = start_of(timezone.localdate(now))
+    qs = appeals_in(scope, f)
+    live = qs.filter(
+        Q(status__in=OPEN_STATUSES) | Q(created_at__gte=midnight) | Q(closed_at__gte=midnight)
+    ).aggregate(
+        intake_today=Count("id", filter=Q(created_at__gte=midnight)),
+        open=Count("id", filter=Q(status__in=OPEN_STATUSES)),
+        overdue=Count("id", filter=Q(status__in=OPEN_STATUSES, deadline_state=DeadlineState.RED)),
+        near=Count("id", filter=Q(status__in=OPEN_STATUSES, deadline_state=DeadlineState.YELLOW)),
+        closed_today=Count("id", filter=Q(status=S.CLOSED, closed_at__gte=midnight)),
+    )
+    period = appeals_in(scope, f, period=True).aggregate(
+        intake=Count("id"), closed=Count("id", filter=Q(status=S.CLOSED))
+    )
+    return {**live, "intake_period": period["intake"], "closed_period": period["closed"]}
+
+
+# --- the three rates -----------------------------------------------------------------------------
+
+GROUPS = {
+    "street": ("street_id", "street__name"),
+    "community": ("community_id", "community__name"),
+    "department": ("lead_unit_id", "lead_unit__name"),
+    "category": ("category__parent_id", "category__parent__name"),
+    "month": ("month", "month"),
+}
+
+
+def _ratio(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+def rates(scope: Scope, f: Filters, *, group_by: str = "street", now: dt.datetime | None = None) -> list[dict]:
+    """One row per group with counts and the three rates, same definitions as
+    ``appeals.selectors.appeal_rates``, inside the scope; ranked best resolution rate first. A
+    category row is the category's domain (its top level)."""
+    if group_by not in GROUPS:
+        raise ValueError(group_by)
+    now = now or timezone.now()
+    key, label = GROUPS[group_by]
+    appeals = appeals_in(scope, f, period=True)
+    if group_by == "month":
+        appeals = appeals.annotate(month=TruncMonth("created_at"))
+    if group_by == "category":
+        # A top-level category on the appeal itself is its own domain.
+        from django.db.models.functions import Coalesce
+
+        appeals = appeals.annotate(
+            domain_id=Coalesce("category__parent_id", "category_id"),
+            domain_name=Coalesce("category__parent__name", "category__name"),
+        )
+        key, label = "domain_id", "domain_name"
+    valid = ~Q(status__in=[S.REJECTED, S.MERGED, S.WITHDRAWN])
+    rows = (
+        appeals.values(key, label)
+        .annotate(
+            total=Count("id"),
+            dispatched=Count(
+                "id",
+                filter=Q(acceptance_due__isnull=False) & (Q(signed_at__isnull=False) | Q(acceptance_due__lte=now)),
+            ),
+            responded=Count("id", filter=Q(signed_at__isnull=False, signed_at__lte=F("acceptance_due"))),
+            accepted=Count("id", filter=Q(registered_at__isnull=False) & valid),
+            resolved=Count("id", filter=Q(status=S.CLOSED)),
+        )
+        .order_by(key)
+    )
+    ratings = Rating.objects.filter(appeal__in=appeals.values("id"))
+    if group_by == "month":
+        rkey = "month"
+        ratings = ratings.annotate(month=TruncMonth("appeal__created_at"))
+    elif group_by == "category":
+        from django.db.models.functions import Coalesce
+
+        rkey = "domain_id"
+        ratings = ratings.annotate(domain_id=Coalesce("appeal__category__parent_id", "appeal__category_id"))
+    else:
+        rkey = "appeal__" + key
+    rated = {
+        r[rkey]: r
+        for r in ratings.values(rkey)
+        .annotate(rated=Count("id"), satisfied=Count("id", filter=Q(value__in=SATISFIED_VALUES)))
+        .order_by()
+    }
+    out = []
+    for row in rows:
+        r = rated.get(row[key], {"rated": 0, "satisfied": 0})
+        k = row[key]
+        out.append(
+            {
+                "key": k.date().isoformat() if isinstance(k, dt.datetime) else k,
+                "label": _month_label(k) if group_by == "month" else (row[label] or ""),
+                "total": row["total"],
+                "dispatched": row["dispatched"],
+                "responded": row["responded"],
+                "accepted": row["accepted"],
+                "resolved": row["resolved"],
+                "rated": r["rated"],
+                "satisfied": r["satisfied"],
+                "response_rate": _ratio(row["responded"], row["dispatched"]),
+                "resolution_rate": _ratio(row["resolved"], row["accepted"]),
+                "satisfaction_rate": _ratio(r["satisfied"], r["rated"]),
+            }
+        )
+    if group_by != "month":
+        out.sort(key=lambda r: (-(r["resolution_rate"] or -1), -r["total"], str(r["label"])))
+        for i, r in enumerate(out, 1):
+            r["rank"] = i
+    return out
+
+
+def _month_label(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        value = timezone.localtime(value) if timezone.is_aware(value) else value
+    return f"{value:%Y-%m}"
+
+
+def rate_trend(scope: Scope, f: Filters, *, months: int = 12, now: dt.datetime | None = None) -> list[dict]:
+    """The three rates month by month over the last ``months`` months (up to the filter's end)."""
+    end = f.until
+    first = dt.date(end.year, end.month, 1)
+    for _ in range(months - 1):
+        first = (first - dt.timedelta(days=1)).replace(day=1)
+    span = Filters(first, end, f.category_id, f.channel, f.unit_id, f.area_path)
+    rows = {r["label"]: r for r in rates(scope, span, group_by="month", now=now)}
+    out = []
+    day = first
+    while day <= end:
+        label = f"{day:%Y-%m}"
+        out.append(rows.get(label) or {"label": label, "total": 0, "response_rate": None,
+                                        "resolution_rate": None, "satisfaction_rate": None})
+        day = (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+    return out
+
+
+# --- intake over time ----------------------------------------------------------------------------
+
+
+def bucket_for(f: Filters) -> str:
+    days = (f.until - f.since).days + 1
+    return "day" if days <= 45 else ("week" if days <= 190 else "month")
+
+
+def intake_series(scope: Scope, f: Filters, *, by: str = "channel") -> dict:
+    """Appeals submitted per day/week/month, one series per channel or per category domain."""
+    bucket = bucket_for(f)
+    trunc = {"day": TruncDay, "week": TruncWeek, "month": TruncMonth}[bucket]
+    qs = appeals_in(scope, f, period=True).annotate(b=trunc("created_at"))
+    if by == "channel":
+        rows = qs.values("b", "channel").annotate(n=Count("id")).order_by()
+        labels = dict(Channel.choices)
+        keyed = [(r["b"], str(labels.get(r["channel"], r["channel"])), r["n"]) for r in rows]
+    else:
+        from django.db.models.functions import Coalesce
+
+        rows = (
+            qs.annotate(domain=Coalesce("category__parent__name", "category__name"))
+            .values("b", "domain")
+            .annotate(n=Count("id"))
+            .order_by()
+        )
+        keyed = [(r["b"], r["domain"] or "未分类", r["n"]) for r in rows]
+    axis = _axis(f, bucket)
+    index = {d: i for i, d in enumerate(axis)}
+    series: dict[str, list[int]] = defaultdict(lambda: [0] * len(axis))
+    for b, name, n in keyed:
+        day = _local_day(b)
+        if day in index:
+            series[name][index[day]] += n
+    ordered = sorted(series.items(), key=lambda kv: -sum(kv[1]))
+    return {
+        "bucket": bucket,
+        "axis": [d.isoformat() if bucket == "day" else (f"{d:%Y-%m}" if bucket == "month" else d.isoformat())
+                 for d in axis],
+        "series": [{"name": name, "data": data, "total": sum(data)} for name, data in ordered],
+    }
+
+
+def _local_day(value) -> dt.date:
+    if isinstance(value, dt.datetime):
+        if timezone.is_aware(value):
+            value = timezone.localtime(value)
+        return value.date()
+    return value
+
+
+def _axis(f: Filters, bucket: str) -> list[dt.date]:
+    out = []
+    if bucket == "day":
+        day = f.since
+        while day <= f.until:
+            out.append(day)
+            day += dt.timedelta(days=1)
+    elif bucket == "week":
+        day = f.since - dt.timedelta(days=f.since.weekday())
+        while day <= f.until:
+            out.append(day)
+            day += dt.timedelta(days=7)
+    else:
+        day = f.since.replace(day=1)
+        while day <= f.until:
+            out.append(day)
+            day = (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+    return out
+
+
+# --- handling time -------------------------------------------------------------------------------
+
+
+class _Percentile90(Func):
+    function = "percentile_cont"
+    template = "percentile_cont(0.9) WITHIN GROUP (ORDER BY %(expressions)s)"
+
+
+def handling_time(scope: Scope, f: Filters, *, group_by: str | None = "department") -> dict:
+    """Average and 90th-percentile hours from submission to closing, for appeals submitted in the
+    period and closed: overall and per lead unit."""
+    qs = appeals_in(scope, f, period=True).filter(status=S.CLOSED, closed_at__isnull=False)
+    overall = _durations(qs, None)
+    rows = _durations(qs, "lead_unit_id") if group_by else []
+    names = {}
+    if rows:
+        from linli.core.orgs.models import Organisation
+
+        names = dict(Organisation.objects.filter(pk__in=[r["key"] for r in rows if r["key"]]).values_list("pk", "name"))
+    for r in rows:
+        r["label"] = names.get(r["key"], "")
+    rows.sort(key=lambda r: -(r["avg_hours"] or 0))
+    return {"overall": overall[0] if overall else {"n": 0, "avg_hours": None, "p90_hours": None}, "by_unit": rows}
+
+
+def _durations(qs: QuerySet, key: str | None) -> list[dict]:
+    if connection.vendor == "postgresql":
+        seconds = Func(F("closed_at") - F("created_at"), function="EXTRACT", template="EXTRACT(EPOCH FROM %(expressions)s)")
+        base = qs.annotate(secs=seconds)
+        values = base.values(key) if key else base.values()
+        agg = {"n": Count("id"), "avg": Avg("secs"), "p90": _Percentile90("secs")}
+        if key:
+            rows = list(values.annotate(**agg).order_by())
+        else:
+            rows = [base.aggregate(**agg)]
+        return [
+            {"key": r.get(key) if key else None, "n": r["n"],
+             "avg_hours": _hours(r["avg"]), "p90_hours": _hours(r["p90"])}
+            for r in rows if r["n"]
+        ]
+    # SQLite: fetch the durations and compute in Python (demo-sized data).
+    duration = ExpressionWrapper(F("closed_at") - F("created_at"), output_field=DurationField())
+    groups: dict[object, list[float]] = defaultdict(list)
+    for k, d in qs.annotate(d=duration).values_list(key or "id", "d"):
+        groups[k if key else None].append(d.total_seconds())
+    out = []
+    for k, secs in groups.items():
+        secs.sort()
+        out.append({"key": k, "n": len(secs), "avg_hours": _hours(sum(secs) / len(secs)),
+                    "p90_hours": _hours(percentile(secs, 0.9))})
+    return out
+
+
+def percentile(sorted_values: list[float], q: float) -> float:
+    """Linear interpolation between closest ranks, as PostgreSQL's percentile_cont."""
+    if not sorted_values:
+        return math.nan
+    pos = (len(sorted_values) - 1) * q
+    lo, hi = math.floor(pos), math.ceil(pos)
+    return sorted_values[lo] + (sorted_values[hi] - sorted_values[lo]) * (pos - lo)
+
+
+def _hours(seconds) -> float | None:
+    if seconds is None or (isinstance(seconds, float) and math.isnan(seconds)):
+        return None
+    return round(float(seconds) / 3600, 1)
+
+
+# --- grid workers --------------------------------------------------------------------------------
+
+
+def grid_worker_load(scope: Scope, f: Filters, *, limit: int = 20) -> list[dict]:
+    """Per grid: its grid workers, the appeals submitted there in the period and open now, and the
+    appeals per grid worker; busiest first."""
+    rows = (
+        appeals_in(scope, f)
+        .filter(grid_id__isnull=False)
+        .filter(Q(created_at__gte=f.start, created_at__lt=f.end) | Q(status__in=OPEN_STATUSES))
+        .values("grid_id")
+        .annotate(
+            period=Count("id", filter=Q(created_at__gte=f.start, created_at__lt=f.end)),
+            open=Count("id", filter=Q(status__in=OPEN_STATUSES)),
+        )
+        .order_by()
+    )
+    rows = {r["grid_id"]: r for r in rows}
+    workers = dict(
+        Membership.objects.filter(role=Role.GRID_WORKER, is_active=True, jurisdiction_id__in=list(rows))
+        .values("jurisdiction_id")
+        .annotate(n=Count("user_id", distinct=True))
+        .values_list("jurisdiction_id", "n")
+    )
+    grids = {a.pk: a for a in Area.objects.filter(pk__in=list(rows)).select_related("parent")}
+    out = []
+    for gid, r in rows.items():
+        n = workers.get(gid, 0)
+        g = grids.get(gid)
+        out.append({
+            "grid_id": gid,
+            "grid": g.name if g else "",
+            "community": g.parent.name if g and g.parent_id else "",
+            "workers": n,
+            "period": r["period"],
+            "open": r["open"],
+            "per_worker": round(r["period"] / n, 1) if n else None,
+        })
+    out.sort(key=lambda r: (-(r["per_worker"] if r["per_worker"] is not None else r["period"]), r["grid"]))
+    return out[:limit]
+
+
+# --- the map -------------------------------------------------------------------------------------
+
+LEVEL_FIELD = {AreaKind.GRID: "grid_id", AreaKind.COMMUNITY: "community_id", AreaKind.STREET: "street_id"}
+
+
+def map_figures(scope: Scope, f: Filters, *, level: str = AreaKind.GRID) -> dict[int, dict]:
+    """{area id: {open, overdue, near, new}} for every area of ``level`` with any case: open,
+    overdue and near-deadline now; new = submitted in the period."""
+    field_name = LEVEL_FIELD[level]
+    in_period = Q(created_at__gte=f.start, created_at__lt=f.end)
+    is_open = Q(status__in=OPEN_STATUSES)
+    rows = (
+        appeals_in(scope, f)
+        .filter(**{f"{field_name}__isnull": False})
+        .filter(is_open | in_period)
+        .values(field_name)
+        .annotate(
+            open=Count("id", filter=is_open),
+            overdue=Count("id", filter=is_open & Q(deadline_state=DeadlineState.RED)),
+            near=Count("id", filter=is_open & Q(deadline_state=DeadlineState.YELLOW)),
+            new=Count("id", filter=in_period),
+        )
+        .order_by()
+    )
+    return {r[field_name]: {k: r[k] for k in ("open", "overdue", "near", "new")} for r in rows}
+
+
+def area_cases(scope: Scope, f: Filters, area: Area, *, limit: int = 50) -> dict:
+    """An area's figures and its cases: open ones (most urgent first) and those submitted in the period."""
+    qs = appeals_in(scope, f).filter(path__startswith=area.path)
+    in_period = Q(created_at__gte=f.start, created_at__lt=f.end)
+    is_open = Q(status__in=OPEN_STATUSES)
+    figures = qs.filter(is_open | in_period).aggregate(
+        open=Count("id", filter=is_open),
+        overdue=Count("id", filter=is_open & Q(deadline_state=DeadlineState.RED)),
+        near=Count("id", filter=is_open & Q(deadline_state=DeadlineState.YELLOW)),
+        new=Count("id", filter=in_period),
+        closed=Count("id", filter=in_period & Q(status=S.CLOSED)),
+    )
+    cases = (
+        qs.filter(is_open | in_period)
+        .select_related("category", "lead_unit")
+        .order_by(F("handling_due").asc(nulls_last=True), "-created_at")
+        .only("id", "reference", "title", "status", "deadline_state", "handling_due", "created_at",
+              "category__name", "lead_unit__name")[:limit]
+    )
+    return {"figures": figures, "cases": list(cases)}
+
+
+# --- hot issues ----------------------------------------------------------------------------------
+
+
+def hot_groups(scope: Scope, f: Filters, *, days: int = 14, limit: int = 30) -> list[dict]:
+    """Hot-issue groups for the map. Uses ``linli.domains.triage`` when it offers
+    ``hot_issue_groups(area=None, since=None)``; otherwise groups open appeals of the last ``days``
+    days by grid × category with a heat score (see ``_heat``). Each: label, category, grid, lng, lat,
+    count, heat, appeal_ids."""
+    since = timezone.now() - dt.timedelta(days=days)
+    provider = _triage_provider()
+    if provider is not None:
+        try:
+            groups = list(provider(area=None, since=since))
+        except Exception:  # noqa: BLE001 - a broken provider must not take the map down
+            groups = None
+        if groups is not None:
+            visible = set(appeals_in(scope, f).filter(pk__in={i for g in groups for i in g.get("appeal_ids", [])})
+                          .values_list("pk", flat=True))
+            out = []
+            for g in groups:
+                ids = [i for i in g.get("appeal_ids", []) if i in visible]
+                if ids:
+                    out.append({**g, "appeal_ids": ids, "count": len(ids)})
+            return sorted(out, key=lambda g: -g.get("heat", g["count"]))[:limit]
+    return fallback_hot_groups(scope, f, since=since, limit=limit)
+
+
+def _triage_provider():
+    try:
+        from linli.domains.triage.selectors import hot_issue_groups  # type: ignore[attr-defined]
+    except ImportError:
+        return None
+    return hot_issue_groups
+
+
+def _heat(count: int, recent: int, overdue: int) -> float:
+    """count of open cases, + 1 for each submitted in the last 3 days, + 2 for each overdue."""
+    return float(count + recent + 2 * overdue)
+
+
+def fallback_hot_groups(scope: Scope, f: Filters, *, since: dt.datetime, limit: int = 30, min_count: int = 2) -> list[dict]:
+    recent = timezone.now() - dt.timedelta(days=3)
+    qs = appeals_in(scope, f).filter(status__in=OPEN_STATUSES, created_at__gte=since, grid_id__isnull=False,
+                                     category_id__isnull=False)
+    rows = (
+        qs.values("grid_id", "category_id")
+        .annotate(
+            n=Count("id"),
+            recent=Count("id", filter=Q(created_at__gte=recent)),
+            overdue=Count("id", filter=Q(deadline_state=DeadlineState.RED)),
+        )
+        .filter(n__gte=min_count)
+        .order_by("-n")[: limit * 2]
+    )
+    rows = list(rows)
+    if not rows:
+        return []
+    grids = {a.pk: a for a in Area.objects.filter(pk__in={r["grid_id"] for r in rows})}
+    cats = dict(Category.objects.filter(pk__in={r["category_id"] for r in rows}).values_list("pk", "name"))
+    ids: dict[tuple, list[int]] = defaultdict(list)
+    for pk, g, c in qs.filter(grid_id__in=list(grids), category_id__in=list(cats)).values_list("pk", "grid_id", "category_id"):
+        ids[(g, c)].append(pk)
+    out = []
+    for r in rows:
+        g = grids[r["grid_id"]]
+        out.append({
+            "label": f"{g.name} · {cats.get(r['category_id'], '')}",
+            "category": cats.get(r["category_id"], ""),
+            "grid": g.name,
+            "lng": g.centroid_lng,
+            "lat": g.centroid_lat,
+            "count": r["n"],
+            "heat": _heat(r["n"], r["recent"], r["overdue"]),
+            "appeal_ids": ids[(r["grid_id"], r["category_id"])][:50],
+        })
+    out.sort(key=lambda g: -g["heat"])
+    return out[:limit]
+
+
+# --- the deadline board --------------------------------------------------------------------------
+
+
+@dataclass
+class UnitDeadlines:
+    unit_id: int | None
+    unit: str
+    red: int = 0
+    yellow: int = 0
+    cases: list = field(default_factory=list)
+
+
+def deadline_board(scope: Scope, f: Filters, *, per_unit: int = 30) -> list[UnitDeadlines]:
+    """Open cases near (yellow) or past (red) their handling deadline, by lead unit; the units with
+    most overdue cases first, each unit's most overdue cases first."""
+    qs = appeals_in(scope, f).filter(
+        status__in=OPEN_STATUSES, deadline_state__in=[DeadlineState.RED, DeadlineState.YELLOW]
+    )
+    counts = (
+        qs.values("lead_unit_id", "lead_unit__name")
+        .annotate(red=Count("id", filter=Q(deadline_state=DeadlineState.RED)),
+                  yellow=Count("id", filter=Q(deadline_state=DeadlineState.YELLOW)))
+        .order_by()
+    )
+    units = {r["lead_unit_id"]: UnitDeadlines(r["lead_unit_id"], r["lead_unit__name"] or "", r["red"], r["yellow"])
+             for r in counts}
+    for uid, u in units.items():
+        u.cases = list(
+            qs.filter(lead_unit_id=uid)
+            .select_related("category", "community")
+            .order_by(F("handling_due").asc(nulls_last=True))
+            .only("id", "reference", "title", "status", "deadline_state", "handling_due", "created_at",
+                  "category__name", "community__name", "lead_unit_id")[:per_unit]
+        )
+    return sorted(units.values(), key=lambda u: (-u.red, -u.yellow, u.unit))
+
+
+# --- open data -----------------------------------------------------------------------------------
+
+OPEN_DATA_FIELDS = ("month", "street", "community", "category", "submitted", "closed", "open",
+                    "rated", "satisfied")
+
+
+def open_data_rows(*, since: dt.date | None = None, until: dt.date | None = None) -> list[dict]:
+    """Counts of appeals by month submitted × street × community × category domain, for the public:
+    counts only, never a name, a phone, an address or a single case's text."""
+    from django.db.models.functions import Coalesce
+
+    qs = Appeal.objects.exclude(status__in=[S.MERGED, S.WITHDRAWN])
+    if since:
+        qs = qs.filter(created_at__gte=start_of(since))
+    if until:
+        qs = qs.filter(created_at__lt=start_of(until + dt.timedelta(days=1)))
+    qs = qs.annotate(m=TruncMonth("created_at"), domain=Coalesce("category__parent__name", "category__name"))
+    rows = (
+        qs.values("m", "street__name", "community__name", "domain")
+        .annotate(
+            submitted=Count("id"),
+            closed=Count("id", filter=Q(status=S.CLOSED)),
+            open=Count("id", filter=Q(status__in=OPEN_STATUSES)),
+        )
+        .order_by("m", "street__name", "community__name", "domain")
+    )
+    ratings = {
+        (_month_label(r["m"]), r["appeal__community__name"], r["domain"]): r
+        for r in Rating.objects.filter(appeal__in=qs.values("id"))
+        .annotate(m=TruncMonth("appeal__created_at"),
+                  domain=Coalesce("appeal__category__parent__name", "appeal__category__name"))
+        .values("m", "appeal__community__name", "domain")
+        .annotate(rated=Count("id"), satisfied=Count("id", filter=Q(value__in=SATISFIED_VALUES)))
+        .order_by()
+    }
+    out = []
+    for r in rows:
+        month = _month_label(r["m"])
+        rt = ratings.get((month, r["community__name"], r["domain"]), {})
+        out.append({
+            "month": month,
+            "street": r["street__name"] or "",
+            "community": r["community__name"] or "",
+            "category": r["domain"] or "",
+            "submitted": r["submitted"],
+            "closed": r["closed"],
+            "open": r["open"],
+            "rated": rt.get("rated", 0),
+            "satisfied": rt.get("satisfied", 0),
+        })
+    return out
+
+
+# --- choices for the filter bars -----------------------------------------------------------------
+
+
+def filter_choices(scope: Scope) -> dict:
+    from linli.core.orgs.choices import OrgKind
+    from linli.core.orgs.models import Organisation
+
+    domains = list(Category.objects.filter(parent__isnull=True, is_active=True).order_by("sort_order", "code")
+                   .values_list("pk", "name"))
+    units = Organisation.objects.filter(
+        kind__in=[OrgKind.DEPARTMENT, OrgKind.STREET_OFFICE, OrgKind.COMMUNITY_STATION]
+    )
+    if scope.unit_ids and not scope.paths and not scope.everything:
+        units = units.filter(pk__in=scope.unit_ids)
+    elif not scope.everything:
+        units = units.filter(pk__in=appeals_in(scope).values("lead_unit_id"))
+    return {
+        "categories": domains,
+        "channels": list(Channel.choices),
+        "units": list(units.order_by("kind", "code").values_list("pk", "name")),
+    }

@@ -1,0 +1,33 @@
+"""Background work of the command centre: building reports. Tasks take ids and may run twice."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django_tasks import task
+
+from .choices import ReportKind
+
+
+@task()
+def dashboard_report_generate(report_id: int) -> None:
+    from .reports import report_generate
+
+    report_generate(report_id)
+
+
+@task()
+def dashboard_weekly_reports() -> None:
+    """Monday 07:00: last week's reports on the district and each street."""
+    from .reports import report_schedule
+
+    with transaction.atomic():
+        report_schedule(ReportKind.WEEKLY)
+
+
+@task()
+def dashboard_monthly_reports() -> None:
+    """The 1st, 07:00: last month's reports."""
+    from .reports import report_schedule
+
+    with transaction.atomic():
+        report_schedule(ReportKind.MONTHLY)
