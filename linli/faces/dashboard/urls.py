@@ -1,10 +1,12 @@
 from django.urls import path
+from django.views.generic import RedirectView
 
 from . import views
 
 app_name = "dashboard"
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", RedirectView.as_view(pattern_name="dashboard:home"), name="index"),
+    path("overview/", views.home, name="home"),
     path("map/", views.map_view, name="map"),
     path("deadlines/", views.deadlines, name="deadlines"),
     path("supervise/<int:appeal_id>/", views.supervise, name="supervise"),

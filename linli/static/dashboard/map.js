@@ -12,7 +12,8 @@
   var detail = document.getElementById("dashmap-detail");
   var detailBody = document.getElementById("dashmap-detail-body");
 
-  var map = L.map(el, { preferCanvas: true, attributionControl: !!el.dataset.tileUrl, minZoom: 9, maxZoom: 19 });
+  var map = L.map(el, { preferCanvas: true, attributionControl: !!el.dataset.tileUrl, minZoom: 9, maxZoom: 19,
+                        zoomSnap: 0.25 });
   map.setView([30.70, 104.05], 13);
   if (el.dataset.tileUrl) { L.tileLayer(el.dataset.tileUrl, { maxZoom: 19, subdomains: "01234567" }).addTo(map); }
   map.createPane("areaPane").style.zIndex = 401;
@@ -104,7 +105,10 @@
       style: { color: "#8c1d18", weight: 2.5, fill: false, interactive: false }, pane: "outlinePane", renderer: outlineRenderer
     }).addTo(map);
     el.dataset.polygons = String(fc.features.filter(function (f) { return f.properties.kind !== "district"; }).length);
-    if (bounds && bounds.isValid()) { map.fitBounds(bounds, { padding: [12, 12] }); } else { status(T.empty); }
+    if (bounds && bounds.isValid()) {
+      var wide = window.matchMedia("(min-width: 45rem)").matches;
+      map.fitBounds(bounds, { paddingTopLeft: [12, 12], paddingBottomRight: [wide ? 300 : 12, wide ? 12 : 60] });
+    } else { status(T.empty); }
   }
   function showLevel() {
     Object.keys(layers).forEach(function (lvl) {
