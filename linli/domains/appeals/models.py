@@ -269,6 +269,8 @@ class Appeal(models.Model):
     handled_at = models.DateTimeField(_("办理时间"), null=True, blank=True)
     closed_at = models.DateTimeField(_("办结时间"), null=True, blank=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+    # set by the intake follow-up task (routing, audit, webhooks, notices); see services.appeal_submit
+    intake_done_at = models.DateTimeField(null=True, blank=True, editable=False)
     # publication
     published = models.BooleanField(_("已公开"), default=False)
     published_at = models.DateTimeField(_("公开时间"), null=True, blank=True)
@@ -315,6 +317,10 @@ class Appeal(models.Model):
             ),
             models.Index(
                 fields=["published", "-closed_at"], name="appeal_published", condition=Q(published=True)
+            ),
+            # Intakes whose follow-up task has not finished (the sweep re-enqueues old ones).
+            models.Index(
+                fields=["created_at"], name="appeal_intake_pending", condition=Q(intake_done_at__isnull=True)
             ),
         ]
 

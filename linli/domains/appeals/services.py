@@ -9,8 +9,11 @@ Concurrency: the caller passes the appeal as it saw it. The service re-reads the
 
 from __future__ import annotations
 
+import copy
+import datetime as dt
 import logging
 import re
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -18,7 +21,6 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
-from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -216,43 +218,89 @@ def _enqueue_notification(event_id: int) -> None:
         logger.exception("could not enqueue notification for appeal event %s", event_id)
 
 
-# --- places ----------------------------------------------------------------------------------------
-
-
 @dataclass
 class _Place:
-    grid: Area | None
-    community: Area | None
-    street: Area | None
-    compound: Compound | None
+    grid_id: int | None
+    community_id: int | None
+    street_id: int | None
+    compound_id: int | None
+    road_id: int | None
     path: str
 
 
+_place_lock = threading.Lock()
+_place_maps: tuple[object, dict, dict] | None = None  # (place index it belongs to, areas, compounds)
+
+
+def _places(*, refresh: bool = False) -> tuple[dict, dict]:
+    """``{area id: (kind, parent id, path)}`` and ``{compound id: (grid id, community id, road id)}``:
+    what an intake needs to know of the geography, one copy per process, rebuilt with the place
+    index (``linli.core.places.index``) or when an id it does not know turns up. Two queries per
+    rebuild instead of four or five per intake."""
+    global _place_maps
+    from linli.core.places.index import get_index
+
+    index = get_index()
+    current = _place_maps
+    if not refresh and current is not None and current[0] is index:
+        return current[1], current[2]
+    with _place_lock:
+        areas = {
+            pk: (kind, parent, path)
+            for pk, kind, parent, path in Area.objects.values_list("id", "kind", "parent_id", "path")
+        }
+        compounds = {
+            pk: (grid, community, road)
+            for pk, grid, community, road in Compound.objects.values_list(
+                "id", "grid_id", "community_id", "road_id"
+            )
+        }
+        _place_maps = (index, areas, compounds)
+    return areas, compounds
+
+
 def _locate(*, lng, lat, grid: Area | None, compound: Compound | None) -> _Place:
-    if compound is not None and grid is None:
-        grid = compound.grid
-    if grid is None and lng is not None and lat is not None:
+    """Grid, community, street, compound, road and area path of a new appeal, from the point (or
+    the grid or compound given) without touching the database on the usual path."""
+    grid_id = grid.pk if grid is not None else None
+    compound_id = road_id = None
+    if compound is not None:
+        compound_id, road_id = compound.pk, compound.road_id
+        grid_id = grid_id or compound.grid_id
+    if grid_id is None and lng is not None and lat is not None:
         location = _locate_point(lng, lat)
         if location is not None:
-            grid = Area.objects.filter(pk=location.grid.id).first() if location.grid else None
+            grid_id = location.grid.id if location.grid else None
             near = getattr(location, "compound", None)
             limit = float(getattr(settings, "LINLI_APPEALS_COMPOUND_RADIUS_M", 150))
-            if compound is None and near is not None and (location.distance_m or 0) <= limit:
-                compound = Compound.objects.filter(pk=near.id).first()
-    chain = {}
-    area = grid if grid is not None else (compound.community if compound is not None else None)
-    anchor = area
-    while area is not None:
-        chain[area.kind] = area
-        area = area.parent
-    if anchor is None:
-        anchor = Area.objects.filter(kind=AreaKind.DISTRICT).order_by("pk").first()
+            if compound_id is None and near is not None and (location.distance_m or 0) <= limit:
+                compound_id = near.id
+    areas, compounds = _places()
+    unknown_grid = grid_id is not None and grid_id not in areas
+    if unknown_grid or (compound_id is not None and compound_id not in compounds):
+        areas, compounds = _places(refresh=True)
+    if compound_id is not None and compound_id in compounds:
+        road_id = road_id if compound is not None else compounds[compound_id][2]
+    anchor = grid_id
+    if anchor is None and compound_id is not None:
+        known = compounds.get(compound_id, (None, None, None))
+        anchor = compound.community_id if compound is not None else known[1]
+    chain: dict[str, int] = {}
+    area_id, hops = anchor, 0
+    while area_id is not None and area_id in areas and hops < 8:
+        kind, parent, _path = areas[area_id]
+        chain.setdefault(kind, area_id)
+        area_id, hops = parent, hops + 1
+    if anchor is None or anchor not in areas:
+        districts = [pk for pk, (kind, _p, _path) in areas.items() if kind == AreaKind.DISTRICT]
+        anchor = min(districts) if districts else None
     return _Place(
-        grid=chain.get(AreaKind.GRID),
-        community=chain.get(AreaKind.COMMUNITY),
-        street=chain.get(AreaKind.STREET),
-        compound=compound,
-        path=anchor.path if anchor is not None else "",
+        grid_id=chain.get(AreaKind.GRID),
+        community_id=chain.get(AreaKind.COMMUNITY),
+        street_id=chain.get(AreaKind.STREET),
+        compound_id=compound_id,
+        road_id=road_id,
+        path=areas[anchor][2] if anchor is not None else "",
     )
 
 
@@ -278,11 +326,26 @@ def _locate_point(lng: float, lat: float):
 
 
 def _next_reference(now) -> str:
+    """``JN20261126-0001``: the prefix, the day, and the count within the day.
+
+    PostgreSQL: one sequence per day (``appeals_reference_next``, created by migration 0003), so
+    concurrent intakes never wait on one another; a number taken by a transaction that then rolls
+    back is not reused (a gap). Other databases (SQLite serialises every write transaction anyway):
+    the day's ``ReferenceCounter`` row, in one upsert."""
     prefix = getattr(settings, "LINLI_APPEALS_REFERENCE_PREFIX", "JN")
     key = f"{prefix}{timezone.localtime(now):%Y%m%d}"
-    ReferenceCounter.objects.get_or_create(key=key)
-    ReferenceCounter.objects.filter(key=key).update(value=F("value") + 1)
-    value = ReferenceCounter.objects.values_list("value", flat=True).get(key=key)
+    connection = transaction.get_connection()
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT appeals_reference_next(%s)", [key])
+        else:
+            table = connection.ops.quote_name(ReferenceCounter._meta.db_table)
+            cursor.execute(
+                f"INSERT INTO {table} (key, value) VALUES (%s, 1) "  # noqa: S608 - identifier from model metadata
+                f"ON CONFLICT (key) DO UPDATE SET value = {table}.value + 1 RETURNING value",
+                [key],
+            )
+        value = cursor.fetchone()[0]
     return f"{key}-{value:04d}"
 
 
@@ -463,10 +526,16 @@ def appeal_submit(
     auto_dispatch: bool | None = None,
 ) -> Appeal:
     """A new appeal from any channel. A retried call with the same ``idempotency_key`` (per
-    submitter), or the same external reference, returns the case made the first time."""
-    existing = _existing_submission(actor, idempotency_key, external_source, external_ref)
-    if existing is not None:
-        return existing
+    submitter), or the same external reference, returns the case made the first time (the unique
+    constraints decide, so two concurrent retries also make one case).
+
+    The request path writes only what must be durable before the resident is told "received": the
+    appeal, its ``submit`` event, and one row for the worker, ``tasks.appeal_intake_followup``, all
+    in this transaction. The follow-up (``appeal_intake_complete``) does the rest once, in the
+    background: the audit row, the webhook outbox, the dispatchers' notices and automatic routing,
+    registration and dispatch. A backend that runs tasks at once (tests) does it before this returns."""
+    submitter = actor if getattr(actor, "pk", None) else None
+    keyed = bool(idempotency_key and submitter is not None) or bool(external_ref)
     actor_is_resident = getattr(actor, "is_resident", False)
     if actor_is_resident:
         if channel not in (Channel.WEB, Channel.MOBILE, Channel.API):
@@ -494,6 +563,7 @@ def appeal_submit(
         from linli.core.privacy.phone import normalise_phone
 
         contact_phone = normalise_phone(contact_phone)
+    photos = list(photos or ())
     place = _locate(lng=lng, lat=lat, grid=grid, compound=compound)
     now = timezone.now()
     appeal = Appeal(
@@ -507,14 +577,14 @@ def appeal_submit(
         lng=lng,
         lat=lat,
         address=address[:200],
-        grid=place.grid,
-        community=place.community,
-        street=place.street,
+        grid_id=place.grid_id,
+        community_id=place.community_id,
+        street_id=place.street_id,
         path=place.path,
-        compound=place.compound,
-        road=place.compound.road if place.compound is not None else None,
+        compound_id=place.compound_id,
+        road_id=place.road_id,
         resident=resident,
-        submitted_by=actor if getattr(actor, "pk", None) else None,
+        submitted_by=submitter,
         contact_name=contact_name,
         contact_phone=contact_phone,
         is_private=is_private,
@@ -525,20 +595,34 @@ def appeal_submit(
         answers=_clean_answers(category, answers),
         created_at=now,
     )
-    try:
-        with transaction.atomic():
-            appeal.save()
-    except IntegrityError:
-        existing = _existing_submission(actor, idempotency_key, external_source, external_ref)
-        if existing is not None:
-            return existing
-        raise
-    event = _record(
-        appeal, actor=actor, action=Action.SUBMIT, from_status="", at=now, data={"channel": channel}
+    if keyed:
+        try:
+            with transaction.atomic():
+                appeal.save(force_insert=True)
+        except IntegrityError:
+            existing = _existing_submission(actor, idempotency_key, external_source, external_ref)
+            if existing is not None:
+                return existing
+            raise
+    else:
+        appeal.save(force_insert=True)
+    event = AppealEvent.objects.create(
+        appeal=appeal,
+        at=now,
+        actor=submitter,
+        action=Action.SUBMIT,
+        from_status="",
+        to_status=S.SUBMITTED,
+        data={"channel": channel},
     )
-    _attach(appeal, photos, kind=AttachmentKind.REPORT, actor=actor, event=event)
-    if channel != Channel.PATROL:
-        _maybe_auto_dispatch(appeal, enabled=auto_dispatch)
+    if photos:
+        _attach(appeal, photos, kind=AttachmentKind.REPORT, actor=actor, event=event)
+    from .tasks import appeal_intake_followup
+
+    # Inside the transaction on purpose: the worker's row commits with the appeal or not at all.
+    result = appeal_intake_followup.enqueue(appeal_id=appeal.pk, auto_dispatch=auto_dispatch)
+    if result.is_finished:  # a backend that runs tasks at once: show what it did
+        appeal.refresh_from_db()
     return appeal
 
 
@@ -550,6 +634,71 @@ def _existing_submission(actor, key: str, source: str, ref: str) -> Appeal | Non
     if ref:
         return Appeal.objects.filter(external_source=source, external_ref=ref).first()
     return None
+
+
+def _as_submitted(appeal: Appeal) -> Appeal:
+    """The appeal as ``appeal_submit`` left it, for the ``appeal.created`` webhook payload when the
+    follow-up runs after later transitions (a patrol case closed on the spot)."""
+    snapshot = copy.copy(appeal)
+    snapshot.status, snapshot.round, snapshot.lead_unit = S.SUBMITTED, 1, None
+    snapshot.registered_at = snapshot.dispatched_at = snapshot.handled_at = snapshot.closed_at = None
+    snapshot.handling_due, snapshot.merged_into, snapshot.published = None, None, False
+    return snapshot
+
+
+@transaction.atomic
+def appeal_intake_complete(*, appeal_id: int, auto_dispatch: bool | None = None) -> bool:
+    """The follow-ups of one intake, exactly once per appeal (a conditional update on
+    ``intake_done_at`` claims it; a second run, or the sweep's, finds it done and returns False):
+    the audit row of the submission, the ``appeal.created`` webhook event, the dispatchers' notices,
+    then automatic routing, registration and dispatch where a rule is confident enough."""
+    if not Appeal.objects.filter(pk=appeal_id, intake_done_at__isnull=True).update(
+        intake_done_at=timezone.now()
+    ):
+        return False
+    appeal = Appeal.objects.select_related("category", "street", "community").get(pk=appeal_id)
+    event = appeal.events.filter(action=Action.SUBMIT).select_related("actor").order_by("id").first()
+    if event is None:  # cannot happen through appeal_submit
+        return False
+    channel = event.data.get("channel", appeal.channel)
+    audit_record(
+        actor=event.actor,
+        action=f"appeal.{Action.SUBMIT}",
+        obj=appeal,
+        changes={"status": ["", S.SUBMITTED], "channel": channel},
+    )
+    appeal_outbox_emit(_as_submitted(appeal), event)
+    _notify_now(event.pk)
+    if channel != Channel.PATROL and appeal.status == S.SUBMITTED:
+        _maybe_auto_dispatch(appeal, enabled=auto_dispatch)
+    return True
+
+
+def _notify_now(event_id: int) -> None:
+    """Notices for an event from inside a background task (already off the request path)."""
+    from .tasks import appeal_notify
+
+    try:
+        with transaction.atomic():
+            appeal_notify.call(event_id=event_id)
+    except Exception:  # a notice must never undo the intake's follow-up
+        logger.exception("notification for appeal event %s failed", event_id)
+
+
+def appeal_intake_sweep(*, older_than: dt.timedelta = dt.timedelta(minutes=10), limit: int = 1000) -> int:
+    """Enqueue the follow-up again for intakes whose task has not finished after ``older_than``
+    (a worker that died mid-task, a task that failed); the claim makes a duplicate harmless."""
+    from .tasks import appeal_intake_followup
+
+    cutoff = timezone.now() - older_than
+    ids = list(
+        Appeal.objects.filter(intake_done_at__isnull=True, created_at__lte=cutoff)
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    for appeal_id in ids:
+        appeal_intake_followup.enqueue(appeal_id=appeal_id)
+    return len(ids)
 
 
 def _maybe_auto_dispatch(appeal: Appeal, *, enabled: bool | None) -> None:
@@ -1196,8 +1345,8 @@ def appeal_patrol_report(
         channel=Channel.PATROL,
         lng=lng,
         lat=lat,
-        grid=place.grid,
-        compound=place.compound,
+        grid=grid,
+        compound=compound,
         address=address,
         idempotency_key=idempotency_key,
         is_private=False,

@@ -174,6 +174,20 @@ def _sms_contact(appeal: Appeal, text: str, *, event: AppealEvent) -> None:
         logger.exception("SMS for appeal %s failed", appeal.reference)
 
 
+# --- intake follow-up ---------------------------------------------------------------------------------
+
+
+@task()
+def appeal_intake_followup(appeal_id: int, auto_dispatch: bool | None = None) -> bool:
+    """What a new appeal sets off, off the request path (``services.appeal_intake_complete``): the
+    audit row, the ``appeal.created`` webhook, the dispatchers' notices, automatic routing and
+    dispatch. Enqueued inside the intake's transaction; runs once per appeal however often it is
+    enqueued."""
+    from .services import appeal_intake_complete
+
+    return appeal_intake_complete(appeal_id=appeal_id, auto_dispatch=auto_dispatch)
+
+
 # --- deadline scan -----------------------------------------------------------------------------------
 
 
