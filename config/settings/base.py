@@ -238,6 +238,13 @@ LINLI_PERIODIC_TASKS: list[tuple[str, str]] = [
     ("linli.faces.dashboard.tasks.dashboard_monthly_reports", "0 7 1 * *"),
 ]
 
+# Smart triage (linli.domains.triage): the active model suggests the category and, through the routing
+# rules, the unit; without an active model the suggester is the rules alone.
+LINLI_APPEALS_ROUTE_SUGGESTER = "linli.domains.triage.suggest.suggest_route"
+LINLI_TRIAGE_CV_FOLDS = int(os.environ.get("LINLI_TRIAGE_CV_FOLDS", "5"))
+LINLI_TRIAGE_MIN_PER_CLASS = int(os.environ.get("LINLI_TRIAGE_MIN_PER_CLASS", "8"))  # else first level
+LINLI_TRIAGE_CORRECTION_WEIGHT = int(os.environ.get("LINLI_TRIAGE_CORRECTION_WEIGHT", "3"))
+
 NINJA_PAGINATION_PER_PAGE = 50
 
 LOGGING = {

@@ -1,0 +1,199 @@
+"""The route suggester of smart triage, plugged in as ``LINLI_APPEALS_ROUTE_SUGGESTER``.
+
+It reads the appeal's title and body with the active model and asks the routing rules who handles the
+appeal's category. The confidence of each route is the model's probability that the appeal belongs to
+that category (capped by the rules' own confidence), so a case whose text clearly matches its category
+is dispatched automatically above ``LINLI_APPEALS_AUTO_DISPATCH_CONFIDENCE`` and the rest wait for a
+person. Without an active model it is the rules alone.
+
+Each process loads the active model once and keeps it; the id of the active version sits in the shared
+cache, so activating or rolling back a version (which clears that key) reaches every process at its
+next appeal."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+from django.conf import settings
+from django.core.cache import cache
+
+from linli.domains.appeals.models import Appeal, Category
+from linli.domains.appeals.routing import RouteSuggestion, suggest_by_rules
+
+from .choices import ModelStatus
+from .models import TriageModel
+
+logger = logging.getLogger("linli.triage")
+
+CACHE_KEY = "linli:triage:active-model"
+_lock = threading.Lock()
+_loaded: Loaded | None = None
+_failed: str | None = None  # a version whose file could not be read (not retried until it changes)
+
+
+@dataclass(frozen=True)
+class Loaded:
+    marker: str  # "id:sha256" of the version
+    model_id: int
+    version: int
+    classifier: object
+    category_ids: np.ndarray  # category id of each of the classifier's classes, in its order
+    parents: dict[int, int | None]  # category id → parent id, for the categories above
+
+
+@dataclass(frozen=True)
+class Reading:
+    """The model's probabilities for one message, by category id."""
+
+    model: Loaded
+    probabilities: dict[int, float]
+
+    def top(self, k: int = 3) -> list[tuple[int, float]]:
+        return sorted(self.probabilities.items(), key=lambda item: (-item[1], item[0]))[:k]
+
+    def of(self, category: Category) -> float:
+        """The probability that the message belongs to ``category``: its own class, or the class of
+        its first-level category when the model learnt it there, or the sum of its items' classes."""
+        p = self.probabilities.get(category.pk, 0.0)
+        if category.parent_id is not None:
+            p += self.probabilities.get(category.parent_id, 0.0)
+        else:
+            p += sum(v for cid, v in self.probabilities.items() if self.model.parents.get(cid) == category.pk)
+        return min(1.0, p)
+
+
+def forget_active() -> None:
+    """Make every process look up the active version again (after activation or roll-back)."""
+    cache.delete(CACHE_KEY)
+
+
+def reset() -> None:
+    """Drop this process's loaded model (tests)."""
+    global _loaded, _failed
+    with _lock:
+        _loaded, _failed = None, None
+    forget_active()
+
+
+def active() -> Loaded | None:
+    """The active model, loaded once per process and version; None when no version is active."""
+    global _loaded, _failed
+    marker = cache.get(CACHE_KEY)
+    if marker is None:
+        row = TriageModel.objects.filter(status=ModelStatus.ACTIVE).values_list("pk", "sha256").first()
+        marker = f"{row[0]}:{row[1]}" if row else ""
+        cache.set(CACHE_KEY, marker, timeout=None)
+    if not marker or marker == _failed:
+        return None
+    current = _loaded
+    if current is not None and current.marker == marker:
+        return current
+    with _lock:
+        if _loaded is not None and _loaded.marker == marker:
+            return _loaded
+        try:
+            loaded = _load(marker)
+        except Exception:
+            logger.exception("triage model %s could not be loaded; routing by rules only", marker)
+            _failed = marker
+            return None
+        if loaded is None:  # the cache named a version that is no longer active
+            forget_active()
+            return None
+        _loaded = loaded
+        return loaded
+
+
+def _load(marker: str) -> Loaded | None:
+    from .classifier import TriageClassifier
+
+    model_id, _, sha256 = marker.partition(":")
+    row = TriageModel.objects.filter(pk=int(model_id), sha256=sha256, status=ModelStatus.ACTIVE).first()
+    if row is None:
+        return None
+    data = (Path(settings.MEDIA_ROOT) / row.file).read_bytes()
+    if hashlib.sha256(data).hexdigest() != row.sha256:
+        raise ValueError(f"model file {row.file} does not match its checksum")
+    classifier = TriageClassifier.from_bytes(data)
+    ids = np.asarray([int(row.labels[str(label)]) for label in classifier.classes_])
+    parents = dict(Category.objects.filter(pk__in=ids.tolist()).values_list("pk", "parent_id"))
+    logger.info("triage model v%s loaded (%s categories)", row.version, len(ids))
+    return Loaded(marker, row.pk, row.version, classifier, ids, parents)
+
+
+def read(title: str, body: str, model: Loaded | None = None) -> Reading | None:
+    model = model or active()
+    if model is None or not ((title or "").strip() or (body or "").strip()):
+        return None
+    proba = model.classifier.predict_proba([title or ""], [body or ""])[0]
+    return Reading(model, {int(cid): float(p) for cid, p in zip(model.category_ids, proba, strict=True)})
+
+
+def suggest_categories(title: str, body: str, k: int = 3) -> tuple[Loaded | None, list[dict]]:
+    """The ``k`` likeliest categories of a message, for the resident's form and the dispatcher."""
+    reading = read(title, body)
+    if reading is None:
+        return None, []
+    top = reading.top(k)
+    categories = Category.objects.filter(pk__in=[cid for cid, _ in top]).select_related("parent")
+    by_id = {c.pk: c for c in categories}
+    leaves_with_items = set(
+        Category.objects.filter(parent_id__in=list(by_id), is_active=True).values_list("parent_id", flat=True)
+    )
+    found = []
+    for cid, p in top:
+        category = by_id.get(cid)
+        if category is None:
+            continue
+        found.append(
+            {
+                "id": cid,
+                "name": category.name,
+                "domain": category.parent.name if category.parent_id else "",
+                "label": str(category),
+                "probability": round(p, 4),
+                "choosable": category.is_active and cid not in leaves_with_items,
+            }
+        )
+    return reading.model, found
+
+
+def suggest_route(appeal: Appeal) -> list[RouteSuggestion]:
+    """The pluggable suggester: the routing rules' units for the appeal's category, with the model's
+    confidence in that category. Also keeps what the model read (``TriagePrediction``)."""
+    rules = suggest_by_rules(appeal)
+    model = active()
+    if model is None:
+        return rules
+    try:
+        reading = read(appeal.title, appeal.body, model)
+    except Exception:
+        logger.exception("triage could not read appeal %s; routing by rules only", appeal.pk)
+        return rules
+    if reading is None:
+        return rules
+    top = reading.top(3)
+    confidence = reading.of(appeal.category) if appeal.category_id else top[0][1]
+    from .services import triage_prediction_record
+
+    triage_prediction_record(
+        appeal=appeal,
+        model_id=model.model_id,
+        top=top,
+        confidence=confidence,
+        unit_id=rules[0].lead_unit_id if rules else None,
+    )
+    return [
+        replace(
+            s,
+            confidence=round(min(s.confidence, confidence), 4),
+            reason=f"{s.reason} · 智能分拨 v{model.version} {confidence:.0%}",
+            extra={**s.extra, "triage_model": model.version, "triage_confidence": confidence},
+        )
+        for s in rules
+    ]
