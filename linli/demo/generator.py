@@ -87,8 +87,10 @@ class JinniuDemo:
         residents: int = DEFAULT_RESIDENTS,
         seed: int = DEFAULT_SEED,
         log: Callable[[str], None] = lambda message: None,
+        modules: bool = True,
     ):
         self.residents = residents
+        self.modules = modules
         self.ctx = DemoContext(seed=seed, as_of=dt.date(dt.date.today().year, 1, 1))
         self.log = log
         self._clock = time.monotonic()
@@ -105,7 +107,8 @@ class JinniuDemo:
             self._residents()
             self._organisations()
             self._accounts()
-            self._module_hooks()
+            if self.modules:
+                self._module_hooks()
             audit_record(
                 actor=None,
                 action="demo.load",

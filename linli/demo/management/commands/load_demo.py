@@ -24,9 +24,15 @@ class Command(BaseCommand):
         )
         parser.add_argument("--residents", type=int, default=DEFAULT_RESIDENTS, help="how many residents")
         parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="random seed")
+        parser.add_argument(
+            "--core-only",
+            action="store_true",
+            help="only the core demo (places, people, organisations, accounts), not the modules' demo data",
+        )
 
     def handle(
-        self, *args, if_empty=False, reset=False, residents=DEFAULT_RESIDENTS, seed=DEFAULT_SEED, **options
+        self, *args, if_empty=False, reset=False, residents=DEFAULT_RESIDENTS, seed=DEFAULT_SEED,
+        core_only=False, **options
     ):
         if residents < 1:
             raise CommandError("--residents must be at least 1")
@@ -48,7 +54,7 @@ class Command(BaseCommand):
                 removed += purge_district(DISTRICT_CODE)
                 self.stdout.write(f"  {removed} rows deleted ({time.monotonic() - started:.1f}s)")
             self.stdout.write(f"Loading the Jinniu demo (seed {seed}, {residents} residents) …")
-            ctx = JinniuDemo(residents=residents, seed=seed, log=self.stdout.write).load()
+            ctx = JinniuDemo(residents=residents, seed=seed, log=self.stdout.write, modules=not core_only).load()
         elapsed = time.monotonic() - started
         width = max(len(k) for k in ctx.counts)
         self.stdout.write(self.style.SUCCESS(f"Jinniu demo loaded in {elapsed:.1f}s:"))
