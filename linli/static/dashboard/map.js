@@ -17,11 +17,11 @@
   map.setView([30.70, 104.05], 13);
   if (el.dataset.tileUrl) { L.tileLayer(el.dataset.tileUrl, { maxZoom: 19, subdomains: "01234567" }).addTo(map); }
   map.createPane("areaPane").style.zIndex = 401;
-  map.createPane("outlinePane").style.zIndex = 402;
   map.createPane("hotPane").style.zIndex = 450;
   var renderer = L.canvas({ pane: "areaPane" });
-  var outlineRenderer = L.canvas({ pane: "outlinePane" });
-  var hotRenderer = L.canvas({ pane: "hotPane" });
+  // A canvas catches every click over its whole area, so areas and street outlines share one canvas
+  // (outlines drawn last); the few hot-spot markers are SVG, letting clicks between them through.
+  var hotRenderer = L.svg({ pane: "hotPane" });
 
   // Sequential reds (ColorBrewer Reds, 5 classes), grey for zero.
   var COLOURS = ["#f1f3f5", "#fee5d9", "#fcae91", "#fb6a4a", "#de2d26", "#a50f15"];
@@ -102,8 +102,8 @@
     });
     var streets = fc.features.filter(function (f) { return f.properties.kind === "street"; });
     outlines = L.geoJSON({ type: "FeatureCollection", features: streets }, {
-      style: { color: "#8c1d18", weight: 2.5, fill: false, interactive: false }, pane: "outlinePane", renderer: outlineRenderer
-    }).addTo(map);
+      style: { color: "#8c1d18", weight: 2.5, fill: false, interactive: false }, pane: "areaPane", renderer: renderer
+    });
     el.dataset.polygons = String(fc.features.filter(function (f) { return f.properties.kind !== "district"; }).length);
     if (bounds && bounds.isValid()) {
       var wide = window.matchMedia("(min-width: 45rem)").matches;
@@ -114,6 +114,7 @@
     Object.keys(layers).forEach(function (lvl) {
       if (lvl === current.level) { map.addLayer(layers[lvl]); } else { map.removeLayer(layers[lvl]); }
     });
+    if (outlines) { map.removeLayer(outlines); map.addLayer(outlines); }
   }
 
   function drawHot(groups) {
