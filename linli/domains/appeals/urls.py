@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.work, name="list"),
     # residents
     path("submit/", views.submit, name="submit"),
+    path("similar/", views.similar, name="similar"),
     path("mine/", views.mine, name="mine"),
     path("mine/<int:appeal_id>/", views.mine_detail, name="mine_detail"),
     path("mine/<int:appeal_id>/<str:action>/", views.mine_act, name="mine_act"),
@@ -16,6 +17,7 @@ urlpatterns = [
     path("inbox/", views.inbox, name="inbox"),
     path("patrol/", views.patrol, name="patrol"),
     path("case/<int:appeal_id>/", views.case, name="case"),
+    path("case/<int:appeal_id>/result-check/", views.result_check, name="result_check"),
     path("case/<int:appeal_id>/<str:action>/", views.case_act, name="case_act"),
     path("photo/<int:attachment_id>/", views.photo, name="photo"),
     # everyone

@@ -13,7 +13,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -493,8 +493,12 @@ def _access_case(request, appeal_id) -> Appeal:
 
 @login_required
 def case(request, appeal_id: int):
-    user = request.user
     appeal = _access_case(request, appeal_id)
+    return render(request, "appeals/case.html", _case_context(request, appeal))
+
+
+def _case_context(request, appeal: Appeal) -> dict:
+    user = request.user
     is_dispatcher = permissions.is_dispatcher_for(user, appeal)
     roles = selectors.assignment_roles_for(user, appeal)
     is_lead = AssignmentRole.LEAD in roles
@@ -554,7 +558,7 @@ def case(request, appeal_id: int):
         and (is_dispatcher or permissions.is_grid_worker_for(user, appeal.path)),
         "allowed": allowed,
         "suggestions": suggestions,
-        "similar": selectors.similar_open_appeals(appeal) if is_dispatcher and "merge" in allowed else [],
+        "similar": _merge_suggestions(appeal) if is_dispatcher and "merge" in allowed else [],
         "register_form": forms.RegisterForm(
             initial={"category": appeal.category_id, "priority": appeal.priority}
         ),
@@ -578,8 +582,9 @@ def case(request, appeal_id: int):
         "extension_form": forms.ExtensionForm(),
         "max_photos": forms.photo_limit(),
         "is_final": status in FINAL_STATUSES,
+        "result_check_url": reverse("appeals:result_check", args=[appeal.pk]),
     }
-    return render(request, "appeals/case.html", context)
+    return context
 
 
 def _units(ids) -> list[Organisation]:
@@ -717,7 +722,17 @@ def case_act(request, appeal_id: int, action: str):
         done_message = _("已签收，请尽快办理。")
     elif action == "handle":
         d = form_or_errors(forms.HandleForm)
+        findings = _result_findings(appeal, d["result"], len(_photos(request))) if d is not None else []
+        if findings and post.get("quality_check") and not post.get("quality_ack"):
+            # The page's form, sent without the script having shown the findings: show them and ask
+            # the handler to confirm (the text is kept; photos must be chosen again).
+            context = _case_context(request, appeal)
+            context["handle_form"] = forms.HandleForm(post)
+            context["quality_findings"] = findings
+            return render(request, "appeals/case.html", context)
         if d is not None:
+            for finding in findings if not post.get("quality_ack") else []:
+                messages.warning(request, finding.message)
             ok = _attempt(
                 request,
                 lambda: services.appeal_handle(
@@ -749,6 +764,87 @@ def case_act(request, appeal_id: int, action: str):
     if ok and action == "return":
         return redirect("appeals:inbox")
     return redirect("appeals:case", appeal_id)
+
+
+# --- smart triage on the forms: duplicates and the result check -------------------------------------
+
+
+def _merge_suggestions(appeal: Appeal) -> list:
+    """Open cases that may be the same problem, ranked by the duplicate score; the area-based list
+    (same community, same domain) fills up the rest, unscored."""
+    from linli.domains.triage.duplicates import similar_for_appeal
+
+    suggestions = []
+    for c in similar_for_appeal(appeal):
+        c.appeal.dup_score = round(c.score * 100)
+        c.appeal.dup_distance = None if c.distance_m is None else round(c.distance_m)
+        suggestions.append(c.appeal)
+    seen = {a.pk for a in suggestions}
+    for other in selectors.similar_open_appeals(appeal):
+        if other.pk not in seen and len(suggestions) < 8:
+            suggestions.append(other)
+    return suggestions
+
+
+def _result_findings(appeal: Appeal, text: str, n_photos: int) -> list:
+    from linli.domains.triage.quality import check_result
+
+    existing = appeal.attachments.filter(kind__in=[AttachmentKind.RESULT, AttachmentKind.AFTER]).count()
+    return check_result(appeal, text, n_photos, existing_photos=existing)
+
+
+def _float(value) -> float | None:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if -180.0 <= number <= 180.0 else None
+
+
+@login_required
+def similar(request):
+    """JSON for the resident's form: open cases nearby that may be the same problem. Private cases
+    are left out, and only what a published result would show is returned (no names, phones or
+    exact addresses)."""
+    from linli.domains.triage.duplicates import similar_open_appeals
+
+    title = request.GET.get("title", "")[:120]
+    body = request.GET.get("body", "")[:4000]
+    lng, lat = _float(request.GET.get("lng")), _float(request.GET.get("lat"))
+    if len((title + body).strip()) < 6 or lng is None or lat is None:
+        return JsonResponse({"results": []})
+    category = Category.objects.filter(pk=_int(request.GET.get("category")) or 0, is_active=True).first()
+    found = similar_open_appeals(title, body, lng, lat, category, limit=3, public_only=True)
+    results = []
+    for c in found:
+        a = c.appeal
+        results.append(
+            {
+                "reference": a.reference,
+                "title": services.redact_text(a.title, names=services._names_of(a), address=a.address),
+                "place": services.coarse_place(a),
+                "category": a.category.name if a.category_id else "",
+                "status": selectors.resident_status(a),
+                "status_label": a.get_status_display(),
+                "submitted": a.created_at.date().isoformat(),
+                "distance_m": None if c.distance_m is None else round(c.distance_m),
+                "score": round(c.score, 2),
+            }
+        )
+    return JsonResponse({"results": results})
+
+
+@login_required
+@require_POST
+def result_check(request, appeal_id: int):
+    """JSON for the handler's form: what the result text still lacks (warnings, never a refusal)."""
+    appeal = _access_case(request, appeal_id)
+    if AssignmentRole.LEAD not in selectors.assignment_roles_for(request.user, appeal):
+        raise PermissionDenied("not the lead unit")
+    text = request.POST.get("result", "")[:4000]
+    photos = _int(request.POST.get("photos")) or 0
+    findings = _result_findings(appeal, text, min(photos, 50))
+    return JsonResponse({"findings": [f.as_dict() for f in findings]})
 
 
 # --- photos ----------------------------------------------------------------------------------------

@@ -1,0 +1,123 @@
+/* Smart triage on the appeal pages (both work without this script):
+ *  - the resident's form asks, as the title, description and place are filled in, whether the same
+ *    problem was already reported nearby, and offers to follow that case instead of a new one;
+ *  - the handler's form checks the result text as it is typed and says what is still missing
+ *    (too short, off the point, no explanation, no photo). These are warnings: submitting stays
+ *    possible, and the button says so. */
+(function () {
+  "use strict";
+
+  function debounce(fn, ms) {
+    var timer = null;
+    return function () { clearTimeout(timer); timer = setTimeout(fn, ms); };
+  }
+
+  function getJSON(url, done) {
+    var xhr = new XMLHttpRequest();
+    xhr.open("GET", url);
+    xhr.setRequestHeader("Accept", "application/json");
+    xhr.onload = function () { if (xhr.status === 200) { done(JSON.parse(xhr.responseText)); } };
+    xhr.send();
+  }
+
+  function postForm(url, data, done) {
+    var xhr = new XMLHttpRequest();
+    xhr.open("POST", url);
+    xhr.setRequestHeader("Accept", "application/json");
+    xhr.onload = function () { if (xhr.status === 200) { done(JSON.parse(xhr.responseText)); } };
+    xhr.send(data);
+  }
+
+  // --- the resident's form: already reported? -------------------------------------------------
+  var offer = document.getElementById("duplicate-offer");
+  var form = document.getElementById("appeal-form");
+  if (offer && form) {
+    var list = offer.querySelector(".duplicate-list");
+    var chosenNote = offer.querySelector(".duplicate-chosen");
+    var itemTemplate = document.getElementById("duplicate-item");
+    var fields = ["title", "body", "lng", "lat", "category"];
+    var last = "";
+
+    var value = function (name) {
+      var el = form.querySelector("[name=" + name + "]");
+      return el ? el.value.trim() : "";
+    };
+
+    var render = function (results) {
+      list.textContent = "";
+      chosenNote.hidden = true;
+      results.forEach(function (r) {
+        var li = itemTemplate.content.firstElementChild.cloneNode(true);
+        li.querySelector(".duplicate-title").textContent = r.title;
+        var meta = [r.place, r.category, r.submitted, r.status_label];
+        if (r.distance_m !== null) { meta.push(r.distance_m + " m"); }
+        li.querySelector(".duplicate-meta").textContent = " " + meta.filter(Boolean).join(" · ");
+        li.querySelector(".duplicate-follow").addEventListener("click", function () {
+          list.querySelectorAll(".duplicate-item").forEach(function (other) { other.classList.remove("is-chosen"); });
+          li.classList.add("is-chosen");
+          chosenNote.hidden = false;
+        });
+        list.appendChild(li);
+      });
+      offer.hidden = results.length === 0;
+    };
+
+    var check = function () {
+      var params = fields.map(function (f) { return f + "=" + encodeURIComponent(value(f)); }).join("&");
+      if (params === last) { return; }
+      last = params;
+      if ((value("title") + value("body")).length < 6 || !value("lng") || !value("lat")) { render([]); return; }
+      getJSON(offer.getAttribute("data-url") + "?" + params, function (data) { render(data.results || []); });
+    };
+    var later = debounce(check, 600);
+    form.addEventListener("input", later);
+    form.addEventListener("change", later);
+    setInterval(check, 2000);  // the map sets lng/lat without an input event
+  }
+
+  // --- the handler's form: is the result complete? ---------------------------------------------
+  var handle = document.getElementById("handle-form");
+  if (handle) {
+    var box = document.getElementById("result-check");
+    var items = box.querySelector(".result-check-list");
+    var text = handle.querySelector("[name=result]");
+    var photos = handle.querySelector("input[type=file][name=photos]");
+    var ack = handle.querySelector("input[name=quality_ack]");
+    var button = handle.querySelector("button[type=submit]");
+    var plainLabel = button.textContent;
+    var confirmLabel = button.getAttribute("data-confirm-label");
+    var pending = 0;
+
+    var show = function (findings) {
+      items.textContent = "";
+      findings.forEach(function (f) {
+        var li = document.createElement("li");
+        li.setAttribute("data-code", f.code);
+        li.textContent = f.message;
+        items.appendChild(li);
+      });
+      box.hidden = findings.length === 0;
+      button.textContent = findings.length ? confirmLabel : plainLabel;
+      // The handler has the findings in front of them: the server need not ask again.
+      ack.value = "1";
+    };
+
+    var run = function () {
+      if (!text.value.trim()) { box.hidden = true; button.textContent = plainLabel; return; }
+      var data = new FormData();
+      data.append("csrfmiddlewaretoken", handle.querySelector("[name=csrfmiddlewaretoken]").value);
+      data.append("result", text.value);
+      data.append("photos", photos ? photos.files.length : 0);
+      pending += 1;
+      ack.value = "";
+      postForm(handle.getAttribute("data-check-url"), data, function (res) {
+        pending -= 1;
+        if (pending === 0) { show(res.findings || []); }
+      });
+    };
+    var runLater = debounce(run, 400);
+    text.addEventListener("input", runLater);
+    if (photos) { photos.addEventListener("change", run); }
+    if (text.value.trim()) { run(); }
+  }
+})();
