@@ -39,8 +39,9 @@ SECTION = "## Open311 intake"
 
 def manage(*args: str) -> str:
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.production"}
-    return subprocess.run([PY, "manage.py", *args]  # noqa: S603 - our own manage.py, cwd=ROOT, env=env, check=True, capture_output=True,
-                          text=True).stdout.strip()
+    return subprocess.run(  # noqa: S603 - our own manage.py
+        [PY, "manage.py", *args], cwd=ROOT, env=env, check=True, capture_output=True, text=True
+    ).stdout.strip()
 
 
 def prepare() -> dict:
@@ -56,7 +57,10 @@ def prepare() -> dict:
         " 'lat': grid.centroid_lat if grid else None}))\n"
     )
     info = json.loads(manage("shell", "-c", script).splitlines()[-1])
-    info["key"] = manage("create_api_key", f"bench {dt.datetime.now():%H%M%S}").splitlines()[-1]
+    # the key's rate allowance (default 1,200/min) must not be what the benchmark measures
+    info["key"] = manage(
+        "create_api_key", f"bench {dt.datetime.now():%H%M%S}", "--rate", "1000000/m"
+    ).splitlines()[-1]
     return info
 
 
@@ -100,10 +104,19 @@ def run(port: int, path: str, body: bytes, *, clients: int, seconds: float) -> d
     latencies.sort()
 
     def pct(p):
-        return latencies[min(len(latencies) - 1, int(p * len(latencies)))] * 1000 if latencies else float("nan")
+        return (
+            latencies[min(len(latencies) - 1, int(p * len(latencies)))] * 1000 if latencies else float("nan")
+        )
 
-    return {"requests": len(latencies), "ok": ok, "statuses": statuses, "rps": ok / elapsed,
-            "p50": pct(0.50), "p99": pct(0.99), "mean": statistics.fmean(latencies) * 1000 if latencies else 0}
+    return {
+        "requests": len(latencies),
+        "ok": ok,
+        "statuses": statuses,
+        "rps": ok / elapsed,
+        "p50": pct(0.50),
+        "p99": pct(0.99),
+        "mean": statistics.fmean(latencies) * 1000 if latencies else 0,
+    }
 
 
 def main():
@@ -114,7 +127,10 @@ def main():
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
     if "postgres" not in os.environ.get("DATABASE_URL", ""):
-        print("note: DATABASE_URL is not PostgreSQL; the figures are for", os.environ.get("DATABASE_URL", "SQLite"))
+        print(
+            "note: DATABASE_URL is not PostgreSQL; the figures are for",
+            os.environ.get("DATABASE_URL", "SQLite"),
+        )
     info = prepare()
     form = {"api_key": info["key"], "service_code": info["code"], "description": "路口垃圾桶满溢，请尽快清运"}
     if info["lng"] is not None:
@@ -134,7 +150,9 @@ def main():
     ]
     table = ["| path | requests | ok | req/s | p50 ms | p99 ms |", "|---|---:|---:|---:|---:|---:|"]
     for label, r in rows:
-        table.append(f"| {label} | {r['requests']} | {r['ok']} | {r['rps']:.1f} | {r['p50']:.1f} | {r['p99']:.1f} |")
+        table.append(
+            f"| {label} | {r['requests']} | {r['ok']} | {r['rps']:.1f} | {r['p50']:.1f} | {r['p99']:.1f} |"
+        )
     load = " / ".join(f"{v:.1f}" for v in os.getloadavg())
     db = re.sub(r"//[^@]*@", "//", os.environ.get("DATABASE_URL", "sqlite"))
     text = "\n".join(
@@ -148,9 +166,11 @@ def main():
             "",
             *table,
             "",
-            f"Open311 intake reaches **{ratio:.2f} ×** the ceiling (goal ≥ 0.5 ×). Each intake runs the whole "
-            "`appeal_submit`: place lookup, reference number, appeal, timeline event, audit row, automatic "
-            "routing, webhook outbox and the notification task, in one transaction.",
+            f"Open311 intake reaches **{ratio:.2f} ×** the ceiling (goal ≥ 0.5 ×). On the request path each "
+            "intake checks the key, its rate and the service, places the point (in memory), takes the day's "
+            "reference number from a sequence and writes the appeal, its submit event and one task row in "
+            "one transaction; the audit row, webhook outbox, notices and automatic dispatch follow in the "
+            "task worker (`appeal_intake_followup`), which shares the machine during the run.",
             "",
         ]
     )

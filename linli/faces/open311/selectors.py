@@ -62,7 +62,14 @@ def services() -> QuerySet[Category]:
 
 
 def service_by_code(code: str) -> Category | None:
-    return services().filter(code=code).first()
+    """The service with this code, under the rules of ``services()``; one plain query on the
+    unique code (this runs on every ``POST requests``)."""
+    category = Category.objects.select_related("parent").filter(code=code, is_active=True).first()
+    if category is None:
+        return None
+    if category.parent_id is not None:
+        return category if category.parent.is_active else None
+    return None if category.children.exists() else category
 
 
 def service_row(category: Category) -> dict:

@@ -1,0 +1,300 @@
+"""Appeals intake over HTTP: new appeals accepted per second through Open311 ``POST requests``
+(``/open311/v2/requests.json``, the partner intake; each request files a new appeal through
+``appeals.services.appeal_submit``), with p50/p99 latency, and a check that every acknowledged
+appeal is stored.
+
+Run against ``make serve`` on PostgreSQL (production settings, gunicorn 4 workers × 4 threads, the
+task worker and the scheduler running alongside, all on this machine):
+
+    createdb -h 127.0.0.1 -U postgres linli_bench          # once
+    export DATABASE_URL=postgres://postgres@127.0.0.1:5432/linli_bench
+    .venv/bin/python manage.py load_demo --if-empty           # or at least categories + geography
+    make serve PORT=8077 &
+    .venv/bin/python bench/appeals_intake.py --port 8077 [--clients 16] [--seconds 30] [--runs 3]
+
+What it does: a partner key with a rate allowance above the load (an administrator sets it per key,
+``create_api_key --rate``), then ``--runs`` runs of ``--clients`` concurrent keep-alive clients
+(threads, ``http.client``, 127.0.0.1 only) posting for ``--seconds`` each. Every request carries
+its own ``Idempotency-Key``; one in fifty is sent a second time with the same key and must come back
+with the same ``service_request_id``. Afterwards it reads the database: every acknowledged
+``service_request_id`` must be an appeal (none lost), no key may have made two appeals, and it
+reports how long the background follow-ups (``appeal_intake_followup``: audit, webhooks, notices,
+auto-dispatch) took to catch up. "Sustained" is the slowest 5-second window of each run.
+
+Prints one Markdown table; ``--write`` puts it into docs/benchmarks.md under "Appeals intake".
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import http.client
+import json
+import os
+import platform
+import re
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PY = str(ROOT / ".venv" / "bin" / "python")
+SECTION = "## Appeals intake"
+PATH = "/open311/v2/requests.json"
+
+
+def manage(*args: str) -> str:
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.production"}
+    return subprocess.run(  # noqa: S603 - our own manage.py
+        [PY, "manage.py", *args], cwd=ROOT, env=env, check=True, capture_output=True, text=True
+    ).stdout.strip()
+
+
+def shell(script: str) -> dict:
+    return json.loads(manage("shell", "-c", script).splitlines()[-1])
+
+
+def prepare() -> dict:
+    """Categories, geography (the demo, if the database is empty), a partner key, a point."""
+    manage("load_demo", "--if-empty")
+    manage("load_appeal_categories")
+    info = shell(
+        "import json\n"
+        "from linli.core.places.models import Area\n"
+        "from linli.domains.appeals.models import Category\n"
+        "grids = list(Area.objects.filter(kind='grid', centroid_lng__isnull=False).order_by('pk')"
+        ".values_list('centroid_lng', 'centroid_lat')[:50])\n"
+        "cats = list(Category.objects.filter(parent__isnull=False, is_active=True, questions=[])"
+        ".order_by('pk').values_list('code', flat=True)[:20])\n"
+        "print(json.dumps({'points': grids, 'codes': cats}))\n"
+    )
+    info["key"] = manage(
+        "create_api_key", f"bench intake {dt.datetime.now():%H%M%S}", "--rate", "1000000/m"
+    ).splitlines()[-1]
+    return info
+
+
+def run(port: int, info: dict, *, clients: int, seconds: float, tag: str) -> dict:
+    """Concurrent clients for ``seconds``; returns counts, latencies and the acknowledged ids."""
+    lock = threading.Lock()
+    latencies: list[float] = []
+    done_at: list[float] = []
+    acknowledged: list[str] = []
+    statuses: dict[int, int] = {}
+    retry_mismatch: list[tuple[str, str]] = []
+    headers = {"Content-Type": "application/x-www-form-urlencoded", "Connection": "keep-alive"}
+    started = time.perf_counter()
+    stop_at = started + seconds
+
+    def post(conn, body: bytes, key: str):
+        t0 = time.perf_counter()
+        try:
+            conn.request("POST", PATH, body=body, headers={**headers, "Idempotency-Key": key})
+            response = conn.getresponse()
+            payload = response.read()
+            code = response.status
+        except (OSError, http.client.HTTPException):
+            conn.close()
+            code, payload = 0, b""
+        return code, payload, time.perf_counter() - t0
+
+    def client(n: int):
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        mine, ends, ids, codes, i = [], [], [], {}, 0
+        while time.perf_counter() < stop_at:
+            i += 1
+            lng, lat = info["points"][(n + i) % len(info["points"])]
+            form = {
+                "api_key": info["key"],
+                "service_code": info["codes"][(n * 7 + i) % len(info["codes"])],
+                "description": f"路口垃圾桶满溢，请尽快清运（{tag}-{n}-{i}）",
+                "lat": lat,
+                "long": lng,
+            }
+            body = urllib.parse.urlencode(form).encode()
+            key = f"{tag}-{n}-{i}-{uuid.uuid4().hex[:8]}"
+            code, payload, elapsed = post(conn, body, key)
+            if code == 0:
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            mine.append(elapsed)
+            ends.append(time.perf_counter())
+            codes[code] = codes.get(code, 0) + 1
+            if code == 201:
+                ref = json.loads(payload)[0]["service_request_id"]
+                ids.append(ref)
+                if i % 50 == 0:  # a retry with the same key must name the same case
+                    again, payload2, _ = post(conn, body, key)
+                    ref2 = json.loads(payload2)[0]["service_request_id"] if 200 <= again < 300 else str(again)
+                    if ref2 != ref:
+                        with lock:
+                            retry_mismatch.append((ref, ref2))
+        conn.close()
+        with lock:
+            latencies.extend(mine)
+            done_at.extend(ends)
+            acknowledged.extend(ids)
+            for k, v in codes.items():
+                statuses[k] = statuses.get(k, 0) + v
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - started
+    latencies.sort()
+
+    def pct(p):
+        return (
+            latencies[min(len(latencies) - 1, int(p * len(latencies)))] * 1000 if latencies else float("nan")
+        )
+
+    windows = [0] * max(1, int(seconds // 5))
+    for end in done_at:
+        w = int((end - started) // 5)
+        if w < len(windows):
+            windows[w] += 1
+    return {
+        "requests": len(latencies),
+        "acknowledged": acknowledged,
+        "statuses": statuses,
+        "rps": len(acknowledged) / elapsed,
+        "sustained": min(windows) / 5 if windows else 0.0,
+        "p50": pct(0.50),
+        "p99": pct(0.99),
+        "max": latencies[-1] * 1000 if latencies else float("nan"),
+        "mean": statistics.fmean(latencies) * 1000 if latencies else float("nan"),
+        "retry_mismatch": retry_mismatch,
+    }
+
+
+def check_stored(refs: list[str], tag: str, *, wait_followups: float) -> dict:
+    """Every acknowledged reference is an appeal; how many appeals the run made; follow-up backlog."""
+    path = Path("/tmp") / f"linli-bench-intake-{tag}.json"
+    path.write_text(json.dumps(refs), encoding="utf-8")
+    script = (
+        "import json, time\n"
+        "from django.utils import timezone\n"
+        "from linli.domains.appeals.models import Appeal\n"
+        f"refs = json.load(open({str(path)!r}))\n"
+        "found = set()\n"
+        "for i in range(0, len(refs), 5000):\n"
+        "    found |= set(Appeal.objects.filter(reference__in=refs[i:i + 5000]).values_list('reference', flat=True))\n"
+        f"mine = Appeal.objects.filter(idempotency_key__startswith='{tag}-')\n"
+        "made = mine.count()\n"
+        "keys = mine.values('idempotency_key').distinct().count()\n"
+        "t0 = time.time(); pending = mine.filter(intake_done_at__isnull=True).count()\n"
+        f"while pending and time.time() - t0 < {wait_followups}:\n"
+        "    time.sleep(2); pending = mine.filter(intake_done_at__isnull=True).count()\n"
+        "print(json.dumps({'acknowledged': len(set(refs)), 'stored': len(found), 'made': made,"
+        " 'distinct_keys': keys, 'followups_pending': pending, 'followup_wait_s': round(time.time() - t0, 1)}))\n"
+    )
+    result = shell(script)
+    path.unlink(missing_ok=True)
+    return result
+
+
+def machine() -> str:
+    model = ""
+    try:
+        out = subprocess.run(["lscpu"], capture_output=True, text=True, check=False).stdout  # noqa: S607
+        model = next((line.split(":", 1)[1].strip() for line in out.splitlines() if "Model name" in line), "")
+    except OSError:
+        pass
+    return f"{model or platform.processor()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--port", type=int, default=8077)
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--seconds", type=float, default=30)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--wait-followups", type=float, default=600, help="seconds to wait for the worker")
+    parser.add_argument("--write", action="store_true", help="write the section of docs/benchmarks.md")
+    args = parser.parse_args()
+    if "postgres" not in os.environ.get("DATABASE_URL", ""):
+        print(
+            "note: DATABASE_URL is not PostgreSQL; the figures are for",
+            os.environ.get("DATABASE_URL", "SQLite"),
+        )
+    info = prepare()
+    run(args.port, info, clients=2, seconds=2, tag="warm" + uuid.uuid4().hex[:6])
+    rows = []
+    for n in range(args.runs):
+        tag = f"b{uuid.uuid4().hex[:8]}"
+        load = " / ".join(f"{v:.1f}" for v in os.getloadavg())
+        r = run(args.port, info, clients=args.clients, seconds=args.seconds, tag=tag)
+        stored = check_stored(r["acknowledged"], tag, wait_followups=args.wait_followups)
+        r.update(stored, load=load)
+        lost = stored["acknowledged"] - stored["stored"]
+        print(
+            f"run {n + 1}: {r['rps']:.1f}/s (slowest 5 s: {r['sustained']:.1f}/s), p50 {r['p50']:.1f} ms, "
+            f"p99 {r['p99']:.1f} ms, statuses {r['statuses']}, acknowledged {stored['acknowledged']}, "
+            f"stored {stored['stored']}, lost {lost}, appeals made {stored['made']} for {stored['distinct_keys']} keys, "
+            f"retry mismatches {len(r['retry_mismatch'])}, follow-ups pending {stored['followups_pending']} "
+            f"after {stored['followup_wait_s']} s; load before {load}",
+            flush=True,
+        )
+        rows.append(r)
+    med = {k: statistics.median(r[k] for r in rows) for k in ("rps", "sustained", "p50", "p99")}
+    table = [
+        "| run | load before | requests | acknowledged (201) | stored | lost | appeals/s | slowest 5 s /s "
+        "| p50 ms | p99 ms | follow-ups caught up after |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for n, r in enumerate(rows, 1):
+        catch_up = (
+            f"{r['followup_wait_s']:.0f} s"
+            if not r["followups_pending"]
+            else f"{r['followups_pending']} pending"
+        )
+        table.append(
+            f"| {n} | {r['load']} | {r['requests']} | {r['acknowledged']} | {r['stored']} "
+            f"| {r['acknowledged'] - r['stored']} | {r['rps']:.1f} | {r['sustained']:.1f} | {r['p50']:.1f} "
+            f"| {r['p99']:.1f} | {catch_up} |"
+        )
+    table.append(
+        f"| **median** | | | | | | **{med['rps']:.1f}** | **{med['sustained']:.1f}** | **{med['p50']:.1f}** "
+        f"| **{med['p99']:.1f}** | |"
+    )
+    db = re.sub(r"//[^@]*@", "//", os.environ.get("DATABASE_URL", "sqlite"))
+    text = "\n".join(
+        [
+            SECTION,
+            "",
+            f"`bench/appeals_intake.py --clients {args.clients} --seconds {args.seconds:.0f} --runs {args.runs}`, "
+            f"{dt.date.today()}, {machine()}; `make serve` (gunicorn 4 workers × 4 threads, production "
+            f"settings, the task worker and the scheduler) on {db}; {args.clients} concurrent keep-alive "
+            "clients on 127.0.0.1 posting Open311 `POST requests` (each a new appeal with its own "
+            "Idempotency-Key; every 50th sent twice and checked to name the same case). The server, "
+            "PostgreSQL, the task worker and the clients share the two cores.",
+            "",
+            *table,
+            "",
+            "*stored*: acknowledged `service_request_id`s found in the database afterwards; *lost* must be 0. "
+            "*slowest 5 s*: the lowest 5-second window of the run (sustained rate). *follow-ups caught up*: "
+            "how long after the run the worker needed to finish every `appeal_intake_followup` "
+            "(audit row, webhook outbox, notices, automatic dispatch).",
+            "",
+        ]
+    )
+    print(text)
+    if args.write:
+        path = ROOT / "docs" / "benchmarks.md"
+        existing = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n\n"
+        pattern = re.compile(re.escape(SECTION) + r"\n.*?(?=\n## |\Z)", re.S)
+        if pattern.search(existing):
+            existing = pattern.sub(lambda _m: text, existing)
+        else:
+            existing = existing.rstrip() + "\n\n" + text
+        path.write_text(existing, encoding="utf-8")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
