@@ -19,7 +19,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.db import connection
-from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Func, Q, QuerySet
+from django.db.models import Aggregate, Avg, Count, FloatField, DurationField, ExpressionWrapper, F, Func, Q, QuerySet
 from django.db.models.functions import TruncDay, TruncMonth, TruncWeek
 from django.utils import timezone
 
@@ -356,9 +356,12 @@ def _axis(f: Filters, bucket: str) -> list[dt.date]:
 # --- handling time -------------------------------------------------------------------------------
 
 
-class _Percentile90(Func):
+class _Percentile90(Aggregate):
+    """PostgreSQL's ordered-set aggregate for the 90th percentile."""
+
     function = "percentile_cont"
     template = "percentile_cont(0.9) WITHIN GROUP (ORDER BY %(expressions)s)"
+    output_field = FloatField()
 
 
 def handling_time(scope: Scope, f: Filters, *, group_by: str | None = "department") -> dict:
