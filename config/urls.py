@@ -12,6 +12,7 @@ urlpatterns = [
     path("orgs/", include("linli.core.orgs.urls")),
     path("inbox/", include("linli.core.notifications.urls")),
     path("appeals/", include("linli.domains.appeals.urls")),
+    path("triage/", include("linli.domains.triage.urls")),
     path("audit/", include("linli.core.audit.urls")),
     path("api/v1/", include("linli.faces.api.urls")),
     path("webhooks/", include("linli.core.webhooks.urls")),

@@ -14,3 +14,13 @@ def triage_model_train_task(*, model_id: int) -> str:
     triage_corrections_collect()
     model = triage_model_build(model_id=model_id)
     return "" if model is None else model.status
+
+
+@task()
+def triage_corrections_sweep() -> int:
+    """Dispatchers' corrections of the last day, read from the appeals' timelines (periodic)."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    return triage_corrections_collect(since=timezone.now() - dt.timedelta(days=1))

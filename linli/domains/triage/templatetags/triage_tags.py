@@ -1,0 +1,65 @@
+"""Smart triage on the appeals pages, without the appeals views knowing about it:
+
+* ``{% triage_case_panel appeal %}`` — the model's three likeliest categories with their probabilities
+  and, for a case the model dispatched by itself, the "auto-dispatched" badge (dispatchers only);
+* ``{% triage_auto_dispatched appeals as auto %}`` then ``{{ auto|triage_get:a.pk }}`` — the confidence
+  of each automatically dispatched case on a list (two queries for the whole page);
+* ``{% triage_suggest_box %}`` — the suggestion box of the resident's form (when a model is active)."""
+
+from __future__ import annotations
+
+from django import template
+from django.urls import reverse
+
+from linli.domains.appeals import permissions as appeal_permissions
+
+from .. import selectors, suggest
+
+register = template.Library()
+
+
+@register.simple_tag
+def triage_auto_dispatched(appeals) -> dict[int, int]:
+    ids = [a.pk for a in appeals]
+    return {pk: round(c * 100) for pk, c in selectors.auto_dispatches(ids).items()} if ids else {}
+
+
+@register.filter
+def triage_get(mapping, key):
+    return (mapping or {}).get(key)
+
+
+@register.inclusion_tag("triage/_case_panel.html", takes_context=True)
+def triage_case_panel(context, appeal):
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    if user is None or not appeal_permissions.is_dispatcher_for(user, appeal):
+        return {"show": False}
+    prediction = selectors.latest_predictions([appeal.pk]).get(appeal.pk)
+    auto = selectors.auto_dispatches([appeal.pk]).get(appeal.pk)
+    top = []
+    if prediction is not None:
+        names = selectors.category_names(e["category"] for e in prediction.top or [])
+        for entry in prediction.top or []:
+            category = names.get(entry["category"])
+            if category is not None:
+                top.append(
+                    {
+                        "category": category,
+                        "percent": round(entry["p"] * 100),
+                        "is_current": category.pk in (appeal.category_id, getattr(appeal.category, "parent_id", None)),
+                    }
+                )
+    return {
+        "show": prediction is not None,
+        "prediction": prediction,
+        "top": top,
+        "confidence": None if prediction is None else round(prediction.confidence * 100),
+        "auto": None if auto is None else round(auto * 100),
+        "appeal": appeal,
+    }
+
+
+@register.inclusion_tag("triage/_suggest_box.html")
+def triage_suggest_box():
+    return {"enabled": suggest.active() is not None, "url": reverse("triage:suggest")}
