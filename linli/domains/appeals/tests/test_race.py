@@ -62,3 +62,37 @@ def test_concurrent_dispatch_threads(world):
         t.join()
     assert sorted(outcomes) == ["conflict", "won"]
     assert Assignment.objects.filter(appeal=a, is_active=True).count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_retries_with_one_idempotency_key_make_one_case(world):
+    """The unique constraint decides: every thread gets the same case, and only one exists."""
+    from conftest import require_service
+
+    require_service(connection.vendor == "postgresql", "PostgreSQL needed for concurrent inserts")
+    from .helpers import submit
+
+    barrier = threading.Barrier(4)
+    pks, errors = [], []
+
+    def send():
+        from django.db import connections
+
+        try:
+            barrier.wait()
+            pks.append(submit(world, idempotency_key="same-key-twice").pk)
+        except Exception as exc:  # reported below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=send) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert len(set(pks)) == 1 and len(pks) == 4
+    assert Appeal.objects.filter(idempotency_key="same-key-twice").count() == 1
+    assert Appeal.objects.get().events.filter(action="submit").count() == 1
