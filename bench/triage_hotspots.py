@@ -117,7 +117,9 @@ def main(argv=None) -> int:
     by_count = sorted(summary, key=lambda g: (-g.count, -g.heat))[: args.top]
     print("largest groups:")
     for g in by_count:
-        print(f"  {g.label} · {g.count} · likes {g.supports} · {g.first_seen:%Y-%m-%d} – {g.last_seen:%Y-%m-%d}")
+        print(
+            f"  {g.label} · {g.count} · likes {g.supports} · {g.first_seen:%Y-%m-%d} – {g.last_seen:%Y-%m-%d}"
+        )
     return 0
 
 

@@ -20,6 +20,7 @@ urlpatterns = [
     path("exports/", include("linli.faces.feeds.export_urls")),
     path("open311/", include("linli.faces.open311.urls")),
     path("dashboard/", include("linli.faces.dashboard.urls")),
+    path("hot-issues/", include("linli.domains.triage.hot_urls")),
     path("statistics/", include("linli.faces.dashboard.public_urls")),
     path("", include("linli.faces.web.urls")),
 ]

@@ -156,7 +156,9 @@ def _candidates(
     else:
         return []
     return list(
-        qs.select_related("category", "compound", "road", "community").order_by("-created_at")[:MAX_CANDIDATES]
+        qs.select_related("category", "compound", "road", "community").order_by("-created_at")[
+            :MAX_CANDIDATES
+        ]
     )
 
 

@@ -110,10 +110,53 @@ _ADMIN_PREFIX = re.compile(r"[a-z]\d*[市区县]")
 _AREA_HEAD = re.compile(r"^[\u4e00-\u9fff]{1,3}?(?:新区|开区|[区县市省镇]|街道)")
 _NOT_A_PLACE = ("政府", "相关", "进一步", "加强", "我们", "他们", "没有", "一个", "这个", "那个", "所有")
 _GENERIC_PLACE = {
-    "道路", "马路", "线路", "出路", "公路", "铁路", "网路", "思路", "门路", "小区", "社区", "街道", "农村",
-    "乡村", "城市", "县城", "城区", "新城", "校园", "公园", "家园", "花园", "学校", "小学", "中学",
-    "大学", "学院", "医院", "市场", "广场", "全市", "全村", "全镇", "本村", "该村", "该小区", "本小区",
-    "幼儿园", "菜市场", "停车场", "工业园", "产业园", "电梯公寓", "农贸市场", "城管", "老城", "省城",
+    "道路",
+    "马路",
+    "线路",
+    "出路",
+    "公路",
+    "铁路",
+    "网路",
+    "思路",
+    "门路",
+    "小区",
+    "社区",
+    "街道",
+    "农村",
+    "乡村",
+    "城市",
+    "县城",
+    "城区",
+    "新城",
+    "校园",
+    "公园",
+    "家园",
+    "花园",
+    "学校",
+    "小学",
+    "中学",
+    "大学",
+    "学院",
+    "医院",
+    "市场",
+    "广场",
+    "全市",
+    "全村",
+    "全镇",
+    "本村",
+    "该村",
+    "该小区",
+    "本小区",
+    "幼儿园",
+    "菜市场",
+    "停车场",
+    "工业园",
+    "产业园",
+    "电梯公寓",
+    "农贸市场",
+    "城管",
+    "老城",
+    "省城",
 }
 
 
@@ -143,8 +186,15 @@ def _item_text(item: HotItem) -> str:
 
 
 def _vectors(items: Sequence[HotItem]):
+    # On a large set, n-grams in more than half of the appeals say nothing about the problem; on a
+    # small one (a quiet area, a short period) that rule would drop the problem's own words.
     vectorizer = TfidfVectorizer(
-        analyzer="char", ngram_range=(2, 3), sublinear_tf=True, min_df=1, max_df=0.5, dtype=np.float32
+        analyzer="char",
+        ngram_range=(2, 3),
+        sublinear_tf=True,
+        min_df=1,
+        max_df=0.5 if len(items) >= 50 else 1.0,
+        dtype=np.float32,
     )
     try:
         return vectorizer.fit_transform([_item_text(i) for i in items])
@@ -222,11 +272,70 @@ def cluster_items(
 # --- labels and heat ------------------------------------------------------------------------------
 
 _GENERIC_WORDS = {
-    "问题", "反映", "关于", "投诉", "举报", "咨询", "请求", "希望", "建议", "何时", "什么", "为什么",
-    "如何", "是否", "能否", "怎么", "一下", "现在", "市民", "居民", "业主", "相关", "部门", "领导", "政府",
-    "严重", "情况", "请问", "还是", "没有", "一个", "我们", "他们", "进行", "存在", "要求", "解决", "处理",
-    "有关", "强烈", "呼吁", "恳请", "尽快", "市长", "书记", "区长", "你好", "您好", "谢谢", "已经", "不能",
-    "可以", "这个", "那个", "为何", "到底", "多久", "一直", "长期", "问下", "请", "能", "的", "了",
+    "问题",
+    "反映",
+    "关于",
+    "投诉",
+    "举报",
+    "咨询",
+    "请求",
+    "希望",
+    "建议",
+    "何时",
+    "什么",
+    "为什么",
+    "如何",
+    "是否",
+    "能否",
+    "怎么",
+    "一下",
+    "现在",
+    "市民",
+    "居民",
+    "业主",
+    "相关",
+    "部门",
+    "领导",
+    "政府",
+    "严重",
+    "情况",
+    "请问",
+    "还是",
+    "没有",
+    "一个",
+    "我们",
+    "他们",
+    "进行",
+    "存在",
+    "要求",
+    "解决",
+    "处理",
+    "有关",
+    "强烈",
+    "呼吁",
+    "恳请",
+    "尽快",
+    "市长",
+    "书记",
+    "区长",
+    "你好",
+    "您好",
+    "谢谢",
+    "已经",
+    "不能",
+    "可以",
+    "这个",
+    "那个",
+    "为何",
+    "到底",
+    "多久",
+    "一直",
+    "长期",
+    "问下",
+    "请",
+    "能",
+    "的",
+    "了",
 }
 _WORD = re.compile(r"^[\u4e00-\u9fffa-z]{2,}$")
 
@@ -258,7 +367,7 @@ def _problem_phrase(
     if len(titles) >= 3:  # in bigger groups keep only words more than one title uses
         top = [w for w in top if counts[w] >= 2] or top[:2]
     medoid_text = normalize(medoid, placeholders=False)
-    top.sort(key=lambda w: (medoid_text.find(w) if w in medoid_text else len(medoid_text) + 1))
+    top.sort(key=lambda w: medoid_text.find(w) if w in medoid_text else len(medoid_text) + 1)
     return "".join(top) if top else medoid_text[:16]
 
 
@@ -345,7 +454,9 @@ def _area_path(area) -> str:
 def _appeal_items(qs) -> list[HotItem]:
     from linli.domains.appeals.choices import AppealStatus as S
 
-    rows = qs.exclude(status__in=[S.REJECTED, S.WITHDRAWN]).select_related("compound", "road", "community", "grid")
+    rows = qs.exclude(status__in=[S.REJECTED, S.WITHDRAWN]).select_related(
+        "compound", "road", "community", "grid"
+    )
     items = []
     for a in rows.annotate(n_duplicates=Count("duplicates")):
         keys = []
@@ -402,8 +513,17 @@ def hot_issue_groups(
     stamp = qs.aggregate(n=Count("id"), last=Max("updated_at"))
     key_source = "|".join(
         str(v)
-        for v in (path, since_dt.isoformat(), until_dt.isoformat(), limit, min_count, recent_days, stamp["n"],
-                  stamp["last"], str(qs.query))
+        for v in (
+            path,
+            since_dt.isoformat(),
+            until_dt.isoformat(),
+            limit,
+            min_count,
+            recent_days,
+            stamp["n"],
+            stamp["last"],
+            str(qs.query),
+        )
     )
     key = "triage:hot:" + hashlib.sha1(key_source.encode()).hexdigest()  # noqa: S324 — a cache key
     cached = cache.get(key)

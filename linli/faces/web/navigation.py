@@ -65,6 +65,8 @@ ENTRIES: tuple[NavEntry, ...] = (
     NavEntry("dashboard:deadlines", _("时限预警"), "alert", DASHBOARD_ROLES),
     NavEntry("dashboard:reports", _("统计报告"), "inbox", DASHBOARD_ROLES),
     NavEntry("triage:queue", _("分拨队列"), "route", frozenset({Role.ADMIN, Role.DISPATCHER})),
+    NavEntry("hot_issues:list", _("热点问题"), "alert", frozenset({Role.ADMIN, Role.DISPATCHER, Role.LEADER, Role.MENTOR,
+                                                               Role.STREET_STAFF, Role.COMMUNITY_STAFF})),
     NavEntry("people:household_list", _("住户登记"), "home-group", REGISTER_ROLES),
     NavEntry("orgs:organisation_list", _("组织机构"), "org", frozenset({STAFF})),
     NavEntry("people:import", _("导入登记"), "upload", frozenset({Role.ADMIN, Role.COMMUNITY_STAFF}), "admin"),
