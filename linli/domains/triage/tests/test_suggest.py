@@ -1,0 +1,114 @@
+"""The model-backed route suggester: auto-dispatch above the threshold, the triage queue below it,
+the rules alone without a model, and a new active version reaching the process."""
+
+import pytest
+
+from linli.domains.appeals import services as appeal_services
+from linli.domains.appeals.choices import Action
+from linli.domains.appeals.choices import AppealStatus as S
+from linli.domains.appeals.routing import appeal_suggest_route
+from linli.domains.appeals.tests.conftest import world  # noqa: F401 - fixture
+from linli.domains.triage import services, suggest
+from linli.domains.triage.tests.registry_world import fresh_triage, install_model, make_admin, noise  # noqa: F401
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_triage")]
+
+RUBBISH = ("小区门口垃圾堆积", "门口的垃圾桶满了，垃圾堆在地上好几天没人清运，天热有异味。")
+NOISE = ("楼下酒吧夜间噪声扰民", "每天夜里音响声音很大，老人孩子睡不着觉。")
+
+
+def submit(w, text, category, **extra):
+    lng, lat = w.point()
+    return appeal_services.appeal_submit(
+        actor=w.resident, title=text[0], body=text[1], category=category, lng=lng, lat=lat, **extra
+    )
+
+
+def test_it_is_the_configured_suggester(settings):
+    assert settings.LINLI_APPEALS_ROUTE_SUGGESTER == "linli.domains.triage.suggest.suggest_route"
+
+
+def test_a_case_the_model_is_sure_of_is_routed_and_dispatched_by_the_rules(world, noise, settings):
+    settings.LINLI_APPEALS_AUTO_DISPATCH_CONFIDENCE = 0.8
+    install_model(world, noise)
+    appeal = submit(world, RUBBISH, world.rubbish, auto_dispatch=True)
+    assert appeal.status == S.DISPATCHED
+    assert appeal.lead_unit == world.city_mgmt  # the routing rule's unit
+    event = appeal.events.get(action=Action.DISPATCH)
+    assert event.actor is None and event.data["confidence"] >= 0.8
+    prediction = appeal.triage_predictions.get()
+    assert prediction.category == world.rubbish and prediction.confidence >= 0.8
+    assert [e["category"] for e in prediction.top][0] == world.rubbish.pk and len(prediction.top) == 3
+    assert prediction.unit == world.city_mgmt
+
+
+def test_below_the_threshold_the_case_waits_for_a_person(world, noise, settings):
+    settings.LINLI_APPEALS_AUTO_DISPATCH_CONFIDENCE = 0.8
+    install_model(world, noise)
+    appeal = submit(world, NOISE, world.rubbish, auto_dispatch=True)  # text and category disagree
+    assert appeal.status == S.SUBMITTED
+    assert not appeal.events.filter(action=Action.DISPATCH).exists()
+    prediction = appeal.triage_predictions.get()
+    assert prediction.category == noise and prediction.confidence < 0.8
+    # the dispatcher still sees the rule's unit, with the model's (low) confidence
+    (best,) = appeal_suggest_route(appeal)
+    assert best.lead_unit_id == world.city_mgmt.pk and best.confidence < 0.8
+    assert "智能分拨 v1" in best.reason
+
+
+def test_the_threshold_is_the_setting(world, noise, settings):
+    install_model(world, noise)
+    settings.LINLI_APPEALS_AUTO_DISPATCH_CONFIDENCE = 1.01  # nothing is that sure
+    assert submit(world, RUBBISH, world.rubbish, auto_dispatch=True).status == S.SUBMITTED
+
+
+def test_without_an_active_model_the_rules_decide(world, settings):
+    settings.LINLI_APPEALS_AUTO_DISPATCH_CONFIDENCE = 0.9
+    assert suggest.active() is None
+    appeal = submit(world, NOISE, world.rubbish, auto_dispatch=True)  # rules do not read the text
+    assert appeal.status == S.DISPATCHED
+    assert appeal.events.get(action=Action.DISPATCH).data["confidence"] == 1.0
+    assert not appeal.triage_predictions.exists()
+
+
+def test_a_second_level_category_counts_with_a_first_level_class(world, noise):
+    install_model(world, noise)
+    model = suggest.active()
+    reading = suggest.read(*RUBBISH, model)
+    assert reading.of(world.rubbish) == pytest.approx(reading.probabilities[world.rubbish.pk])
+    # the domain holds both of its items' probability
+    assert reading.of(world.domain) == pytest.approx(
+        reading.probabilities[world.rubbish.pk] + reading.probabilities[world.dirty_road.pk]
+    )
+    assert sum(reading.probabilities.values()) == pytest.approx(1.0)
+
+
+def test_the_process_follows_the_active_version(world, noise, django_assert_max_num_queries):
+    admin = make_admin(world)
+    v1 = install_model(world, noise, version=1, actor=admin)
+    first = suggest.active()
+    assert first.version == 1
+    with django_assert_max_num_queries(0):
+        assert suggest.active() is first  # loaded once; the cache says it is still current
+    install_model(world, noise, version=2, actor=admin)
+    assert suggest.active().version == 2
+    services.triage_model_rollback(actor=admin)
+    assert suggest.active().model_id == v1.pk
+
+
+def test_a_damaged_model_file_falls_back_to_the_rules(world, noise):
+    model = install_model(world, noise)
+    services.model_path(model).write_bytes(b"LINLI-TRIAGE-MODEL {}\nnot a model")
+    suggest.reset()
+    assert suggest.active() is None
+    appeal = submit(world, RUBBISH, world.rubbish, auto_dispatch=True)
+    assert appeal.status == S.DISPATCHED  # by the rule alone
+
+
+def test_suggest_categories_for_the_form(world, noise):
+    install_model(world, noise)
+    model, found = suggest.suggest_categories(*NOISE)
+    assert model.version == 1
+    assert [f["id"] for f in found][0] == noise.pk
+    assert found[0]["domain"] == "环境保护" and found[0]["choosable"] is True
+    assert len(found) == 3 and found[0]["probability"] >= found[1]["probability"] >= found[2]["probability"]
