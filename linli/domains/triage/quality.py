@@ -222,7 +222,8 @@ def check_result(appeal, result_text: str, photos=0, *, existing_photos: int = 0
                 _("办理结果过短（%(n)d 字）：请写明做了什么、结果如何。") % {"n": length},
             )
         )
-    if length and relevance(appeal_text, result_text) < MIN_RELEVANCE:
+    # Relevance of a very short text says little (it is flagged as too short already).
+    if length >= MIN_CHARS and relevance(appeal_text, result_text) < MIN_RELEVANCE:
         findings.append(Finding("off_topic", _("办理结果与诉求内容关联度低：请针对诉求人反映的问题作答。")))
     if not has_explanation(result_text):
         findings.append(
