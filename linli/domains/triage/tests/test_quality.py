@@ -55,8 +55,6 @@ def test_short_unexplained_and_off_topic_results_are_flagged():
         "您好！关于学校招生划片的政策，依据教育局文件规定，按户籍和房产所在地确定学区，"
         "请家长在报名期间携带户口簿和房产证明到学校按时报名，逾期将统筹安排学位。"
     )
-        "您好！关于学校招生划片的政策，依据教育局文件规定，按户籍和房产所在地确定学区，请家长按时报名。"
-    )
     assert "off_topic" in codes(check_result(LAMP, off_topic, photos=1))
     assert relevance(f"{LAMP.title} {LAMP.body}", GOOD_LAMP) > relevance(
         f"{LAMP.title} {LAMP.body}", off_topic
