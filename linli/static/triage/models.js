@@ -35,6 +35,7 @@
     d.matrix.forEach(function (row, i) {
       row.forEach(function (n, j) { points.push([j, i, n]); if (n > max) { max = n; } });
     });
+    chartEl.style.height = Math.max(420, 140 + d.names.length * 24) + "px";
     var chart = echarts.init(chartEl, null, { renderer: "canvas" });
     chart.setOption({
       animation: false,
@@ -45,10 +46,9 @@
           return T.actual + "：" + d.names[p.value[1]] + "\n" + T.predicted + "：" + d.names[p.value[0]] + "\n" + p.value[2];
         }
       },
-      grid: { left: 8, right: 8, top: 8, bottom: 64, containLabel: true },
-      xAxis: { type: "category", data: d.names, name: T.predicted, nameLocation: "middle", nameGap: 48,
-               axisLabel: { rotate: 40, interval: 0, fontSize: 11 } },
-      yAxis: { type: "category", data: d.names, inverse: true, name: T.actual, axisLabel: { interval: 0, fontSize: 11 } },
+      grid: { left: 8, right: 24, top: 8, bottom: 8, containLabel: true },
+      xAxis: { type: "category", data: d.names, position: "top", axisLabel: { rotate: 40, interval: 0, fontSize: 11 } },
+      yAxis: { type: "category", data: d.names, inverse: true, axisLabel: { interval: 0, fontSize: 11 } },
       visualMap: { min: 0, max: max, show: false, inRange: { color: ["#f6f8fa", "#9ec5ea", "#1a4f8b"] } },
       series: [{ type: "heatmap", data: points, label: { show: d.names.length <= 16, fontSize: 11 } }]
     });

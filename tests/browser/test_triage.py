@@ -1,0 +1,124 @@
+"""Smart triage in a real browser: category suggestions appear on the resident's form as she types
+and one click chooses a category; the case is clear enough to be dispatched by itself, and the
+dispatcher sees it in the queue with the "auto-dispatched" badge, next to a case that waits for a
+person in the triage queue; the administrator sees the model's quality. Screenshots of each step."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from linli.domains.appeals import services as appeal_services
+from linli.domains.appeals.models import Appeal
+from linli.domains.appeals.tests.conftest import world  # noqa: F401 - the fixture
+from linli.domains.triage.models import TriageModel
+from linli.domains.triage.tests.registry_world import fresh_triage, install_model, make_admin, noise  # noqa: F401
+
+from .conftest import STAFF_PASSWORD, screenshot, sign_in_staff
+from .test_appeals_loop import PHONE, choose_place, no_sideways_scroll, sign_in_resident
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def triage_world(world, noise, fresh_triage, settings):  # noqa: F811 - the imported fixtures
+    settings.LINLI_APPEALS_AUTO_DISPATCH = True
+    settings.LINLI_APPEALS_AUTO_DISPATCH_CONFIDENCE = 0.8
+    admin = make_admin(world)
+    for user in (world.dispatcher, admin):
+        user.set_password(STAFF_PASSWORD)
+        user.save()
+    install_model(world, noise, actor=admin)
+    world.admin = admin
+    return world
+
+
+def test_suggestions_on_the_form_and_an_automatic_dispatch_in_the_queue(triage_world, new_page, live_server):
+    w = triage_world
+
+    # 1. The resident types; the likeliest categories appear; she taps the first one.
+    resident = new_page(**PHONE)
+    sign_in_resident(resident, live_server, w.resident)
+    resident.goto("/appeals/submit/")
+    expect(resident.locator("#triage-suggest")).to_be_hidden()
+    resident.locator("#id_title").fill("小区门口垃圾堆积")
+    resident.locator("#id_body").fill("门口的垃圾桶满了，垃圾堆在地上好几天没人清运，天热有异味。")
+    chips = resident.locator("#triage-suggest-list .triage-chip")
+    expect(chips).to_have_count(3)
+    expect(chips.first).to_contain_text("暴露垃圾")
+    expect(resident.locator("#id_category")).to_have_value("")
+    chips.first.click()
+    expect(resident.locator("#id_category")).to_have_value(str(w.rubbish.pk))
+    expect(chips.first).to_have_class("triage-chip is-chosen")
+    choose_place(resident, w.d.compounds[0].name)
+    no_sideways_scroll(resident)
+    resident.locator("#triage-suggest").scroll_into_view_if_needed()
+    screenshot(resident, "triage-1-resident-suggestions-phone")
+    resident.get_by_role("button", name="提交").click()
+    expect(resident.locator(".alert-success")).to_contain_text("已收到您的诉求")
+    auto = Appeal.objects.get()
+    assert auto.status == "dispatched" and auto.lead_unit == w.city_mgmt
+
+    # A second case whose text does not fit the chosen category waits for a person.
+    lng, lat = w.point()
+    waiting = appeal_services.appeal_submit(
+        actor=w.resident, title="楼下酒吧夜间噪声扰民", body="每天夜里音响声音很大，老人孩子睡不着觉。",
+        category=w.rubbish, lng=lng, lat=lat,
+    )
+    assert waiting.status == "submitted"
+
+    # 2. The dispatcher's queue: the automatic dispatch carries its badge.
+    dispatcher = new_page()
+    sign_in_staff(dispatcher, w.dispatcher.username)
+    dispatcher.goto("/appeals/queue/")
+    row = dispatcher.locator("tr", has_text=auto.reference)
+    expect(row.locator(".triage-badge")).to_contain_text("智能分拨自动派遣（置信度")
+    expect(row).to_contain_text("已派遣")
+    screenshot(dispatcher, "triage-2-dispatcher-queue-badge")
+
+    # 3. The triage queue: the waiting case with the model's top three; the dispatched one below.
+    dispatcher.goto("/triage/queue/")
+    expect(dispatcher.locator("h1")).to_have_text("分拨队列")
+    waiting_row = dispatcher.locator("#triage-queue tr", has_text=waiting.reference)
+    expect(waiting_row.locator(".triage-top li").first).to_contain_text("噪声扰民")
+    expect(dispatcher.locator("#triage-auto")).to_contain_text(auto.reference)
+    screenshot(dispatcher, "triage-3-triage-queue")
+
+    # 4. The case page: top three with probabilities.
+    waiting_row.get_by_role("link", name=waiting.title).click()
+    expect(dispatcher.locator("#triage-panel .triage-bars li")).to_have_count(3)
+    expect(dispatcher.locator("#triage-panel")).to_contain_text("噪声扰民")
+    screenshot(dispatcher, "triage-4-case-panel")
+    dispatcher.goto(f"/appeals/case/{auto.pk}/")
+    expect(dispatcher.locator("#triage-auto-badge")).to_be_visible()
+
+    # 5. The administrator's registry and one version's quality.
+    admin = new_page()
+    sign_in_staff(admin, w.admin.username)
+    admin.goto("/triage/models/")
+    expect(admin.locator("#triage-models")).to_contain_text("使用中")
+    screenshot(admin, "triage-5-models")
+    admin.goto("/triage/models/1/")
+    expect(admin.locator("#triage-per-class")).to_contain_text("噪声扰民")
+    if admin.locator("#triage-confusion-chart").count():
+        expect(admin.locator("#triage-confusion-chart canvas")).to_have_count(1)
+    screenshot(admin, "triage-6-model-quality")
+
+    # A retraining in progress: the bar follows the task, and the page shows the result when it ends.
+    running = TriageModel.objects.create(version=2, status="training", progress=40, progress_message="交叉验证：第 2 / 5 折")
+    admin.goto("/triage/models/")
+    bar = admin.locator('.triage-progress[data-version="2"]')
+    expect(bar.locator("progress")).to_have_attribute("value", "40")
+    TriageModel.objects.filter(pk=running.pk).update(progress=75, progress_message="用全部样本训练最终模型")
+    expect(bar.locator(".triage-progress-msg")).to_have_text("用全部样本训练最终模型")
+    expect(bar.locator(".triage-progress-pct")).to_have_text("75%")
+    screenshot(admin, "triage-6b-models-training")
+    TriageModel.objects.filter(pk=running.pk).update(status="failed", progress_message="训练失败", error="MemoryError")
+    expect(admin.locator('#triage-models tr[data-version="2"]')).to_contain_text("训练失败")
+    phone_admin = new_page(**PHONE)
+    sign_in_staff(phone_admin, w.admin.username)
+    phone_admin.goto("/triage/models/")
+    no_sideways_scroll(phone_admin)
+    screenshot(phone_admin, "triage-7-models-phone")
+    for page in (resident, dispatcher, admin, phone_admin):
+        page.problems.assert_none()
