@@ -169,6 +169,11 @@ def report_generate(report_id: int) -> Report:
         return report
     started = time.monotonic()
     try:
+        from .rollup import refresh, state
+
+        if state() is not None:  # the report's figures as of now, not as of the last minute's refresh
+            _progress(report_id, 2, _("更新统计数据"))
+            refresh()
         data = collect(report, progress=lambda p, s: _progress(report_id, p, s))
         _progress(report_id, 70, _("绘制 PDF"))
         pdf = render_pdf(data)

@@ -19,7 +19,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.db import connection
-from django.db.models import Aggregate, Avg, Count, FloatField, DurationField, ExpressionWrapper, F, Func, Q, QuerySet
+from django.db.models import Aggregate, IntegerField, Value, Avg, Count, FloatField, DurationField, ExpressionWrapper, F, Func, Q, QuerySet, Sum
 from django.db.models.functions import TruncDay, TruncMonth, TruncWeek
 from django.utils import timezone
 
@@ -147,18 +147,19 @@ def headline(scope: Scope, f: Filters, *, now: dt.datetime | None = None) -> dic
     now = now or timezone.now()
     midnight = start_of(timezone.localdate(now))
     qs = appeals_in(scope, f)
-    live = qs.filter(
-        Q(status__in=OPEN_STATUSES) | Q(created_at__gte=midnight) | Q(closed_at__gte=midnight)
-    ).aggregate(
-        intake_today=Count("id", filter=Q(created_at__gte=midnight)),
-        open=Count("id", filter=Q(status__in=OPEN_STATUSES)),
-        overdue=Count("id", filter=Q(status__in=OPEN_STATUSES, deadline_state=DeadlineState.RED)),
-        near=Count("id", filter=Q(status__in=OPEN_STATUSES, deadline_state=DeadlineState.YELLOW)),
-        closed_today=Count("id", filter=Q(status=S.CLOSED, closed_at__gte=midnight)),
+    # Three index-backed queries (open statuses, created_at, closed_at) rather than one OR.
+    live = qs.filter(status__in=OPEN_STATUSES).aggregate(
+        open=Count("id"),
+        overdue=Count("id", filter=Q(deadline_state=DeadlineState.RED)),
+        near=Count("id", filter=Q(deadline_state=DeadlineState.YELLOW)),
     )
-    period = appeals_in(scope, f, period=True).aggregate(
-        intake=Count("id"), closed=Count("id", filter=Q(status=S.CLOSED))
-    )
+    live["intake_today"] = qs.filter(created_at__gte=midnight).count()
+    live["closed_today"] = qs.filter(status=S.CLOSED, closed_at__gte=midnight).count()
+    period = fast_period_counts(scope, f, now)
+    if period is None:
+        period = appeals_in(scope, f, period=True).aggregate(
+            intake=Count("id"), closed=Count("id", filter=Q(status=S.CLOSED))
+        )
     return {**live, "intake_period": period["intake"], "closed_period": period["closed"]}
 
 
@@ -184,6 +185,16 @@ def rates(scope: Scope, f: Filters, *, group_by: str = "street", now: dt.datetim
     if group_by not in GROUPS:
         raise ValueError(group_by)
     now = now or timezone.now()
+    fast = fast_rates(scope, f, group_by=group_by, now=now)
+    if fast is not None:
+        return fast
+    return slow_rates(scope, f, group_by=group_by, now=now)
+
+
+def slow_rates(scope: Scope, f: Filters, *, group_by: str = "street", now: dt.datetime | None = None) -> list[dict]:
+    """``rates`` read from the appeals table alone (no rollup built yet; the tests' reference)."""
+    now = now or timezone.now()
+    key, label = GROUPS[group_by]
     key, label = GROUPS[group_by]
     appeals = appeals_in(scope, f, period=True)
     if group_by == "month":
@@ -294,6 +305,19 @@ def intake_series(scope: Scope, f: Filters, *, by: str = "channel") -> dict:
     """Appeals submitted per day/week/month, one series per channel or per category domain."""
     bucket = bucket_for(f)
     trunc = {"day": TruncDay, "week": TruncWeek, "month": TruncMonth}[bucket]
+    p = parts(scope, f)
+    if p is not None:
+        keyed = []
+        names = dict(Category.objects.values_list("pk", "name"))
+        labels = dict(Channel.choices)
+        for qs in p.rowsets():
+            field_name = "channel" if by == "channel" else "domain_id"
+            for r in qs.annotate(b=trunc("created_at")).values("b", field_name).annotate(n=Count("id")).order_by():
+                if by == "channel":
+                    keyed.append((r["b"], str(labels.get(r["channel"], r["channel"])), r["n"]))
+                else:
+                    keyed.append((r["b"], names.get(r["domain_id"]) or "未分类", r["n"]))
+        return _series(f, bucket, keyed)
     qs = appeals_in(scope, f, period=True).annotate(b=trunc("created_at"))
     if by == "channel":
         rows = qs.values("b", "channel").annotate(n=Count("id")).order_by()
@@ -309,6 +333,10 @@ def intake_series(scope: Scope, f: Filters, *, by: str = "channel") -> dict:
             .order_by()
         )
         keyed = [(r["b"], r["domain"] or "未分类", r["n"]) for r in rows]
+    return _series(f, bucket, keyed)
+
+
+def _series(f: Filters, bucket: str, keyed: list) -> dict:
     axis = _axis(f, bucket)
     index = {d: i for i, d in enumerate(axis)}
     series: dict[str, list[int]] = defaultdict(lambda: [0] * len(axis))
@@ -367,9 +395,15 @@ class _Percentile90(Aggregate):
 def handling_time(scope: Scope, f: Filters, *, group_by: str | None = "department") -> dict:
     """Average and 90th-percentile hours from submission to closing, for appeals submitted in the
     period and closed: overall and per lead unit."""
-    qs = appeals_in(scope, f, period=True).filter(status=S.CLOSED, closed_at__isnull=False)
-    overall = _durations(qs, None)
-    rows = _durations(qs, "lead_unit_id") if group_by else []
+    p = parts(scope, f)
+    if p is not None:
+        sets = [qs.filter(status=S.CLOSED, closed_at__isnull=False) for qs in p.rowsets()]
+        overall = _durations_union(sets, None)
+        rows = _durations_union(sets, "lead_unit_id") if group_by else []
+    else:
+        qs = appeals_in(scope, f, period=True).filter(status=S.CLOSED, closed_at__isnull=False)
+        overall = _durations(qs, None)
+        rows = _durations(qs, "lead_unit_id") if group_by else []
     names = {}
     if rows:
         from linli.core.orgs.models import Organisation
@@ -409,6 +443,44 @@ def _durations(qs: QuerySet, key: str | None) -> list[dict]:
     return out
 
 
+def _epoch_seconds():
+    return Func(F("closed_at") - F("created_at"), function="EXTRACT", template="EXTRACT(EPOCH FROM %(expressions)s)")
+
+
+def _durations_union(sets: list[QuerySet], key: str | None) -> list[dict]:
+    """``_durations`` over the union of the fast path's row sets (facts and the live slice)."""
+    if not sets:
+        return []
+    if connection.vendor == "postgresql":
+        parts_sql, params = [], []
+        for qs in sets:
+            q = qs.annotate(k=F(key) if key else Value(None, output_field=IntegerField()), secs=_epoch_seconds())
+            sql, ps = q.values_list("k", "secs").order_by().query.sql_with_params()
+            parts_sql.append(f"({sql})")
+            params.extend(ps)
+        union = " UNION ALL ".join(parts_sql)
+        with connection.cursor() as cur:
+            cur.execute(
+                f"SELECT k, count(*), avg(s), percentile_cont(0.9) WITHIN GROUP (ORDER BY s) "
+                f"FROM ({union}) t(k, s) GROUP BY k",
+                params,
+            )
+            rows = cur.fetchall()
+        return [{"key": k if key else None, "n": n, "avg_hours": _hours(avg), "p90_hours": _hours(p90)}
+                for k, n, avg, p90 in rows if n]
+    duration = ExpressionWrapper(F("closed_at") - F("created_at"), output_field=DurationField())
+    groups: dict[object, list[float]] = defaultdict(list)
+    for qs in sets:
+        for k, d in qs.annotate(d=duration).values_list(key or "id", "d"):
+            groups[k if key else None].append(d.total_seconds())
+    out = []
+    for k, secs in groups.items():
+        secs.sort()
+        out.append({"key": k, "n": len(secs), "avg_hours": _hours(sum(secs) / len(secs)),
+                    "p90_hours": _hours(percentile(secs, 0.9))})
+    return out
+
+
 def percentile(sorted_values: list[float], q: float) -> float:
     """Linear interpolation between closest ranks, as PostgreSQL's percentile_cont."""
     if not sorted_values:
@@ -430,18 +502,8 @@ def _hours(seconds) -> float | None:
 def grid_worker_load(scope: Scope, f: Filters, *, limit: int = 20) -> list[dict]:
     """Per grid: its grid workers, the appeals submitted there in the period and open now, and the
     appeals per grid worker; busiest first."""
-    rows = (
-        appeals_in(scope, f)
-        .filter(grid_id__isnull=False)
-        .filter(Q(created_at__gte=f.start, created_at__lt=f.end) | Q(status__in=OPEN_STATUSES))
-        .values("grid_id")
-        .annotate(
-            period=Count("id", filter=Q(created_at__gte=f.start, created_at__lt=f.end)),
-            open=Count("id", filter=Q(status__in=OPEN_STATUSES)),
-        )
-        .order_by()
-    )
-    rows = {r["grid_id"]: r for r in rows}
+    rows = _open_and_new(scope, f, "grid_id")
+    rows = {k: {"period": r["new"], "open": r["open"]} for k, r in rows.items()}
     workers = dict(
         Membership.objects.filter(role=Role.GRID_WORKER, is_active=True, jurisdiction_id__in=list(rows))
         .values("jurisdiction_id")
@@ -474,23 +536,37 @@ LEVEL_FIELD = {AreaKind.GRID: "grid_id", AreaKind.COMMUNITY: "community_id", Are
 def map_figures(scope: Scope, f: Filters, *, level: str = AreaKind.GRID) -> dict[int, dict]:
     """{area id: {open, overdue, near, new}} for every area of ``level`` with any case: open,
     overdue and near-deadline now; new = submitted in the period."""
-    field_name = LEVEL_FIELD[level]
-    in_period = Q(created_at__gte=f.start, created_at__lt=f.end)
+    rows = _open_and_new(scope, f, LEVEL_FIELD[level])
+    return {k: {n: r[n] for n in ("open", "overdue", "near", "new")} for k, r in rows.items()}
+
+
+def _open_and_new(scope: Scope, f: Filters, field_name: str) -> dict:
+    """{value of ``field_name``: {open, overdue, near, new}} for rows with the field set: open ones now
+    (the open-status index) and those submitted in the period (the fast path when built)."""
     is_open = Q(status__in=OPEN_STATUSES)
-    rows = (
-        appeals_in(scope, f)
-        .filter(**{f"{field_name}__isnull": False})
-        .filter(is_open | in_period)
+    out: dict = {}
+    blank = {"open": 0, "overdue": 0, "near": 0, "new": 0}
+    opened = (
+        appeals_in(scope, f).filter(is_open).filter(**{f"{field_name}__isnull": False})
         .values(field_name)
         .annotate(
-            open=Count("id", filter=is_open),
-            overdue=Count("id", filter=is_open & Q(deadline_state=DeadlineState.RED)),
-            near=Count("id", filter=is_open & Q(deadline_state=DeadlineState.YELLOW)),
-            new=Count("id", filter=in_period),
+            open=Count("id"),
+            overdue=Count("id", filter=Q(deadline_state=DeadlineState.RED)),
+            near=Count("id", filter=Q(deadline_state=DeadlineState.YELLOW)),
         )
         .order_by()
     )
-    return {r[field_name]: {k: r[k] for k in ("open", "overdue", "near", "new")} for r in rows}
+    for r in opened:
+        out[r[field_name]] = {**blank, **{k: r[k] for k in ("open", "overdue", "near")}}
+    new = fast_counts_by(scope, f, field_name)
+    if new is None:
+        new = dict(
+            appeals_in(scope, f, period=True).filter(**{f"{field_name}__isnull": False})
+            .values_list(field_name).annotate(n=Count("id")).order_by()
+        )
+    for k, n in new.items():
+        out.setdefault(k, dict(blank))["new"] = n
+    return out
 
 
 def area_cases(scope: Scope, f: Filters, area: Area, *, limit: int = 50) -> dict:
@@ -705,3 +781,222 @@ def filter_choices(scope: Scope) -> dict:
         "channels": list(Channel.choices),
         "units": list(units.order_by("kind", "code").values_list("pk", "name")),
     }
+
+
+# --- the fast path: AppealFact / MonthStat / live slice (rollup.py) --------------------------------
+
+
+@dataclass
+class Parts:
+    """Where a period's appeals are counted: whole past months (``MonthStat``), other days before
+    ``cut`` (``AppealFact``) and since ``cut`` (the appeals table). Each already scoped and filtered."""
+
+    facts: QuerySet | None = None
+    live: QuerySet | None = None
+    months: QuerySet | None = None
+
+    def rowsets(self) -> list[QuerySet]:
+        return [qs for qs in (self.facts, self.live) if qs is not None]
+
+
+def _filtered(qs: QuerySet, scope: Scope, f: Filters) -> QuerySet:
+    qs = scope.appeals(qs)
+    if f.category_id:
+        qs = qs.filter(Q(category_id=f.category_id) | Q(category_parent_id=f.category_id))
+    if f.channel:
+        qs = qs.filter(channel=f.channel)
+    if f.unit_id:
+        qs = qs.filter(lead_unit_id=f.unit_id)
+    if f.area_path:
+        qs = qs.filter(path__startswith=f.area_path)
+    return qs
+
+
+def _months_usable(scope: Scope, f: Filters) -> bool:
+    from . import rollup
+
+    if any(p.count("/") > rollup.MONTH_PATH_DEPTH for p in scope.paths):
+        return False
+    if f.area_path and f.area_path.count("/") > rollup.MONTH_PATH_DEPTH:
+        return False
+    if f.category_id and Category.objects.filter(pk=f.category_id, parent__isnull=False).exists():
+        return False
+    return True
+
+
+def parts(scope: Scope, f: Filters, *, now: dt.datetime | None = None, use_months: bool = False) -> Parts | None:
+    """The fast path's sources for the appeals submitted in ``f``'s period, or None when the rollup
+    has never been built (then the selectors read the appeals table)."""
+    from . import rollup
+    from .models import AppealFact, MonthStat
+
+    st = rollup.state()
+    if st is None:
+        return None
+    now = now or timezone.now()
+    cut = min(start_of(timezone.localdate(now)), start_of(timezone.localdate(st.refreshed_at)))
+    start, end = f.start, f.end
+    out = Parts()
+    if end > cut:
+        out.live = _filtered(rollup.live_appeals(), scope, f).filter(created_at__gte=max(start, cut), created_at__lt=end)
+    fact_end = min(end, cut)
+    if start >= fact_end:
+        return out
+    ranges = [(start, fact_end)]
+    if use_months and _months_usable(scope, f):
+        m = rollup.month_start(f.since)
+        if start_of(m) < start:
+            m = rollup.next_month(m)
+        full = []
+        while start_of(rollup.next_month(m)) <= fact_end:
+            full.append(m)
+            m = rollup.next_month(m)
+        if full:
+            late = set(MonthStat.objects.filter(month__in=full, unsigned_due_max__gt=now)
+                       .values_list("month", flat=True).distinct())
+            good = [m for m in full if m not in late]
+            if good:
+                mf = Filters(f.since, f.until, None, f.channel, f.unit_id, f.area_path)
+                months = _filtered_months(MonthStat.objects.filter(month__in=good), scope, mf)
+                if f.category_id:
+                    months = months.filter(domain_id=f.category_id)
+                out.months = months
+                ranges = []
+                lo = start
+                for g in good:
+                    if start_of(g) > lo:
+                        ranges.append((lo, start_of(g)))
+                    lo = start_of(rollup.next_month(g))
+                if lo < fact_end:
+                    ranges.append((lo, fact_end))
+    if ranges:
+        cond = Q()
+        for a, b in ranges:
+            cond |= Q(created_at__gte=a, created_at__lt=b)
+        out.facts = _filtered(AppealFact.objects.all(), scope, f).filter(cond)
+    return out
+
+
+def _filtered_months(qs: QuerySet, scope: Scope, f: Filters) -> QuerySet:
+    qs = scope.appeals(qs)
+    if f.channel:
+        qs = qs.filter(channel=f.channel)
+    if f.unit_id:
+        qs = qs.filter(lead_unit_id=f.unit_id)
+    if f.area_path:
+        qs = qs.filter(path__startswith=f.area_path)
+    return qs
+
+
+RATE_COUNTS = ("total", "dispatched", "responded", "accepted", "resolved", "rated", "satisfied")
+
+
+def _rate_aggregates(now: dt.datetime) -> dict:
+    valid = ~Q(status__in=[S.REJECTED, S.MERGED, S.WITHDRAWN])
+    return dict(
+        total=Count("id"),
+        dispatched=Count("id", filter=Q(acceptance_due__isnull=False)
+                         & (Q(signed_at__isnull=False) | Q(acceptance_due__lte=now))),
+        responded=Count("id", filter=Q(signed_at__isnull=False, signed_at__lte=F("acceptance_due"))),
+        accepted=Count("id", filter=Q(registered_at__isnull=False) & valid),
+        resolved=Count("id", filter=Q(status=S.CLOSED)),
+        r_rated=Sum("rated"),
+        r_satisfied=Sum("satisfied"),
+    )
+
+
+def _month_key(value) -> str:
+    if isinstance(value, dt.datetime):
+        value = timezone.localtime(value) if timezone.is_aware(value) else value
+        value = value.date()
+    return value.isoformat() if value else ""
+
+
+def _fast_rate_counts(p: Parts, group_by: str, now: dt.datetime) -> dict:
+    key = {"street": "street_id", "community": "community_id", "department": "lead_unit_id",
+           "category": "domain_id", "month": "m"}[group_by]
+    counts: dict = {}
+
+    def add(k, row):
+        c = counts.setdefault(k, dict.fromkeys(RATE_COUNTS, 0))
+        for name in RATE_COUNTS:
+            c[name] += row[name] or 0
+
+    for qs in p.rowsets():
+        if group_by == "month":
+            qs = qs.annotate(m=TruncMonth("created_at"))
+        for r in qs.values(key).annotate(**_rate_aggregates(now)).order_by():
+            r["rated"], r["satisfied"] = r["r_rated"], r["r_satisfied"]
+            add(_month_key(r["m"]) if group_by == "month" else r[key], r)
+    if p.months is not None:
+        mkey = "month" if group_by == "month" else key
+        for r in p.months.values(mkey).annotate(
+            total=Sum("total"), sd=Sum("signed_dispatched"), un=Sum("unsigned"), responded=Sum("responded"),
+            accepted=Sum("accepted"), resolved=Sum("resolved"), rated=Sum("rated"), satisfied=Sum("satisfied"),
+        ).order_by():
+            r["dispatched"] = (r["sd"] or 0) + (r["un"] or 0)
+            add(_month_key(r["month"]) if group_by == "month" else r[key], r)
+    return counts
+
+
+def _labels(group_by: str, keys) -> dict:
+    from linli.core.orgs.models import Organisation
+
+    ids = [k for k in keys if k is not None]
+    if group_by in ("street", "community"):
+        return dict(Area.objects.filter(pk__in=ids).values_list("pk", "name"))
+    if group_by == "department":
+        return dict(Organisation.objects.filter(pk__in=ids).values_list("pk", "name"))
+    if group_by == "category":
+        return dict(Category.objects.filter(pk__in=ids).values_list("pk", "name"))
+    return {}
+
+
+def fast_rates(scope: Scope, f: Filters, *, group_by: str, now: dt.datetime) -> list[dict] | None:
+    p = parts(scope, f, now=now, use_months=True)
+    if p is None:
+        return None
+    counts = _fast_rate_counts(p, group_by, now)
+    names = _labels(group_by, counts)
+    out = []
+    for k in sorted(counts, key=lambda k: (k is None, k if k is not None else 0)):
+        c = counts[k]
+        out.append({
+            "key": k,
+            "label": k[:7] if group_by == "month" else names.get(k, ""),
+            **c,
+            "response_rate": _ratio(c["responded"], c["dispatched"]),
+            "resolution_rate": _ratio(c["resolved"], c["accepted"]),
+            "satisfaction_rate": _ratio(c["satisfied"], c["rated"]),
+        })
+    if group_by != "month":
+        out.sort(key=lambda r: (-(r["resolution_rate"] or -1), -r["total"], str(r["label"])))
+        for i, r in enumerate(out, 1):
+            r["rank"] = i
+    return out
+
+
+def fast_period_counts(scope: Scope, f: Filters, now: dt.datetime) -> dict | None:
+    """Appeals submitted in the period, and of those closed."""
+    p = parts(scope, f, now=now)
+    if p is None:
+        return None
+    out = {"intake": 0, "closed": 0}
+    for qs in p.rowsets():
+        r = qs.aggregate(intake=Count("id"), closed=Count("id", filter=Q(status=S.CLOSED)))
+        out["intake"] += r["intake"]
+        out["closed"] += r["closed"]
+    return out
+
+
+def fast_counts_by(scope: Scope, f: Filters, field_name: str, now: dt.datetime | None = None) -> dict | None:
+    """{value of ``field_name``: appeals submitted in the period}, rows with the field set."""
+    p = parts(scope, f, now=now)
+    if p is None:
+        return None
+    out: dict = defaultdict(int)
+    for qs in p.rowsets():
+        for k, n in (qs.filter(**{f"{field_name}__isnull": False}).values_list(field_name)
+                     .annotate(n=Count("id")).order_by()):
+            out[k] += n
+    return out

@@ -31,3 +31,11 @@ def dashboard_monthly_reports() -> None:
 
     with transaction.atomic():
         report_schedule(ReportKind.MONTHLY)
+
+
+@task()
+def dashboard_rollup_refresh() -> None:
+    """Every minute: the dashboard's facts and monthly sums catch up with the appeals (rollup.py)."""
+    from .rollup import refresh
+
+    refresh()

@@ -1,0 +1,176 @@
+"""The fast path (AppealFact / MonthStat / live slice, ``rollup.py``) gives exactly the figures of the
+appeals table (the path taken when no rollup was ever built), on random demo-like data spread over
+fourteen months, for every scope kind and filter, after a full and after an incremental refresh."""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import random
+
+import pytest
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from linli.core.orgs.models import Organisation
+from linli.core.places.choices import AreaKind
+from linli.core.places.models import Area
+from linli.domains.appeals.choices import OPEN_STATUSES, AppealStatus as S, RatingValue
+from linli.domains.appeals.models import Appeal, Category, Rating
+from linli.faces.dashboard import rollup, selectors
+from linli.faces.dashboard.models import AppealFact, MonthStat, RollupState
+from linli.faces.dashboard.scope import Scope, scope_of
+
+pytestmark = pytest.mark.django_db
+
+STATUSES = [S.SUBMITTED, S.REGISTERED, S.DISPATCHED, S.IN_PROGRESS, S.HANDLED, S.CLOSED, S.CLOSED,
+            S.CLOSED, S.REJECTED, S.MERGED, S.WITHDRAWN, S.REOPENED]
+CHANNELS = ["web", "mobile", "hotline", "patrol", "api", "walk_in"]
+
+
+def _random_appeals(dash, n=260, seed=7):
+    rnd = random.Random(seed)
+    now = timezone.now()
+    templates = list(Appeal.objects.all())
+    cats = list(Category.objects.all()) + [None]
+    units = list(Organisation.objects.all())
+    grids = list(Area.objects.filter(kind=AreaKind.GRID).select_related("parent__parent"))
+    made = []
+    for i in range(n):
+        a = copy.copy(rnd.choice(templates))
+        g = rnd.choice(grids)
+        a.pk = None
+        a.reference = f"RND{i:06d}"
+        a.idempotency_key = ""
+        a.external_ref = ""
+        created = now - dt.timedelta(days=rnd.random() * 420) if i % 5 else now - dt.timedelta(hours=rnd.random() * 30)
+        a.created_at = created
+        a.status = rnd.choice(STATUSES)
+        a.channel = rnd.choice(CHANNELS)
+        a.category = rnd.choice(cats)
+        a.lead_unit = rnd.choice(units + [None])
+        a.grid, a.community, a.street, a.path = g, g.parent, g.parent.parent, g.path
+        a.acceptance_due = None if rnd.random() < 0.1 else created + dt.timedelta(hours=rnd.choice([2, 30, 24 * 400]))
+        a.signed_at = created + dt.timedelta(hours=rnd.random() * 40) if rnd.random() < 0.7 else None
+        a.registered_at = created + dt.timedelta(minutes=20) if rnd.random() < 0.8 else None
+        a.closed_at = created + dt.timedelta(hours=rnd.random() * 200) if a.status == S.CLOSED else None
+        a.deadline_state = rnd.choice(["none", "green", "yellow", "red"])
+        made.append(a)
+    Appeal.objects.bulk_create(made)
+    ratings = []
+    for a in Appeal.objects.filter(reference__startswith="RND", status=S.CLOSED):
+        for rnd_round in range(rnd.choice([0, 1, 1, 2])):
+            ratings.append(Rating(appeal=a, round=rnd_round + 1, value=rnd.choice(list(RatingValue.values)),
+                                  source="callback", at=now))
+    Rating.objects.bulk_create(ratings)
+    # bulk_create bypasses auto_now only for updated_at of new rows; all are new, so all are picked up.
+
+
+def _scopes(dash):
+    street = dash.w.d.streets[0]
+    community = dash.w.d.communities[0]
+    grid = dash.w.d.grids[0]
+    return [
+        scope_of(dash.leader),
+        scope_of(dash.street_leader),
+        Scope(paths=(community.path,)),
+        Scope(paths=(grid.path,)),  # deeper than MonthStat: read from the facts
+        Scope(unit_ids=frozenset({dash.w.housing.pk})),
+        Scope(paths=(dash.w.d.streets[1].path,), unit_ids=frozenset({dash.w.housing.pk})),
+        Scope(everything=True) if street else None,
+    ]
+
+
+def _filters(dash):
+    domain = Category.objects.filter(parent__isnull=True).first()
+    leaf = Category.objects.filter(parent__isnull=False).first()
+    base = selectors.filters_from({"period": "30d"})
+    year = selectors.filters_from({"period": "365d"})
+    return [
+        base,
+        year,
+        selectors.filters_from({"period": "today"}),
+        selectors.filters_from({"period": "7d"}),
+        selectors.filters_from({"period": "90d", "channel": "hotline"}),
+        selectors.Filters(year.since, year.until, category_id=domain.pk),
+        selectors.Filters(year.since, year.until, category_id=leaf.pk),
+        selectors.Filters(year.since, year.until, unit_id=dash.w.housing.pk),
+        selectors.Filters(dt.date(year.until.year - 1, 1, 1), year.until),
+    ]
+
+
+def _figures(scope, f, now):
+    out = {"headline": selectors.headline(scope, f, now=now)}
+    for g in ("street", "community", "department", "category", "month"):
+        out[f"rates_{g}"] = {r["key"]: r for r in selectors.rates(scope, f, group_by=g, now=now)}
+    out["trend"] = selectors.rate_trend(scope, f, now=now)
+    for by in ("channel", "category"):
+        s = selectors.intake_series(scope, f, by=by)
+        out[f"intake_{by}"] = (s["axis"], {x["name"]: x["data"] for x in s["series"]})
+    h = selectors.handling_time(scope, f)
+    out["handling"] = (h["overall"], {r["key"]: r for r in h["by_unit"]})
+    out["workers"] = {r["grid_id"]: r for r in selectors.grid_worker_load(scope, f, limit=1000)}
+    for level in (AreaKind.GRID, AreaKind.COMMUNITY, AreaKind.STREET):
+        out[f"map_{level}"] = selectors.map_figures(scope, f, level=level)
+    return out
+
+
+def _reference_map(scope, f, field_name):
+    """The original single-query definition of the map figures."""
+    in_period = Q(created_at__gte=f.start, created_at__lt=f.end)
+    is_open = Q(status__in=OPEN_STATUSES)
+    rows = (
+        selectors.appeals_in(scope, f).filter(**{f"{field_name}__isnull": False}).filter(is_open | in_period)
+        .values(field_name)
+        .annotate(open=Count("id", filter=is_open), overdue=Count("id", filter=is_open & Q(deadline_state="red")),
+                  near=Count("id", filter=is_open & Q(deadline_state="yellow")), new=Count("id", filter=in_period))
+        .order_by()
+    )
+    return {r[field_name]: {k: r[k] for k in ("open", "overdue", "near", "new")} for r in rows}
+
+
+def _compare_all(dash, now):
+    for scope in filter(None, _scopes(dash)):
+        for f in _filters(dash):
+            RollupState.objects.all().delete()
+            slow = _figures(scope, f, now)
+            for level, field_name in selectors.LEVEL_FIELD.items():
+                assert slow[f"map_{level}"] == _reference_map(scope, f, field_name)
+            RollupState.objects.create(refreshed_at=state_at[0])
+            fast = _figures(scope, f, now)
+            for key in slow:
+                assert fast[key] == slow[key], (scope, f, key)
+
+
+state_at = [None]
+
+
+def test_fast_path_equals_appeals_table(dash):
+    _random_appeals(dash)
+    now = timezone.now()
+    st = rollup.refresh(full=True, now=now)
+    state_at[0] = st.refreshed_at
+    assert AppealFact.objects.count() == Appeal.objects.count()
+    assert MonthStat.objects.exists()
+    _compare_all(dash, now)
+
+    # Changes after the refresh: an old case closed and rated, a new case, one case re-categorised.
+    old = Appeal.objects.filter(status=S.IN_PROGRESS, created_at__lt=now - dt.timedelta(days=60)).first()
+    old.status, old.closed_at = S.CLOSED, timezone.now()
+    old.save()
+    Rating.objects.create(appeal=old, round=1, value=RatingValue.SATISFIED, source="callback")
+    moved = Appeal.objects.filter(created_at__lt=now - dt.timedelta(days=100)).exclude(pk=old.pk).first()
+    moved.category = Category.objects.filter(parent__isnull=False).last()
+    moved.channel = "hotline"
+    moved.save()
+    now = timezone.now()
+    st = rollup.refresh(now=now)
+    state_at[0] = st.refreshed_at
+    assert st.rows >= 2
+    _compare_all(dash, now)
+
+
+def test_no_rollup_means_appeals_table(dash):
+    assert rollup.state() is None
+    f = selectors.filters_from({"period": "30d"})
+    assert selectors.parts(scope_of(dash.leader), f) is None
