@@ -237,6 +237,7 @@ LINLI_PERIODIC_TASKS: list[tuple[str, str]] = [
     ("linli.domains.triage.tasks.triage_corrections_sweep", "*/10 * * * *"),
     ("linli.faces.dashboard.tasks.dashboard_weekly_reports", "0 7 * * 1"),
     ("linli.faces.dashboard.tasks.dashboard_monthly_reports", "0 7 1 * *"),
+    ("linli.faces.dashboard.tasks.dashboard_rollup_refresh", "* * * * *"),
 ]
 
 # Smart triage (linli.domains.triage): the active model suggests the category and, through the routing
