@@ -30,6 +30,7 @@ def triage_world(world, noise, fresh_triage, settings):  # noqa: F811 - the impo
         user.save()
     install_model(world, noise, actor=admin)
     world.admin = admin
+    world.noise = noise
     return world
 
 
@@ -89,6 +90,13 @@ def test_suggestions_on_the_form_and_an_automatic_dispatch_in_the_queue(triage_w
     expect(dispatcher.locator("#triage-panel .triage-bars li")).to_have_count(3)
     expect(dispatcher.locator("#triage-panel")).to_contain_text("噪声扰民")
     screenshot(dispatcher, "triage-4-case-panel")
+    # the dispatcher takes the model's first suggestion for the registration
+    dispatcher.locator("#triage-panel li", has_text="噪声扰民").get_by_role("button", name="选用").click()
+    expect(dispatcher.locator("#id_category")).to_have_value(str(w.noise.pk))
+    dispatcher.get_by_role("button", name="立案").click()
+    expect(dispatcher.locator("#case-status")).to_have_text("已立案")
+    waiting.refresh_from_db()
+    assert waiting.category == w.noise
     dispatcher.goto(f"/appeals/case/{auto.pk}/")
     expect(dispatcher.locator("#triage-auto-badge")).to_be_visible()
 

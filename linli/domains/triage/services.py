@@ -92,7 +92,8 @@ def triage_model_train(
     """A new model version, trained in the background (enqueued when this transaction commits).
     ``run=False`` leaves the enqueueing to the caller (``triage_model_build`` at once, for the demo)."""
     _require_admin(actor)
-    if TriageModel.objects.filter(status=ModelStatus.TRAINING, started_at__isnull=True).exists():
+    stale = timezone.now() - dt.timedelta(hours=1)  # a queued training no worker took (the worker was down)
+    if TriageModel.objects.filter(status=ModelStatus.TRAINING, started_at__isnull=True, created_at__gte=stale).exists():
         raise TriageError(_("已有一个训练在排队，请稍候 / a training is already waiting to start"))
     options = {
         "platform": platform,

@@ -230,3 +230,6 @@ def test_the_resident_form_has_the_suggestion_box_only_with_a_model(client, worl
     html = client.get(reverse("appeals:submit")).content.decode()
     assert 'id="triage-suggest"' in html and "triage/suggest.js" in html
     assert json.dumps(reverse("triage:suggest"))[1:-1] in html
+    # and on the form staff fill in for a caller
+    client.force_login(world.dispatcher)
+    assert 'id="triage-suggest"' in client.get(reverse("appeals:intake")).content.decode()
