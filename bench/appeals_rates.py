@@ -1,0 +1,117 @@
+"""The three rates (``appeals.selectors.appeal_rates``) for the whole district over 1,000,000 cases
+on PostgreSQL.
+
+    .venv/bin/python bench/appeals_rates.py [--rows 1000000] [--runs 7] [--write]
+        [--database-url postgres://postgres@127.0.0.1:5432/linli_bench_rates]
+
+Its own database (created and migrated if missing); the cases are written by PostgreSQL
+(``bench/appeals_data.py``, ``mix="all"``): two years of a district, 70 % closed, three in four
+closed cases rated. Each figure is the median of ``--runs`` calls after one warm-up call.
+
+Goal (issue 3): < 300 ms for the whole district.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import platform
+import re
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from appeals_data import ROOT, generate, reference_data, use_database  # noqa: E402
+
+SECTION = "## Appeals rates"
+CASES = [
+    ("by street, all time", {"group_by": "street"}),
+    ("by month, all time", {"group_by": "month"}),
+    ("by department, all time", {"group_by": "department"}),
+    ("by category, last 365 days", {"group_by": "category", "days": 365}),
+]
+
+
+def machine() -> str:
+    out = subprocess.run(["lscpu"], capture_output=True, text=True, check=False).stdout  # noqa: S607
+    model = next((line.split(":", 1)[1].strip() for line in out.splitlines() if "Model name" in line), "")
+    return f"{model or platform.processor()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/linli_bench_rates")
+    parser.add_argument("--regenerate", action="store_true")
+    parser.add_argument("--write", action="store_true")
+    args = parser.parse_args()
+    use_database(args.database_url)
+    from django.db import connection
+    from django.utils import timezone
+
+    from linli.domains.appeals.models import Appeal, Rating
+    from linli.domains.appeals.selectors import appeal_rates
+
+    ref = reference_data()
+    t0 = time.perf_counter()
+    if args.regenerate or Appeal.objects.count() != args.rows:
+        generate(args.rows, ref, mix="all")
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM ANALYZE appeals_appeal")
+        print(f"generation: {time.perf_counter() - t0:.1f} s", flush=True)
+    ratings = Rating.objects.count()
+    rows, loads = [], []
+    for label, kwargs in CASES:
+        kwargs = dict(kwargs)
+        days = kwargs.pop("days", None)
+        if days:
+            kwargs["since"] = timezone.localdate() - dt.timedelta(days=days)
+        result = appeal_rates(**kwargs)  # warm-up
+        loads.append(" / ".join(f"{v:.1f}" for v in os.getloadavg()))
+        times = []
+        for _ in range(args.runs):
+            t = time.perf_counter()
+            result = appeal_rates(**kwargs)
+            times.append(time.perf_counter() - t)
+        total = sum(r["total"] for r in result)
+        print(f"{label}: median {statistics.median(times) * 1000:.0f} ms over {total:,} cases, "
+              f"{len(result)} groups; load {loads[-1]}", flush=True)
+        rows.append(
+            f"| {label} | **{statistics.median(times) * 1000:.0f} ms** | {min(times) * 1000:.0f}–"
+            f"{max(times) * 1000:.0f} ms | {len(result)} | {total:,} |"
+        )
+    text = "\n".join(
+        [
+            SECTION,
+            "",
+            f"`bench/appeals_rates.py --rows {args.rows} --runs {args.runs}`, {dt.date.today()}, {machine()}, "
+            f"PostgreSQL on the same machine ({re.sub(r'//[^@]*@', '//', args.database_url)}); {args.rows:,} "
+            f"cases over two years, {ratings:,} ratings; `appeal_rates` for the whole district, median of "
+            f"{args.runs} calls after a warm-up; load average before each case: {', '.join(loads)}. "
+            "Goal (issue 3): < 300 ms.",
+            "",
+            "| rates | median | range | groups | cases |",
+            "|---|---:|---:|---:|---:|",
+            *rows,
+            "",
+        ]
+    )
+    print(text)
+    if args.write:
+        path = ROOT / "docs" / "benchmarks.md"
+        existing = path.read_text(encoding="utf-8")
+        pattern = re.compile(re.escape(SECTION) + r"\n.*?(?=\n## |\Z)", re.S)
+        if pattern.search(existing):
+            existing = pattern.sub(lambda _m: text, existing)
+        else:
+            existing = existing.rstrip() + "\n\n" + text
+        path.write_text(existing, encoding="utf-8")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
