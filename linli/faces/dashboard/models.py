@@ -145,3 +145,6 @@ class RollupState(models.Model):
     refreshed_at = models.DateTimeField()
     seconds = models.FloatField(default=0)
     rows = models.IntegerField(default=0)
+    # {"YYYY-MM-01": ISO datetime}: months with an unsigned case whose acceptance deadline was still
+    # ahead at the refresh (their "dispatched" count depends on now), with the latest such deadline.
+    late_months = models.JSONField(default=dict)

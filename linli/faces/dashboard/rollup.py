@@ -76,12 +76,12 @@ def _insert_select(table: str, columns: tuple[str, ...], aliases: tuple[str, ...
         return cur.rowcount
 
 
-def _insert_facts(qs: QuerySet) -> int:
+def _insert_facts(qs: QuerySet, *, ordered: bool = False) -> int:
     src = qs.annotate(x_day=TruncDate("created_at")).values(
         "id", "x_day", "created_at", "status", "channel", "path", "street_id", "community_id", "grid_id",
         "category_id", "category_parent_id", "domain_id", "lead_unit_id", "acceptance_due", "signed_at",
         "registered_at", "closed_at", "rated", "satisfied",
-    ).order_by()
+    ).order_by(*(["created_at"] if ordered else []))
     aliases = tuple("x_day" if c == "day" else c for c in FACT_COLUMNS)
     return _insert_select(AppealFact._meta.db_table, FACT_COLUMNS, aliases, src)
 
@@ -149,7 +149,7 @@ def refresh(*, full: bool = False, now: dt.datetime | None = None) -> RollupStat
             else:
                 AppealFact.objects.all().delete()
                 MonthStat.objects.all().delete()
-            rows = _insert_facts(live_appeals())
+            rows = _insert_facts(live_appeals(), ordered=True)  # a period's rows stay together on disk
             bounds = AppealFact.objects.aggregate(lo=Min("day"), hi=Max("day"))
             if bounds["lo"]:
                 _insert_months(month_start(bounds["lo"]), next_month(bounds["hi"]))
@@ -168,6 +168,16 @@ def refresh(*, full: bool = False, now: dt.datetime | None = None) -> RollupStat
             for m in sorted(months):
                 MonthStat.objects.filter(month=m).delete()
                 _insert_months(m, next_month(m))
+        late = {
+            m.isoformat(): due.isoformat()
+            for m, due in MonthStat.objects.filter(unsigned_due_max__gt=now).values("month")
+            .annotate(due=Max("unsigned_due_max")).values_list("month", "due").order_by()
+        }
         RollupState.objects.all().delete()
-        current = RollupState.objects.create(refreshed_at=now, seconds=round(time.monotonic() - t0, 3), rows=rows)
+        current = RollupState.objects.create(refreshed_at=now, seconds=round(time.monotonic() - t0, 3), rows=rows,
+                                             late_months=late)
+        if (full or rows > 50_000) and connection.vendor == "postgresql":
+            with connection.cursor() as cur:
+                cur.execute(f"ANALYZE {AppealFact._meta.db_table}")
+                cur.execute(f"ANALYZE {MonthStat._meta.db_table}")
     return current

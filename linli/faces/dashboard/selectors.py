@@ -696,14 +696,27 @@ def deadline_board(scope: Scope, f: Filters, *, per_unit: int = 30) -> list[Unit
     )
     units = {r["lead_unit_id"]: UnitDeadlines(r["lead_unit_id"], r["lead_unit__name"] or "", r["red"], r["yellow"])
              for r in counts}
-    for uid, u in units.items():
-        u.cases = list(
-            qs.filter(lead_unit_id=uid)
-            .select_related("category", "community")
-            .order_by(F("handling_due").asc(nulls_last=True))
-            .only("id", "reference", "title", "status", "deadline_state", "handling_due", "created_at",
-                  "category__name", "community__name", "lead_unit_id")[:per_unit]
+    if per_unit > 0 and units:
+        # One query for every unit's most urgent cases (a window per unit), not one query per unit.
+        from django.db.models import Window
+        from django.db.models.functions import RowNumber
+
+        ids = list(
+            qs.annotate(rn=Window(RowNumber(), partition_by=[F("lead_unit_id")],
+                                  order_by=[F("handling_due").asc(nulls_last=True), F("id").asc()]))
+            .filter(rn__lte=per_unit)
+            .values_list("id", flat=True)
         )
+        urgent = (
+            Appeal.objects.filter(pk__in=ids)
+            .select_related("category", "community")
+            .order_by(F("handling_due").asc(nulls_last=True), "id")
+            .only("id", "reference", "title", "status", "deadline_state", "handling_due", "created_at",
+                  "category__name", "community__name", "lead_unit_id")
+        )
+        for case in urgent:
+            if case.lead_unit_id in units:
+                units[case.lead_unit_id].cases.append(case)
     return sorted(units.values(), key=lambda u: (-u.red, -u.yellow, u.unit))
 
 
@@ -852,8 +865,12 @@ def parts(scope: Scope, f: Filters, *, now: dt.datetime | None = None, use_month
             full.append(m)
             m = rollup.next_month(m)
         if full:
-            late = set(MonthStat.objects.filter(month__in=full, unsigned_due_max__gt=now)
-                       .values_list("month", flat=True).distinct())
+            if now >= st.refreshed_at:
+                late = {dt.date.fromisoformat(m) for m, due in st.late_months.items()
+                        if dt.datetime.fromisoformat(due) > now}
+            else:
+                late = set(MonthStat.objects.filter(month__in=full, unsigned_due_max__gt=now)
+                           .values_list("month", flat=True).distinct())
             good = [m for m in full if m not in late]
             if good:
                 mf = Filters(f.since, f.until, None, f.channel, f.unit_id, f.area_path)

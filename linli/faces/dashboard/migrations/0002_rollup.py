@@ -6,8 +6,8 @@ from django.db import migrations, models
 # PostgreSQL only: two partial indexes on the appeals table for the live "now" figures (open cases by
 # area/unit/deadline state as an index-only scan; cases closed today). Owned by the dashboard.
 APPEAL_INDEXES = [
-    "CREATE INDEX IF NOT EXISTS dash_appeal_open ON appeals_appeal (status) INCLUDE (deadline_state, path,"
-    " grid_id, community_id, street_id, lead_unit_id, category_id, channel, created_at)"
+    "CREATE INDEX IF NOT EXISTS dash_appeal_open ON appeals_appeal (status) INCLUDE (id, deadline_state, path,"
+    " grid_id, community_id, street_id, lead_unit_id, category_id, channel, created_at, handling_due)"
     " WHERE status IN ('submitted', 'registered', 'dispatched', 'in_progress', 'handled', 'returned', 'reopened')",
     "CREATE INDEX IF NOT EXISTS dash_appeal_closed_at ON appeals_appeal (closed_at) WHERE closed_at IS NOT NULL",
 ]

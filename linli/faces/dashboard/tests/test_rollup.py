@@ -136,7 +136,7 @@ def _compare_all(dash, now):
             slow = _figures(scope, f, now)
             for level, field_name in selectors.LEVEL_FIELD.items():
                 assert slow[f"map_{level}"] == _reference_map(scope, f, field_name)
-            RollupState.objects.create(refreshed_at=state_at[0])
+            RollupState.objects.create(refreshed_at=state_at[0].refreshed_at, late_months=state_at[0].late_months)
             fast = _figures(scope, f, now)
             for key in slow:
                 assert fast[key] == slow[key], (scope, f, key)
@@ -149,7 +149,7 @@ def test_fast_path_equals_appeals_table(dash):
     _random_appeals(dash)
     now = timezone.now()
     st = rollup.refresh(full=True, now=now)
-    state_at[0] = st.refreshed_at
+    state_at[0] = st
     assert AppealFact.objects.count() == Appeal.objects.count()
     assert MonthStat.objects.exists()
     _compare_all(dash, now)
@@ -165,7 +165,7 @@ def test_fast_path_equals_appeals_table(dash):
     moved.save()
     now = timezone.now()
     st = rollup.refresh(now=now)
-    state_at[0] = st.refreshed_at
+    state_at[0] = st
     assert st.rows >= 2
     _compare_all(dash, now)
 
@@ -174,3 +174,18 @@ def test_no_rollup_means_appeals_table(dash):
     assert rollup.state() is None
     f = selectors.filters_from({"period": "30d"})
     assert selectors.parts(scope_of(dash.leader), f) is None
+
+
+def test_deadline_board_one_query_equals_per_unit_queries(dash):
+    _random_appeals(dash, n=120, seed=3)
+    from django.db.models import F
+
+    for scope in filter(None, _scopes(dash)):
+        f = selectors.filters_from({"period": "365d"})
+        board = selectors.deadline_board(scope, f, per_unit=3)
+        qs = selectors.appeals_in(scope, f).filter(status__in=OPEN_STATUSES, deadline_state__in=["red", "yellow"])
+        for u in board:
+            expected = list(qs.filter(lead_unit_id=u.unit_id).order_by(F("handling_due").asc(nulls_last=True), "id")
+                            .values_list("id", flat=True)[:3])
+            assert [c.pk for c in u.cases] == expected
+            assert u.red == qs.filter(lead_unit_id=u.unit_id, deadline_state="red").count()
