@@ -100,7 +100,6 @@ def _rows(appeals) -> list[dict]:
                 "appeal": appeal,
                 "prediction": p,
                 "confidence": None if p is None else round(p.confidence * 100),
-                "agrees": p is not None and appeal.category_id is not None and p.confidence >= 0.5,
                 "top": top,
             }
         )

@@ -228,3 +228,14 @@ def test_re_routing_to_another_unit_is_recorded(world, noise):
     services.triage_corrections_collect()
     correction = TriageCorrection.objects.get(kind=CorrectionKind.UNIT)
     assert (correction.predicted_unit, correction.chosen_unit) == (world.city_mgmt, world.housing)
+
+
+def test_a_small_class_does_not_reduce_the_folds(world, noise):
+    admin = make_admin(world)
+    data = rows(["暴露垃圾", "城乡建设", "噪声扰民"]) + rows(["道路不洁"])[:2]
+    services.triage_set_import(actor=admin, name="x", raw=csv_bytes(data), mapping=mapping_for(world, noise))
+    model = services.triage_model_train(actor=admin, platform=False, folds=3, per_class=2, run=False)
+    model = services.triage_model_build(model_id=model.pk)
+    assert model.status == ModelStatus.READY, model.error
+    assert model.metrics["folds"] == 3
+    assert model.metrics["per_class"]["SRHJ-02"]["support"] == 2  # each of its messages scored once
