@@ -1,3 +1,4 @@
+# ruff: noqa: E501 - report lines read better unwrapped
 """The deadline scan (``appeals.tasks.appeal_deadline_scan``) over 1,000,000 open cases on PostgreSQL.
 
     .venv/bin/python bench/appeals_deadline_scan.py [--rows 1000000] [--runs 5] [--write]

@@ -1,3 +1,4 @@
+# ruff: noqa: E501 - report lines and the check script read better unwrapped
 """Appeals intake over HTTP: new appeals accepted per second through Open311 ``POST requests``
 (``/open311/v2/requests.json``, the partner intake; each request files a new appeal through
 ``appeals.services.appeal_submit``), with p50/p99 latency, and a check that every acknowledged
@@ -36,6 +37,7 @@ import re
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.parse
@@ -175,7 +177,7 @@ def run(port: int, info: dict, *, clients: int, seconds: float, tag: str) -> dic
 
 def check_stored(refs: list[str], tag: str, *, wait_followups: float) -> dict:
     """Every acknowledged reference is an appeal; how many appeals the run made; follow-up backlog."""
-    path = Path("/tmp") / f"linli-bench-intake-{tag}.json"
+    path = Path(tempfile.gettempdir()) / f"linli-bench-intake-{tag}.json"
     path.write_text(json.dumps(refs), encoding="utf-8")
     script = (
         "import json, time\n"

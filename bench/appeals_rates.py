@@ -1,3 +1,4 @@
+# ruff: noqa: E501 - report lines read better unwrapped
 """The three rates (``appeals.selectors.appeal_rates``) for the whole district over 1,000,000 cases
 on PostgreSQL.
 
@@ -79,8 +80,11 @@ def main():
             result = appeal_rates(**kwargs)
             times.append(time.perf_counter() - t)
         total = sum(r["total"] for r in result)
-        print(f"{label}: median {statistics.median(times) * 1000:.0f} ms over {total:,} cases, "
-              f"{len(result)} groups; load {loads[-1]}", flush=True)
+        print(
+            f"{label}: median {statistics.median(times) * 1000:.0f} ms over {total:,} cases, "
+            f"{len(result)} groups; load {loads[-1]}",
+            flush=True,
+        )
         rows.append(
             f"| {label} | **{statistics.median(times) * 1000:.0f} ms** | {min(times) * 1000:.0f}–"
             f"{max(times) * 1000:.0f} ms | {len(result)} | {total:,} |"

@@ -1,3 +1,4 @@
+# ruff: noqa: E501 - report lines read better unwrapped
 """Open311 intake benchmark: ``POST /open311/v2/requests.json`` against a running server, side by
 side with a bare Django view that inserts one row (``/api/v1/_bench/insert``, mounted with
 LINLI_BENCH_VIEWS=1): the ceiling for a write on the same machine, database and server.
