@@ -72,6 +72,24 @@ def model_path(model: TriageModel) -> Path:
     return Path(settings.MEDIA_ROOT) / model.file
 
 
+def model_problem(model: TriageModel) -> str:
+    """Why this version's file cannot be used by this code ("" when it can): missing, or written in
+    an older format (after an upgrade of the classifier, versions must be trained again)."""
+    from .classifier import FORMAT_VERSION, ModelFormatError, read_header
+
+    if not model.file:
+        return _("没有模型文件")
+    try:
+        header = read_header(model_path(model))
+    except FileNotFoundError:
+        return _("模型文件不存在")
+    except (OSError, ValueError, ModelFormatError):
+        return _("模型文件无法读取")
+    if header.get("format") != FORMAT_VERSION:
+        return _("模型文件格式已过时，请重新训练")
+    return ""
+
+
 # --- training ----------------------------------------------------------------------------------------
 
 
@@ -288,8 +306,9 @@ def triage_model_activate(*, actor, model: TriageModel) -> TriageModel:
     model = TriageModel.objects.select_for_update().get(pk=model.pk)
     if model.status == ModelStatus.ACTIVE:
         return model
-    if not model.file or not model_path(model).exists():
-        raise TriageError(_("模型文件不存在 / the model file is missing"), code="file_missing")
+    problem = model_problem(model)
+    if problem:
+        raise TriageError(problem, code="file_unusable")
     current = TriageModel.objects.select_for_update().filter(status=ModelStatus.ACTIVE).first()
     _move(model, ModelStatus.ACTIVE)  # checks before anything changes
     if current is not None:

@@ -24,6 +24,7 @@ from .forms import ImportForm, MappingForm, TrainForm
 from .models import TrainingSet, TriageModel, TriagePrediction
 
 PAGE_SIZE = 30
+USABLE_STATUSES = (ModelStatus.READY, ModelStatus.ACTIVE, ModelStatus.RETIRED)
 QUEUE_LIMIT = 300  # waiting cases read (and predicted) for one queue page
 SUGGEST_MIN_CHARS = 4
 
@@ -130,6 +131,7 @@ def queue(request):
         request,
         "triage/queue.html",
         {
+            "problem": services.model_problem(model) if model else "",
             "page": page,
             "order": "unsure" if order == "unsure" else "sure",
             "model": model,
@@ -170,6 +172,8 @@ def models_view(request):
             for error in form.non_field_errors():
                 messages.error(request, error)
     models = list(selectors.model_list()[:50])
+    for m in models:
+        m.problem = services.model_problem(m) if m.status in USABLE_STATUSES else ""
     active = next((m for m in models if m.status == ModelStatus.ACTIVE), None)
     return render(
         request,
@@ -215,10 +219,11 @@ def _quality(model: TriageModel) -> dict:
 def model_detail(request, version: int):
     _require_admin(request)
     model = get_object_or_404(TriageModel.objects.select_related("trained_by", "activated_by"), version=version)
+    problem = services.model_problem(model) if model.status in USABLE_STATUSES else ""
     return render(
         request,
         "triage/model_detail.html",
-        {"model": model, "q": _quality(model), "echarts": _echarts()},
+        {"model": model, "q": _quality(model), "echarts": _echarts(), "problem": problem},
     )
 
 

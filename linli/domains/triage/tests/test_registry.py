@@ -101,3 +101,22 @@ def test_retiring_the_active_version_leaves_routing_to_the_rules(world, noise):
     assert suggest.active() is not None
     services.triage_model_retire(actor=admin, model=v1)
     assert suggest.active() is None
+
+
+def test_a_version_in_an_older_file_format_is_flagged_and_cannot_be_activated(world, noise, client):
+    from linli.domains.triage.classifier import FORMAT_VERSION
+
+    admin = make_admin(world)
+    v1 = install_model(world, noise, version=1, actor=admin)
+    v2 = install_model(world, noise, version=2, activate=False)
+    for model in (v1, v2):
+        path = services.model_path(model)
+        head, _, rest = path.read_bytes().partition(b"\n")
+        path.write_bytes(head.replace(f'"format": {FORMAT_VERSION}'.encode(), b'"format": 0') + b"\n" + rest)
+    assert "过时" in services.model_problem(v2)
+    with pytest.raises(services.TriageError):
+        services.triage_model_activate(actor=admin, model=v2)
+    client.force_login(admin)
+    html = client.get("/triage/models/").content.decode()
+    assert "正在使用的版本无法加载" in html
+    assert "/triage/models/2/activate/" not in html
