@@ -239,3 +239,18 @@ def test_a_small_class_does_not_reduce_the_folds(world, noise):
     assert model.status == ModelStatus.READY, model.error
     assert model.metrics["folds"] == 3
     assert model.metrics["per_class"]["SRHJ-02"]["support"] == 2  # each of its messages scored once
+
+
+def test_the_periodic_sweep_records_the_last_days_corrections(world, noise):
+    from linli.domains.triage.tasks import triage_corrections_sweep
+
+    install_model(world, noise)
+    lng, lat = world.point()
+    appeal = appeal_services.appeal_submit(
+        actor=world.resident, title="楼下酒吧夜间噪声扰民", body="每天夜里音响声音很大。",
+        category=world.rubbish, lng=lng, lat=lat, auto_dispatch=True,
+    )
+    appeal_services.appeal_register(actor=world.dispatcher, appeal=appeal)  # keeps the resident's category
+    result = triage_corrections_sweep.enqueue()
+    assert result.return_value == 1
+    assert TriageCorrection.objects.get().chosen_category == world.rubbish

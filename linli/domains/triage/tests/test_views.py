@@ -233,3 +233,13 @@ def test_the_resident_form_has_the_suggestion_box_only_with_a_model(client, worl
     # and on the form staff fill in for a caller
     client.force_login(world.dispatcher)
     assert 'id="triage-suggest"' in client.get(reverse("appeals:intake")).content.decode()
+
+
+def test_suggest_is_rate_limited_per_person(client, world, noise, settings):
+    install_model(world, noise)
+    client.force_login(world.resident)
+    statuses = {
+        client.post(reverse("triage:suggest"), {"title": "门口垃圾堆积", "body": f"第{i}次"}).status_code
+        for i in range(125)
+    }
+    assert statuses == {200, 429}
