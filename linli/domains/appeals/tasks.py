@@ -323,4 +323,9 @@ def appeal_deadline_scan() -> dict[str, int]:
         )
     if any(counts.values()):
         logger.info("deadline scan: %s", counts)
+    from .services import appeal_intake_sweep
+
+    requeued = appeal_intake_sweep()  # intakes whose follow-up never finished (not part of the counts)
+    if requeued:
+        logger.warning("deadline scan: re-enqueued the follow-up of %s intakes", requeued)
     return counts

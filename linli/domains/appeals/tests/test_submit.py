@@ -196,3 +196,22 @@ def test_more_specific_rule_wins(world):
 
 def test_reference_format(world):
     assert re.fullmatch(r"JN\d{8}-\d{4}", submit(world).reference)
+
+
+def test_intake_follow_up_runs_once_and_the_sweep_requeues_stragglers(world, clock):
+    from linli.core.audit.models import AuditEvent
+    from linli.domains.appeals.choices import Action
+
+    clock.set(2026, 11, 26, 10)
+    a = submit(world)
+    assert a.intake_done_at is not None  # the immediate backend ran the follow-up during the submit
+    assert svc.appeal_intake_complete(appeal_id=a.pk) is False  # a second run does nothing
+    assert AuditEvent.objects.filter(action="appeal.submit", object_id=str(a.pk)).count() == 1
+    # a follow-up that never finished: the sweep enqueues it again after ten minutes, and it runs once
+    Appeal.objects.filter(pk=a.pk).update(intake_done_at=None)
+    assert svc.appeal_intake_sweep() == 0
+    clock.advance(minutes=11)
+    assert svc.appeal_intake_sweep() == 1
+    a.refresh_from_db()
+    assert a.intake_done_at is not None
+    assert a.events.filter(action=Action.SUBMIT).count() == 1
