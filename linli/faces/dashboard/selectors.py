@@ -714,7 +714,12 @@ def deadline_board(scope: Scope, f: Filters, *, per_unit: int = 30) -> list[Unit
             .only("id", "reference", "title", "status", "deadline_state", "handling_due", "created_at",
                   "category__name", "community__name", "lead_unit_id")
         )
+        # Display labels resolved once (get_FOO_display rebuilds the choices for every call).
+        status_labels = {k: str(v) for k, v in AppealStatus.choices}
+        state_labels = {k: str(v) for k, v in DeadlineState.choices}
         for case in urgent:
+            case.status_label = status_labels.get(case.status, case.status)
+            case.deadline_state_label = state_labels.get(case.deadline_state, case.deadline_state)
             if case.lead_unit_id in units:
                 units[case.lead_unit_id].cases.append(case)
     return sorted(units.values(), key=lambda u: (-u.red, -u.yellow, u.unit))
