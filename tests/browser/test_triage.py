@@ -1,3 +1,4 @@
+# ruff: noqa: F811 - pytest fixtures imported from other test modules are redefined as arguments
 """Smart triage in a real browser: category suggestions appear on the resident's form as she types
 and one click chooses a category; the case is clear enough to be dispatched by itself, and the
 dispatcher sees it in the queue with the "auto-dispatched" badge, next to a case that waits for a
@@ -63,8 +64,12 @@ def test_suggestions_on_the_form_and_an_automatic_dispatch_in_the_queue(triage_w
     # A second case whose text does not fit the chosen category waits for a person.
     lng, lat = w.point()
     waiting = appeal_services.appeal_submit(
-        actor=w.resident, title="楼下酒吧夜间噪声扰民", body="每天夜里音响声音很大，老人孩子睡不着觉。",
-        category=w.rubbish, lng=lng, lat=lat,
+        actor=w.resident,
+        title="楼下酒吧夜间噪声扰民",
+        body="每天夜里音响声音很大，老人孩子睡不着觉。",
+        category=w.rubbish,
+        lng=lng,
+        lat=lat,
     )
     assert waiting.status == "submitted"
 
@@ -113,7 +118,9 @@ def test_suggestions_on_the_form_and_an_automatic_dispatch_in_the_queue(triage_w
     screenshot(admin, "triage-6-model-quality")
 
     # A retraining in progress: the bar follows the task, and the page shows the result when it ends.
-    running = TriageModel.objects.create(version=2, status="training", progress=40, progress_message="交叉验证：第 2 / 5 折")
+    running = TriageModel.objects.create(
+        version=2, status="training", progress=40, progress_message="交叉验证：第 2 / 5 折"
+    )
     admin.goto("/triage/models/")
     bar = admin.locator('.triage-progress[data-version="2"]')
     expect(bar.locator("progress")).to_have_attribute("value", "40")
@@ -121,7 +128,9 @@ def test_suggestions_on_the_form_and_an_automatic_dispatch_in_the_queue(triage_w
     expect(bar.locator(".triage-progress-msg")).to_have_text("用全部样本训练最终模型")
     expect(bar.locator(".triage-progress-pct")).to_have_text("75%")
     screenshot(admin, "triage-6b-models-training")
-    TriageModel.objects.filter(pk=running.pk).update(status="failed", progress_message="训练失败", error="MemoryError")
+    TriageModel.objects.filter(pk=running.pk).update(
+        status="failed", progress_message="训练失败", error="MemoryError"
+    )
     expect(admin.locator('#triage-models tr[data-version="2"]')).to_contain_text("训练失败")
     phone_admin = new_page(**PHONE)
     sign_in_staff(phone_admin, w.admin.username)

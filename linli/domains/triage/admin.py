@@ -19,7 +19,16 @@ class ReadOnly(admin.ModelAdmin):
 
 @admin.register(TriageModel)
 class TriageModelAdmin(ReadOnly):
-    list_display = ("version", "status", "macro_f1", "accuracy", "n_train", "size_bytes", "created_at", "activated_at")
+    list_display = (
+        "version",
+        "status",
+        "macro_f1",
+        "accuracy",
+        "n_train",
+        "size_bytes",
+        "created_at",
+        "activated_at",
+    )
     list_filter = ("status",)
 
 
@@ -36,6 +45,22 @@ class TriagePredictionAdmin(ReadOnly):
 
 @admin.register(TriageCorrection)
 class TriageCorrectionAdmin(ReadOnly):
-    list_display = ("appeal", "kind", "predicted_category", "chosen_category", "predicted_unit", "chosen_unit", "by", "at")
+    list_display = (
+        "appeal",
+        "kind",
+        "predicted_category",
+        "chosen_category",
+        "predicted_unit",
+        "chosen_unit",
+        "by",
+        "at",
+    )
     list_filter = ("kind",)
-    list_select_related = ("appeal", "predicted_category", "chosen_category", "predicted_unit", "chosen_unit", "by")
+    list_select_related = (
+        "appeal",
+        "predicted_category",
+        "chosen_category",
+        "predicted_unit",
+        "chosen_unit",
+        "by",
+    )

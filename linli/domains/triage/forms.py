@@ -54,8 +54,10 @@ class MappingForm(forms.Form):
     def __init__(self, *args, training_set: TrainingSet, **kwargs):
         super().__init__(*args, **kwargs)
         self.training_set = training_set
-        categories = Category.objects.filter(is_active=True).select_related("parent").order_by(
-            "parent__sort_order", "parent__code", "sort_order", "code"
+        categories = (
+            Category.objects.filter(is_active=True)
+            .select_related("parent")
+            .order_by("parent__sort_order", "parent__code", "sort_order", "code")
         )
         self.label_fields = []
         for n, (label, count) in enumerate(sorted(training_set.label_counts.items(), key=lambda x: -x[1])):

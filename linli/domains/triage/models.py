@@ -136,9 +136,7 @@ class TriagePrediction(models.Model):
     )
     probability = models.FloatField(_("预测概率"))
     top = models.JSONField(default=list, help_text=_('[{"category": id, "p": 0.9}] 可能性从高到低'))
-    confidence = models.FloatField(
-        _("置信度"), help_text=_("诉求当前类别的概率（未选类别时为最高概率）")
-    )
+    confidence = models.FloatField(_("置信度"), help_text=_("诉求当前类别的概率（未选类别时为最高概率）"))
     unit = models.ForeignKey(
         "orgs.Organisation", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -165,24 +163,44 @@ class TriageCorrection(models.Model):
     kind = models.CharField(_("类型"), max_length=10, choices=CorrectionKind.choices)
     model = models.ForeignKey(TriageModel, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     predicted_category = models.ForeignKey(
-        "appeals.Category", verbose_name=_("预测类别"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="+",
+        "appeals.Category",
+        verbose_name=_("预测类别"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     chosen_category = models.ForeignKey(
-        "appeals.Category", verbose_name=_("改为类别"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="+",
+        "appeals.Category",
+        verbose_name=_("改为类别"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     predicted_unit = models.ForeignKey(
-        "orgs.Organisation", verbose_name=_("建议单位"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="+",
+        "orgs.Organisation",
+        verbose_name=_("建议单位"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     chosen_unit = models.ForeignKey(
-        "orgs.Organisation", verbose_name=_("改派单位"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="+",
+        "orgs.Organisation",
+        verbose_name=_("改派单位"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("调度员"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="+",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("调度员"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     at = models.DateTimeField(_("时间"), default=timezone.now)
 

@@ -101,12 +101,16 @@ def waiting_appeals(user) -> QuerySet[Appeal]:
 
 def recent_auto_dispatched(user, limit: int = 20) -> list[Appeal]:
     ids = (
-        AppealEvent.objects.filter(action=Action.DISPATCH, actor__isnull=True, appeal__triage_predictions__isnull=False)
+        AppealEvent.objects.filter(
+            action=Action.DISPATCH, actor__isnull=True, appeal__triage_predictions__isnull=False
+        )
         .order_by("-at")
         .values_list("appeal_id", flat=True)[: limit * 3]
     )
     wanted = list(dict.fromkeys(ids))[:limit]
-    appeals = appeals_visible_to(user).filter(pk__in=wanted).select_related("category", "lead_unit", "community")
+    appeals = (
+        appeals_visible_to(user).filter(pk__in=wanted).select_related("category", "lead_unit", "community")
+    )
     by_id = {a.pk: a for a in appeals}
     return [by_id[i] for i in wanted if i in by_id]
 
@@ -176,7 +180,11 @@ def training_data(
             rows.append((title, body, category_id, 1))
             n += 1
         sources.append({"kind": "platform", "name": "已办结诉求", "rows": n})
-    sets = TrainingSet.objects.filter(is_active=True) if set_ids is None else TrainingSet.objects.filter(pk__in=list(set_ids))
+    sets = (
+        TrainingSet.objects.filter(is_active=True)
+        if set_ids is None
+        else TrainingSet.objects.filter(pk__in=list(set_ids))
+    )
     for training_set in sets.order_by("pk"):
         mapping = {label: int(cid) for label, cid in training_set.mapping.items() if cid}
         n = 0
@@ -189,7 +197,9 @@ def training_data(
         weight = correction_weight()
         texts = dict(
             (pk, (title, body))
-            for pk, title, body in Appeal.objects.filter(pk__in=list(corrected)).values_list("pk", "title", "body")
+            for pk, title, body in Appeal.objects.filter(pk__in=list(corrected)).values_list(
+                "pk", "title", "body"
+            )
         )
         for appeal_id, category_id in corrected.items():
             if appeal_id in texts:

@@ -112,7 +112,9 @@ def triage_model_train(
     ``run=False`` leaves the enqueueing to the caller (``triage_model_build`` at once, for the demo)."""
     _require_admin(actor)
     stale = timezone.now() - dt.timedelta(hours=1)  # a queued training no worker took (the worker was down)
-    if TriageModel.objects.filter(status=ModelStatus.TRAINING, started_at__isnull=True, created_at__gte=stale).exists():
+    if TriageModel.objects.filter(
+        status=ModelStatus.TRAINING, started_at__isnull=True, created_at__gte=stale
+    ).exists():
         raise TriageError(_("已有一个训练在排队，请稍候 / a training is already waiting to start"))
     options = {
         "platform": platform,
@@ -152,7 +154,9 @@ def _enqueue_training(model_id: int) -> None:
 
 
 def _progress(model_id: int, percent: int, message: str) -> None:
-    TriageModel.objects.filter(pk=model_id).update(progress=max(0, min(100, percent)), progress_message=message[:200])
+    TriageModel.objects.filter(pk=model_id).update(
+        progress=max(0, min(100, percent)), progress_message=message[:200]
+    )
 
 
 def triage_model_build(*, model_id: int) -> TriageModel | None:
@@ -161,9 +165,9 @@ def triage_model_build(*, model_id: int) -> TriageModel | None:
     the row failed with the error. Called by the background task; not inside a transaction, so each
     progress update is visible at once."""
     now = timezone.now()
-    if not TriageModel.objects.filter(pk=model_id, status=ModelStatus.TRAINING, started_at__isnull=True).update(
-        started_at=now, progress=1, progress_message=_("准备训练数据")
-    ):
+    if not TriageModel.objects.filter(
+        pk=model_id, status=ModelStatus.TRAINING, started_at__isnull=True
+    ).update(started_at=now, progress=1, progress_message=_("准备训练数据")):
         return None
     model = TriageModel.objects.get(pk=model_id)
     try:
@@ -195,7 +199,11 @@ def _build(model: TriageModel) -> TriageModel:
     )
     if len(data.label_map) < 2:
         raise TriageError(_("训练数据不足：至少需要两个类别、每类至少两条 / too little training data"))
-    _progress(model.pk, 5, _("共 %(n)s 条样本、%(k)s 个类别，开始交叉验证") % {"n": len(data), "k": len(data.label_map)})
+    _progress(
+        model.pk,
+        5,
+        _("共 %(n)s 条样本、%(k)s 个类别，开始交叉验证") % {"n": len(data), "k": len(data.label_map)},
+    )
     metrics = _cross_validate(model.pk, data, int(options.get("folds") or _folds()))
     _progress(model.pk, 75, _("用全部样本训练最终模型"))
     classifier = TriageClassifier().fit(data.titles, data.bodies, data.labels)
@@ -211,7 +219,14 @@ def _build(model: TriageModel) -> TriageModel:
         model.file, model.sha256, model.size_bytes = relative, digest, len(blob)
         model.labels = data.label_map
         model.sources = data.sources + (
-            [{"kind": "dropped", "name": _("样本过少未参与训练"), "rows": sum(data.dropped.values()), "labels": data.dropped}]
+            [
+                {
+                    "kind": "dropped",
+                    "name": _("样本过少未参与训练"),
+                    "rows": sum(data.dropped.values()),
+                    "labels": data.dropped,
+                }
+            ]
             if data.dropped
             else []
         )
@@ -265,7 +280,9 @@ def _cross_validate(model_id: int, data: selectors.TrainingData, folds: int) -> 
         fold = TriageClassifier().fit(list(titles[train]), list(bodies[train]), list(labels[train]))
         predicted += [str(p) for p in fold.predict(list(titles[once]), list(bodies[once]))]
         truth += [str(t) for t in labels[once]]
-    precision, recall, f1, support = precision_recall_fscore_support(truth, predicted, labels=names, zero_division=0)
+    precision, recall, f1, support = precision_recall_fscore_support(
+        truth, predicted, labels=names, zero_division=0
+    )
     return {
         "folds": k,
         "labels": names,
@@ -314,7 +331,9 @@ def triage_model_activate(*, actor, model: TriageModel) -> TriageModel:
     if current is not None:
         _move(current, ModelStatus.RETIRED)
         current.save(update_fields=["status"])
-        audit_record(actor=actor, action="triage.model.retire", obj=current, changes={"status": ["active", "retired"]})
+        audit_record(
+            actor=actor, action="triage.model.retire", obj=current, changes={"status": ["active", "retired"]}
+        )
     model.activated_at, model.activated_by = timezone.now(), actor if getattr(actor, "pk", None) else None
     model.save(update_fields=["status", "activated_at", "activated_by"])
     audit_record(
@@ -352,7 +371,9 @@ def triage_model_retire(*, actor, model: TriageModel) -> TriageModel:
     model = TriageModel.objects.select_for_update().get(pk=model.pk)
     _move(model, ModelStatus.RETIRED)
     model.save(update_fields=["status"])
-    audit_record(actor=actor, action="triage.model.retire", obj=model, changes={"status": ["active", "retired"]})
+    audit_record(
+        actor=actor, action="triage.model.retire", obj=model, changes={"status": ["active", "retired"]}
+    )
     _forget_active()
     return model
 
@@ -422,7 +443,9 @@ def read_import(raw: bytes) -> list[dict]:
 def guess_mapping(labels: Iterable[str]) -> dict[str, int]:
     """Labels that are the name or code of a category map to it (first-level names first)."""
     by_name: dict[str, int] = {}
-    for pk, name, code, parent in Category.objects.filter(is_active=True).values_list("pk", "name", "code", "parent_id"):
+    for pk, name, code, parent in Category.objects.filter(is_active=True).values_list(
+        "pk", "name", "code", "parent_id"
+    ):
         by_name.setdefault(code, pk)
         if parent is None or name not in by_name:
             by_name[name] = pk
@@ -458,7 +481,9 @@ def triage_set_import(*, actor, name: str, raw: bytes, mapping: dict[str, int] |
 
 
 def _set_mapping(training_set: TrainingSet, mapping: dict[str, int | None]) -> None:
-    valid = set(Category.objects.filter(pk__in=[v for v in mapping.values() if v]).values_list("pk", flat=True))
+    valid = set(
+        Category.objects.filter(pk__in=[v for v in mapping.values() if v]).values_list("pk", flat=True)
+    )
     clean = {}
     for label in training_set.label_counts:
         value = mapping.get(label)
@@ -470,7 +495,9 @@ def _set_mapping(training_set: TrainingSet, mapping: dict[str, int | None]) -> N
 
 
 @transaction.atomic
-def triage_set_map(*, actor, training_set: TrainingSet, mapping: dict[str, int | None], is_active: bool | None = None) -> TrainingSet:
+def triage_set_map(
+    *, actor, training_set: TrainingSet, mapping: dict[str, int | None], is_active: bool | None = None
+) -> TrainingSet:
     _require_admin(actor)
     training_set = TrainingSet.objects.select_for_update().get(pk=training_set.pk)
     before = dict(training_set.mapping), training_set.is_active
@@ -482,7 +509,10 @@ def triage_set_map(*, actor, training_set: TrainingSet, mapping: dict[str, int |
         actor=actor,
         action="triage.set.map",
         obj=training_set,
-        changes={"mapping": [before[0], training_set.mapping], "is_active": [before[1], training_set.is_active]},
+        changes={
+            "mapping": [before[0], training_set.mapping],
+            "is_active": [before[1], training_set.is_active],
+        },
     )
     return training_set
 

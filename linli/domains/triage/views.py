@@ -53,7 +53,9 @@ def suggest_view(request):
     user = request.user
     if not (getattr(user, "is_resident", False) or is_staff_member(user)):
         raise PermissionDenied
-    if is_ratelimited(request, group="triage-suggest", key="user", rate="120/m", method="POST", increment=True):
+    if is_ratelimited(
+        request, group="triage-suggest", key="user", rate="120/m", method="POST", increment=True
+    ):
         return JsonResponse({"error": "rate_limited"}, status=429)
     title = request.POST.get("title", "")[:120]
     body = request.POST.get("body", "")[:4000]
@@ -205,7 +207,10 @@ def _quality(model: TriageModel) -> dict:
     for name, row in zip(display, matrix, strict=False):
         total = sum(row) or 1
         heat.append(
-            {"name": name, "cells": [{"n": n, "level": min(5, round(5 * n / total)) if n else 0} for n in row]}
+            {
+                "name": name,
+                "cells": [{"n": n, "level": min(5, round(5 * n / total)) if n else 0} for n in row],
+            }
         )
     return {
         "table": table,
@@ -218,7 +223,9 @@ def _quality(model: TriageModel) -> dict:
 @login_required
 def model_detail(request, version: int):
     _require_admin(request)
-    model = get_object_or_404(TriageModel.objects.select_related("trained_by", "activated_by"), version=version)
+    model = get_object_or_404(
+        TriageModel.objects.select_related("trained_by", "activated_by"), version=version
+    )
     problem = services.model_problem(model) if model.status in USABLE_STATUSES else ""
     return render(
         request,

@@ -47,7 +47,8 @@ def triage_case_panel(context, appeal):
                     {
                         "category": category,
                         "percent": round(entry["p"] * 100),
-                        "is_current": category.pk in (appeal.category_id, getattr(appeal.category, "parent_id", None)),
+                        "is_current": category.pk
+                        in (appeal.category_id, getattr(appeal.category, "parent_id", None)),
                     }
                 )
     return {

@@ -50,7 +50,7 @@ def csv_bytes(data, *, extra_columns=False) -> bytes:
     writer.writeheader()
     for n, row in enumerate(data, start=1):
         if extra_columns:
-            row = {**row, "id": f"M{n:04d}", "submitted_at": "2020-03-0%d 10:00:00" % (n % 9 + 1)}
+            row = {**row, "id": f"M{n:04d}", "submitted_at": f"2020-03-0{n % 9 + 1} 10:00:00"}
         writer.writerow(row)
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
@@ -87,7 +87,9 @@ def train_active(world, noise, *, actor=None, folds=2, activate=True):
     from linli.domains.triage import services
 
     admin = actor or make_admin(world)
-    services.triage_set_import(actor=admin, name="synthetic", raw=csv_bytes(rows()), mapping=mapping_for(world, noise))
+    services.triage_set_import(
+        actor=admin, name="synthetic", raw=csv_bytes(rows()), mapping=mapping_for(world, noise)
+    )
     model = services.triage_model_train(actor=admin, platform=False, folds=folds, run=False)
     model = services.triage_model_build(model_id=model.pk)
     if activate:
@@ -151,7 +153,9 @@ def install_model(world, noise, *, version=1, activate=True, actor=None):
             "labels": sorted(categories),
             "macro_f1": 0.95,
             "accuracy": 0.96,
-            "per_class": {code: {"precision": 0.9, "recall": 1.0, "f1": 0.95, "support": 12} for code in categories},
+            "per_class": {
+                code: {"precision": 0.9, "recall": 1.0, "f1": 0.95, "support": 12} for code in categories
+            },
             "confusion": [[12 if i == j else 0 for j in range(4)] for i in range(4)],
         },
         progress=100,

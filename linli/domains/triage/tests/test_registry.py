@@ -1,3 +1,4 @@
+# ruff: noqa: F811 - pytest fixtures imported from other test modules are redefined as arguments
 """The model registry: versions, one active at a time, activation, roll-back, audit, who may."""
 
 import pytest
@@ -27,7 +28,9 @@ def test_activating_a_version_retires_the_one_in_use(world, noise):
     assert (v1.status, v2.status) == (ModelStatus.RETIRED, ModelStatus.ACTIVE)
     assert v2.activated_by == admin
     assert list(TriageModel.objects.filter(status=ModelStatus.ACTIVE)) == [v2]
-    actions = list(AuditEvent.objects.filter(object_type="triage.triagemodel").values_list("action", flat=True))
+    actions = list(
+        AuditEvent.objects.filter(object_type="triage.triagemodel").values_list("action", flat=True)
+    )
     assert "triage.model.activate" in actions and "triage.model.retire" in actions
 
 
@@ -40,7 +43,7 @@ def test_the_database_refuses_a_second_active_version(world, noise):
 
 def test_rollback_returns_to_the_previous_version(world, noise):
     admin = make_admin(world)
-    v1 = install_model(world, noise, version=1, actor=admin)
+    install_model(world, noise, version=1, actor=admin)
     v2 = install_model(world, noise, version=2, actor=admin)
     v3 = install_model(world, noise, version=3, actor=admin)
 

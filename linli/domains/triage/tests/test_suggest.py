@@ -1,3 +1,4 @@
+# ruff: noqa: F811 - pytest fixtures imported from other test modules are redefined as arguments
 """The model-backed route suggester: auto-dispatch above the threshold, the triage queue below it,
 the rules alone without a model, and a new active version reaching the process."""
 

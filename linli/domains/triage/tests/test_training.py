@@ -1,3 +1,4 @@
+# ruff: noqa: F811 - pytest fixtures imported from other test modules are redefined as arguments
 """Training: the data (closed cases, imported sets, corrections, the category level), the background
 task with its progress, failures, and the commands."""
 
@@ -23,9 +24,13 @@ from linli.domains.triage.tests.registry_world import (  # noqa: F401 - fixtures
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_triage")]
 
 
-def test_retraining_runs_in_the_background_and_reports_progress(world, noise, monkeypatch, django_capture_on_commit_callbacks):
+def test_retraining_runs_in_the_background_and_reports_progress(
+    world, noise, monkeypatch, django_capture_on_commit_callbacks
+):
     admin = make_admin(world)
-    services.triage_set_import(actor=admin, name="历史留言", raw=csv_bytes(rows()), mapping=mapping_for(world, noise))
+    services.triage_set_import(
+        actor=admin, name="历史留言", raw=csv_bytes(rows()), mapping=mapping_for(world, noise)
+    )
     seen = []
     real = services._progress
     monkeypatch.setattr(services, "_progress", lambda pk, p, m: (seen.append((p, m)), real(pk, p, m)))
@@ -62,7 +67,9 @@ def test_a_training_without_enough_data_fails_and_says_why(world, noise):
 
 def test_an_error_inside_training_marks_the_version_failed(world, noise, monkeypatch):
     admin = make_admin(world)
-    services.triage_set_import(actor=admin, name="x", raw=csv_bytes(rows()), mapping=mapping_for(world, noise))
+    services.triage_set_import(
+        actor=admin, name="x", raw=csv_bytes(rows()), mapping=mapping_for(world, noise)
+    )
 
     def boom(*args, **kwargs):
         raise MemoryError("out of memory")
@@ -78,7 +85,9 @@ def test_an_error_inside_training_marks_the_version_failed(world, noise, monkeyp
 
 def test_the_build_runs_once(world, noise):
     admin = make_admin(world)
-    services.triage_set_import(actor=admin, name="x", raw=csv_bytes(rows()), mapping=mapping_for(world, noise))
+    services.triage_set_import(
+        actor=admin, name="x", raw=csv_bytes(rows()), mapping=mapping_for(world, noise)
+    )
     model = services.triage_model_train(actor=admin, platform=False, folds=2, run=False)
     assert services.triage_model_build(model_id=model.pk).status == ModelStatus.READY
     assert services.triage_model_build(model_id=model.pk) is None
@@ -90,7 +99,11 @@ def test_second_level_categories_fall_back_to_their_domain_when_they_have_few_me
     data = rows(["暴露垃圾", "城乡建设"]) + rows(["道路不洁"])[:3]  # 12, 12 and 3 messages
     services.triage_set_import(actor=admin, name="x", raw=csv_bytes(data), mapping=mapping_for(world, noise))
     found = selectors.training_data(platform=False, per_class=8)
-    assert found.label_map == {"SRHJ-01": world.rubbish.pk, "CXJS": world.complaint.pk, "SRHJ": world.domain.pk}
+    assert found.label_map == {
+        "SRHJ-01": world.rubbish.pk,
+        "CXJS": world.complaint.pk,
+        "SRHJ": world.domain.pk,
+    }
     assert found.label_counts == {"SRHJ-01": 12, "CXJS": 12, "SRHJ": 3}
     # with a lower bar, the item is its own class
     assert "SRHJ-02" in selectors.training_data(platform=False, per_class=3).label_map
@@ -109,14 +122,26 @@ def test_closed_cases_are_training_data_with_their_final_category(world, noise):
 
 def test_csv_import_reads_optional_columns_and_guesses_labels_named_like_categories(world, noise):
     admin = make_admin(world)
-    data = rows() + [{"title": "", "body": "", "label": "城乡建设"}, {"title": "无标签", "body": "x", "label": ""}]
-    training_set = services.triage_set_import(actor=admin, name="2020", raw=csv_bytes(data, extra_columns=True))
+    data = rows() + [
+        {"title": "", "body": "", "label": "城乡建设"},
+        {"title": "无标签", "body": "x", "label": ""},
+    ]
+    training_set = services.triage_set_import(
+        actor=admin, name="2020", raw=csv_bytes(data, extra_columns=True)
+    )
     assert training_set.rows == 48  # the empty rows are left out
     example = training_set.examples.order_by("pk").first()
     assert example.external_id == "M0001" and example.submitted_at is not None
     # 城乡建设 is a category's name, 噪声扰民 too; the others are not
-    assert training_set.mapping == {"城乡建设": world.complaint.pk, "噪声扰民": noise.pk, "暴露垃圾": world.rubbish.pk, "道路不洁": world.dirty_road.pk}
-    services.triage_set_map(actor=admin, training_set=training_set, mapping={"城乡建设": world.complaint.pk}, is_active=True)
+    assert training_set.mapping == {
+        "城乡建设": world.complaint.pk,
+        "噪声扰民": noise.pk,
+        "暴露垃圾": world.rubbish.pk,
+        "道路不洁": world.dirty_road.pk,
+    }
+    services.triage_set_map(
+        actor=admin, training_set=training_set, mapping={"城乡建设": world.complaint.pk}, is_active=True
+    )
     training_set.refresh_from_db()
     assert training_set.mapping == {"城乡建设": world.complaint.pk}
     assert training_set.mapped_rows == 12
@@ -149,7 +174,9 @@ def test_triage_import_command_with_a_mapping(world, noise, tmp_path, capsys):
 
 def test_triage_train_command_trains_and_activates(world, noise, tmp_path, capsys, settings):
     admin = make_admin(world)
-    services.triage_set_import(actor=admin, name="x", raw=csv_bytes(rows()), mapping=mapping_for(world, noise))
+    services.triage_set_import(
+        actor=admin, name="x", raw=csv_bytes(rows()), mapping=mapping_for(world, noise)
+    )
     call_command("triage_train", "--no-platform", "--folds", "2", "--activate")
     model = TriageModel.objects.get()
     assert model.status == ModelStatus.ACTIVE
@@ -247,8 +274,13 @@ def test_the_periodic_sweep_records_the_last_days_corrections(world, noise):
     install_model(world, noise)
     lng, lat = world.point()
     appeal = appeal_services.appeal_submit(
-        actor=world.resident, title="楼下酒吧夜间噪声扰民", body="每天夜里音响声音很大。",
-        category=world.rubbish, lng=lng, lat=lat, auto_dispatch=True,
+        actor=world.resident,
+        title="楼下酒吧夜间噪声扰民",
+        body="每天夜里音响声音很大。",
+        category=world.rubbish,
+        lng=lng,
+        lat=lat,
+        auto_dispatch=True,
     )
     appeal_services.appeal_register(actor=world.dispatcher, appeal=appeal)  # keeps the resident's category
     result = triage_corrections_sweep.enqueue()

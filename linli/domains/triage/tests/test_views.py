@@ -1,3 +1,4 @@
+# ruff: noqa: F811 - pytest fixtures imported from other test modules are redefined as arguments
 """The triage pages through HTTP: the suggest endpoint, the triage queue, the registry pages, imports,
 and the panels on the appeals pages."""
 
@@ -36,7 +37,9 @@ def submit(w, title, body, category, **extra):
 def test_suggest_returns_the_top_three_for_a_resident(client, world, noise):
     install_model(world, noise)
     client.force_login(world.resident)
-    r = client.post(reverse("triage:suggest"), {"title": "楼下夜里很吵", "body": "酒吧音响噪声扰民，睡不着觉"})
+    r = client.post(
+        reverse("triage:suggest"), {"title": "楼下夜里很吵", "body": "酒吧音响噪声扰民，睡不着觉"}
+    )
     assert r.status_code == 200
     data = r.json()
     assert data["model"] == 1
@@ -68,9 +71,23 @@ def test_suggest_needs_a_signed_in_person_and_a_post(client, world):
 def test_the_queue_lists_waiting_cases_by_confidence_and_the_auto_dispatched(client, world, noise, settings):
     settings.LINLI_APPEALS_AUTO_DISPATCH_CONFIDENCE = 0.8
     install_model(world, noise)
-    unsure = submit(world, "楼下酒吧夜间噪声扰民", "每天夜里音响声音很大。", world.rubbish, auto_dispatch=True)
-    fairly = submit(world, "路面很脏", "人行道上泥土和落叶很多，清扫不及时，门口垃圾也多。", world.dirty_road, auto_dispatch=False)
-    auto = submit(world, "小区门口垃圾堆积", "垃圾桶满了，垃圾堆在地上好几天没人清运。", world.rubbish, auto_dispatch=True)
+    unsure = submit(
+        world, "楼下酒吧夜间噪声扰民", "每天夜里音响声音很大。", world.rubbish, auto_dispatch=True
+    )
+    fairly = submit(
+        world,
+        "路面很脏",
+        "人行道上泥土和落叶很多，清扫不及时，门口垃圾也多。",
+        world.dirty_road,
+        auto_dispatch=False,
+    )
+    auto = submit(
+        world,
+        "小区门口垃圾堆积",
+        "垃圾桶满了，垃圾堆在地上好几天没人清运。",
+        world.rubbish,
+        auto_dispatch=True,
+    )
     assert auto.status == "dispatched" and unsure.status == "submitted"
     client.force_login(world.dispatcher)
     r = client.get(reverse("triage:queue"))
@@ -86,8 +103,13 @@ def test_the_queue_lists_waiting_cases_by_confidence_and_the_auto_dispatched(cli
 def test_the_queue_reads_cases_that_came_without_a_category(client, world, noise):
     install_model(world, noise)
     appeal = appeal_services.appeal_submit(
-        actor=world.dispatcher, title="门口垃圾堆积", body="垃圾桶满了，垃圾堆在地上没人清运。",
-        channel="hotline", contact_name="李阿姨", lng=world.point()[0], lat=world.point()[1],
+        actor=world.dispatcher,
+        title="门口垃圾堆积",
+        body="垃圾桶满了，垃圾堆在地上没人清运。",
+        channel="hotline",
+        contact_name="李阿姨",
+        lng=world.point()[0],
+        lat=world.point()[1],
     )
     assert appeal.category_id is None and not appeal.triage_predictions.exists()
     client.force_login(world.dispatcher)
@@ -147,13 +169,21 @@ def test_activate_and_roll_back_through_the_page(client, world, noise):
     assert TriageModel.objects.get(status=ModelStatus.ACTIVE).version == 2
 
 
-def test_retrain_now_starts_a_version_and_its_progress_is_json(client, world, noise, django_capture_on_commit_callbacks, settings):
+def test_retrain_now_starts_a_version_and_its_progress_is_json(
+    client, world, noise, django_capture_on_commit_callbacks, settings
+):
     settings.LINLI_TRIAGE_CV_FOLDS = 2
     admin = make_admin(world)
     client.force_login(admin)
-    client.post(reverse("triage:imports"), {"name": "过往留言", "file": SimpleUploadedFile("a.csv", csv_bytes(rows()))})
+    client.post(
+        reverse("triage:imports"),
+        {"name": "过往留言", "file": SimpleUploadedFile("a.csv", csv_bytes(rows()))},
+    )
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        r = client.post(reverse("triage:models"), {"platform": "on", "sets": [TrainingSet.objects.get().pk], "corrections": "on"})
+        r = client.post(
+            reverse("triage:models"),
+            {"platform": "on", "sets": [TrainingSet.objects.get().pk], "corrections": "on"},
+        )
     assert r.status_code == 302
     model = TriageModel.objects.get()
     data = client.get(reverse("triage:model_progress", args=[model.version])).json()
@@ -180,7 +210,10 @@ def test_upload_a_csv_then_map_its_labels(client, world, noise):
     admin = make_admin(world)
     client.force_login(admin)
     data = [{**r, "label": "类" + r["label"]} for r in rows()]
-    r = client.post(reverse("triage:imports"), {"name": "2020年留言", "file": SimpleUploadedFile("a.csv", csv_bytes(data))})
+    r = client.post(
+        reverse("triage:imports"),
+        {"name": "2020年留言", "file": SimpleUploadedFile("a.csv", csv_bytes(data))},
+    )
     training_set = TrainingSet.objects.get()
     assert r.status_code == 302 and r["Location"] == reverse("triage:import_detail", args=[training_set.pk])
     assert training_set.mapping == {}  # no label is a category's name
@@ -200,7 +233,9 @@ def test_upload_a_csv_then_map_its_labels(client, world, noise):
 def test_a_bad_upload_is_explained(client, world):
     admin = make_admin(world)
     client.force_login(admin)
-    r = client.post(reverse("triage:imports"), {"name": "x", "file": SimpleUploadedFile("a.csv", b"a,b\n1,2\n")})
+    r = client.post(
+        reverse("triage:imports"), {"name": "x", "file": SimpleUploadedFile("a.csv", b"a,b\n1,2\n")}
+    )
     assert r.status_code == 400
     assert "label" in r.content.decode()
 
@@ -211,7 +246,13 @@ def test_a_bad_upload_is_explained(client, world):
 def test_case_page_shows_the_top_three_and_the_auto_dispatch_badge(client, world, noise, settings):
     settings.LINLI_APPEALS_AUTO_DISPATCH_CONFIDENCE = 0.8
     install_model(world, noise)
-    appeal = submit(world, "小区门口垃圾堆积", "垃圾桶满了，垃圾堆在地上好几天没人清运。", world.rubbish, auto_dispatch=True)
+    appeal = submit(
+        world,
+        "小区门口垃圾堆积",
+        "垃圾桶满了，垃圾堆在地上好几天没人清运。",
+        world.rubbish,
+        auto_dispatch=True,
+    )
     client.force_login(world.dispatcher)
     html = client.get(reverse("appeals:case", args=[appeal.pk])).content.decode()
     assert 'id="triage-panel"' in html and 'id="triage-auto-badge"' in html

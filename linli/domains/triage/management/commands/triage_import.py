@@ -25,7 +25,9 @@ class Command(BaseCommand):
         parser.add_argument("file")
         parser.add_argument("--name", default="")
         parser.add_argument("--map", action="append", default=[], metavar="LABEL=CODE")
-        parser.add_argument("--inactive", action="store_true", help="import without using it for training yet")
+        parser.add_argument(
+            "--inactive", action="store_true", help="import without using it for training yet"
+        )
 
     def handle(self, *args, **options):
         path = Path(options["file"])

@@ -20,7 +20,9 @@ class Command(BaseCommand):
     help = "Train (and optionally activate) a new triage model version."
 
     def add_arguments(self, parser):
-        parser.add_argument("--no-platform", action="store_true", help="leave out the platform's closed appeals")
+        parser.add_argument(
+            "--no-platform", action="store_true", help="leave out the platform's closed appeals"
+        )
         parser.add_argument("--set", action="append", type=int, dest="sets", metavar="ID")
         parser.add_argument("--no-corrections", action="store_true")
         parser.add_argument("--folds", type=int, default=None)
@@ -46,7 +48,8 @@ class Command(BaseCommand):
             raise CommandError(f"v{model.version} failed: {model.error}")
         self.stdout.write(
             f"v{model.version}: {model.n_train} examples, {len(model.labels)} classes, "
-            f"macro-F1 {model.macro_f1}, accuracy {model.accuracy}, {model.train_seconds}s, {model.size_bytes} bytes"
+            f"macro-F1 {model.macro_f1}, accuracy {model.accuracy}, "
+            f"{model.train_seconds}s, {model.size_bytes} bytes"
         )
         if options["activate"]:
             services.triage_model_activate(actor=None, model=model)
