@@ -190,6 +190,12 @@ def measure(calls: int) -> None:
         "/dashboard/api/map/?level=street",
         "/dashboard/overview/",
         "/dashboard/deadlines/",
+        # longer periods and filters (whole months from MonthStat, the rest from the facts)
+        "/dashboard/api/rates/?group=street&period=365d",
+        "/dashboard/api/rates/?group=department&period=90d&channel=hotline",
+        "/dashboard/api/intake/?by=category&period=365d",
+        "/dashboard/api/handling/?period=365d",
+        "/statistics/",
     ]
     street_user = User.objects.filter(username__startswith="street_").order_by("username").first()
     results = []

@@ -305,7 +305,7 @@ def intake_series(scope: Scope, f: Filters, *, by: str = "channel") -> dict:
     """Appeals submitted per day/week/month, one series per channel or per category domain."""
     bucket = bucket_for(f)
     trunc = {"day": TruncDay, "week": TruncWeek, "month": TruncMonth}[bucket]
-    p = parts(scope, f)
+    p = parts(scope, f, use_months=bucket == "month")
     if p is not None:
         keyed = []
         names = dict(Category.objects.values_list("pk", "name"))
@@ -317,6 +317,13 @@ def intake_series(scope: Scope, f: Filters, *, by: str = "channel") -> dict:
                     keyed.append((r["b"], str(labels.get(r["channel"], r["channel"])), r["n"]))
                 else:
                     keyed.append((r["b"], names.get(r["domain_id"]) or "未分类", r["n"]))
+        if p.months is not None:  # whole months (only with a monthly bucket)
+            field_name = "channel" if by == "channel" else "domain_id"
+            for r in p.months.values("month", field_name).annotate(n=Sum("total")).order_by():
+                if by == "channel":
+                    keyed.append((r["month"], str(labels.get(r["channel"], r["channel"])), r["n"]))
+                else:
+                    keyed.append((r["month"], names.get(r["domain_id"]) or "未分类", r["n"]))
         return _series(f, bucket, keyed)
     qs = appeals_in(scope, f, period=True).annotate(b=trunc("created_at"))
     if by == "channel":
