@@ -1007,7 +1007,7 @@ def fast_rates(scope: Scope, f: Filters, *, group_by: str, now: dt.datetime) -> 
 
 def fast_period_counts(scope: Scope, f: Filters, now: dt.datetime) -> dict | None:
     """Appeals submitted in the period, and of those closed."""
-    p = parts(scope, f, now=now)
+    p = parts(scope, f, now=now, use_months=True)
     if p is None:
         return None
     out = {"intake": 0, "closed": 0}
@@ -1015,6 +1015,10 @@ def fast_period_counts(scope: Scope, f: Filters, now: dt.datetime) -> dict | Non
         r = qs.aggregate(intake=Count("id"), closed=Count("id", filter=Q(status=S.CLOSED)))
         out["intake"] += r["intake"]
         out["closed"] += r["closed"]
+    if p.months is not None:
+        r = p.months.aggregate(intake=Sum("total"), closed=Sum("resolved"))  # resolved = status closed
+        out["intake"] += r["intake"] or 0
+        out["closed"] += r["closed"] or 0
     return out
 
 
