@@ -17,3 +17,9 @@ STORAGES = {
 }
 LINLI_SMS_BACKEND = "linli.core.accounts.sms.OutboxSmsBackend"
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# SQLite tests use a file, not memory: the browser tests' live server answers several requests at
+# once (the dashboard fetches its figures in parallel), and an in-memory database would make those
+# threads share one connection, which can deadlock. Each xdist worker gets its own file.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    DATABASES["default"]["TEST"] = {"NAME": os.path.join(tempfile.gettempdir(), f"linli-test-{os.getpid()}.sqlite3")}  # noqa: F405
