@@ -2,10 +2,13 @@
 
 A linear model over sparse TF-IDF features, small and fast enough for the CPU of any deployment:
 
-* character 1–3-grams of the normalised title and body (the title repeated, so it weighs more);
-* jieba words and word bigrams of the same text (sublinear tf);
-* a linear SVM whose scores are turned into calibrated probabilities by temperature scaling fitted
-  on cross-validated scores (so the argmax is the SVM's, and the probabilities sum to 1).
+* character 1–3-grams and jieba words + word bigrams of the normalised message, the title repeated so
+  that it weighs more (sublinear tf);
+* the same n-grams and words of the title alone and of the body alone (their own vocabularies and
+  IDF, half weight), so a word can say something different in a title than in a body;
+* a linear SVM blended with an NB-SVM (SVMs on features scaled by each label's log-count ratio), folded
+  into one linear model whose scores become calibrated probabilities by temperature scaling fitted on
+  cross-validated scores (so the probabilities sum to 1 and the argmax is the linear model's).
 
 Training examples may have only a title or only a body; both are used as they are.
 
@@ -27,7 +30,7 @@ import numpy as np
 import scipy.sparse as sp
 import sklearn
 from scipy.optimize import minimize_scalar
-from sklearn.base import clone
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.svm import LinearSVC
@@ -37,7 +40,7 @@ from .text import normalize, segment
 __all__ = ["ModelFormatError", "TriageClassifier", "TriageConfig", "load_model"]
 
 MAGIC = b"LINLI-TRIAGE-MODEL"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 Progress = Callable[[str], None]
 
@@ -54,11 +57,20 @@ class TriageConfig:
     title_repeat: int = 2
     word_bigrams: bool = True
     word_weight: float = 1.0
+    # Extra blocks over the title alone and the body alone (their own vocabularies and IDF), each
+    # scaled by this weight; 0 leaves them out.
+    field_weight: float = 0.5
     C: float = 0.5
+    # Weight of the NB-SVM (one-vs-rest SVMs on features scaled by each label's log-count ratio) in the
+    # blend with the plain SVM; 0 for the plain SVM alone.
+    nb_weight: float = 1.0
     class_weight: str | None = None
-    calibration_folds: int = 3
+    calibration_folds: int = 2
     random_state: int = 0
     extra: dict = field(default_factory=dict)
+
+
+_BLOCKS = ("char", "word", "title_char", "body_char", "title_word", "body_word")
 
 
 def _identity(tokens):
@@ -94,36 +106,61 @@ class TriageClassifier:
 
     # --- features ---------------------------------------------------------------------------------
 
-    def _documents(self, titles: Sequence, bodies: Sequence) -> tuple[list[str], list[list[str]]]:
+    def _documents(self, titles: Sequence, bodies: Sequence) -> dict[str, list]:
+        """The inputs of every feature block: ``char``/``word`` for the whole message (title repeated),
+        ``title_char``/``body_char``/``title_word``/``body_word`` for each field alone."""
         cfg = self.config
-        chars: list[str] = []
-        words: list[list[str]] = []
+        docs: dict[str, list] = {name: [] for name in _BLOCKS}
         for title, body in zip(titles, bodies, strict=True):
             title, body = normalize(_clean(title)), normalize(_clean(body))
-            chars.append(" ".join([title] * cfg.title_repeat + [body]).strip())
             title_words = _word_features(segment(title), cfg.word_bigrams)
             body_words = _word_features(segment(body), cfg.word_bigrams)
-            words.append(title_words * cfg.title_repeat + body_words)
-        return chars, words
+            docs["char"].append(" ".join([title] * cfg.title_repeat + [body]).strip())
+            docs["word"].append(title_words * cfg.title_repeat + body_words)
+            docs["title_char"].append(title)
+            docs["body_char"].append(body)
+            docs["title_word"].append(title_words)
+            docs["body_word"].append(body_words)
+        return docs
+
+    def _block_weights(self) -> dict[str, float]:
+        cfg = self.config
+        weights = {"char": 1.0, "word": cfg.word_weight}
+        if cfg.field_weight:
+            for name in ("title_char", "body_char", "title_word", "body_word"):
+                weights[name] = cfg.field_weight * (cfg.word_weight if name.endswith("word") else 1.0)
+        return weights
 
     def _features(self, titles: Sequence, bodies: Sequence, *, fit: bool = False):
-        chars, words = self._documents(titles, bodies)
+        docs = self._documents(titles, bodies)
+        blocks = []
         if fit:
             cfg = self.config
-            common = dict(sublinear_tf=True, min_df=cfg.min_df, max_df=cfg.max_df, dtype=np.float32)
-            self._char = TfidfVectorizer(analyzer="char", ngram_range=cfg.char_ngram_range, **common)
-            self._word = TfidfVectorizer(analyzer=_identity, **common)
-            x_char = self._char.fit_transform(chars)
-            x_word = self._word.fit_transform(words)
-            # The pruned terms are kept only for introspection and would double the file size.
-            self._char.stop_words_ = None
-            self._word.stop_words_ = None
+            options = dict(sublinear_tf=True, min_df=cfg.min_df, max_df=cfg.max_df, dtype=np.float32)
+            self._vectorizers = {}
+            self._weights = {}
+            for name, weight in self._block_weights().items():
+                if name.endswith("char"):
+                    vectorizer = TfidfVectorizer(analyzer="char", ngram_range=cfg.char_ngram_range, **options)
+                else:
+                    vectorizer = TfidfVectorizer(analyzer=_identity, **options)
+                try:
+                    x = vectorizer.fit_transform(docs[name])
+                except ValueError:
+                    if name in ("char", "word"):
+                        raise
+                    continue  # e.g. no titles at all among the examples: no title block
+                # The pruned terms are kept only for introspection and would double the file size.
+                vectorizer.stop_words_ = None
+                self._vectorizers[name] = vectorizer
+                self._weights[name] = weight
+                blocks.append(x * weight if weight != 1.0 else x)
+            self._char, self._word = self._vectorizers["char"], self._vectorizers["word"]
         else:
-            x_char = self._char.transform(chars)
-            x_word = self._word.transform(words)
-        if self.config.word_weight != 1.0:
-            x_word = x_word * self.config.word_weight
-        return sp.hstack([x_char, x_word], format="csr", dtype=np.float32)
+            for name, weight in self._weights.items():
+                x = self._vectorizers[name].transform(docs[name])
+                blocks.append(x * weight if weight != 1.0 else x)
+        return sp.hstack(blocks, format="csr", dtype=np.float32)
 
     # --- training and prediction ------------------------------------------------------------------
 
@@ -139,7 +176,9 @@ class TriageClassifier:
         x = self._features(titles, bodies, fit=True)
         say(f"{x.shape[1]} features in {time.perf_counter() - started:.1f}s; training the SVM …")
         cfg = self.config
-        svm = LinearSVC(C=cfg.C, class_weight=cfg.class_weight, random_state=cfg.random_state)
+        svm = _LinearBlend(
+            C=cfg.C, nb_weight=cfg.nb_weight, class_weight=cfg.class_weight, random_state=cfg.random_state
+        )
         self._model = _TemperatureCalibrated.fit(svm, x, labels, folds=cfg.calibration_folds, say=say)
         self.classes_ = np.asarray(self._model.classes_)
         self.trained_at = time.time()
@@ -157,19 +196,19 @@ class TriageClassifier:
     def _proba_one(self, title, body) -> np.ndarray:
         """The same computation as the batch path for one message, without scikit-learn's per-call
         input validation, which costs more than the arithmetic when an appeal arrives alone."""
-        chars, words = self._documents([title], [body])
+        docs = self._documents([title], [body])
         if self._char_analyzer is None:
             self._char_analyzer = self._char.build_analyzer()
-        char_index, char_values = _tfidf_one(self._char, self._char_analyzer(chars[0]))
-        word_index, word_values = _tfidf_one(self._word, words[0])
-        svm = self._model.svm
-        coef = svm.coef_
-        offset = len(self._char.idf_)
-        scores = (
-            coef[:, char_index] @ char_values
-            + (coef[:, offset + word_index] @ word_values) * self.config.word_weight
-            + svm.intercept_
-        )
+        model = self._model.svm
+        coef = model.coef_
+        scores = model.intercept_.astype(np.float64)
+        offset = 0
+        for name, weight in self._weights.items():
+            vectorizer = self._vectorizers[name]
+            tokens = self._char_analyzer(docs[name][0]) if name.endswith("char") else docs[name][0]
+            index, values = _tfidf_one(vectorizer, tokens)
+            scores = scores + (coef[:, offset + index] @ values) * weight
+            offset += len(vectorizer.idf_)
         return self._model.proba_from_scores(scores[None, :] if coef.shape[0] > 1 else scores)
 
     def __getstate__(self):
@@ -248,6 +287,72 @@ def read_header(path: str | Path) -> dict:
     return json.loads(first[len(MAGIC) + 1 :])
 
 
+class _LinearBlend(ClassifierMixin, BaseEstimator):
+    """A linear SVM (one-vs-rest) blended with an NB-SVM, folded into one linear model.
+
+    The NB-SVM (Wang & Manning 2012) trains, for each label, a binary linear SVM on the features scaled
+    by that label's log-count ratio ``r`` (how much likelier each feature is to occur in the label's
+    examples than in the others). Its score ``w·(r∘x) + b`` equals ``(w∘r)·x + b``, so it is a linear
+    model over the same features. The blend adds the two models' scores, each divided by the standard
+    deviation of its scores on the training set: ``coef_`` and ``intercept_`` hold the sum, and
+    prediction costs what a single linear model does.
+    """
+
+    def __init__(self, C=0.5, nb_weight=1.0, alpha=1.0, class_weight=None, random_state=0):
+        self.C = C
+        self.nb_weight = nb_weight
+        self.alpha = alpha
+        self.class_weight = class_weight
+        self.random_state = random_state
+
+    def fit(self, x, labels):
+        labels = np.asarray(labels)
+        svm = LinearSVC(C=self.C, class_weight=self.class_weight, random_state=self.random_state)
+        svm.fit(x, labels)
+        self.classes_ = svm.classes_
+        coef = svm.coef_.astype(np.float64)
+        intercept = svm.intercept_.astype(np.float64)
+        if self.nb_weight and len(self.classes_) > 2:
+            scale = _score_scale(x, coef, intercept)
+            nb_coef, nb_intercept = self._nb_svm(x, labels)
+            nb_scale = _score_scale(x, nb_coef, nb_intercept)
+            coef = coef / scale + self.nb_weight * nb_coef / nb_scale
+            intercept = intercept / scale + self.nb_weight * nb_intercept / nb_scale
+        self.coef_ = coef.astype(np.float32)  # half the size, the same predictions
+        self.intercept_ = intercept.astype(np.float32)
+        return self
+
+    def _nb_svm(self, x, labels):
+        present = x.copy()
+        present.data[:] = 1.0
+        coefs, intercepts = [], []
+        for label in self.classes_:
+            mine = labels == label
+            p = self.alpha + np.asarray(present[mine].sum(axis=0), dtype=np.float64).ravel()
+            q = self.alpha + np.asarray(present[~mine].sum(axis=0), dtype=np.float64).ravel()
+            ratio = np.log(p / p.sum()) - np.log(q / q.sum())
+            svm = LinearSVC(C=self.C, class_weight=self.class_weight, random_state=self.random_state)
+            svm.fit(x @ sp.diags(ratio.astype(np.float32)), mine.astype(int))
+            coefs.append(svm.coef_.ravel() * ratio)
+            intercepts.append(svm.intercept_[0])
+        return np.array(coefs), np.array(intercepts)
+
+    def decision_function(self, x):
+        scores = np.asarray(x @ self.coef_.T) + self.intercept_
+        return scores.ravel() if scores.shape[1] == 1 else scores
+
+    def predict(self, x):
+        scores = self.decision_function(x)
+        if scores.ndim == 1:
+            return self.classes_[(scores > 0).astype(int)]
+        return self.classes_[np.argmax(scores, axis=1)]
+
+
+def _score_scale(x, coef, intercept) -> float:
+    scale = float(np.std(np.asarray(x @ coef.T) + intercept))
+    return scale if scale > 0 else 1.0
+
+
 class _TemperatureCalibrated:
     """A linear SVM whose scores become probabilities by a softmax at a fitted temperature.
 
@@ -256,14 +361,14 @@ class _TemperatureCalibrated:
     the SVM's and the probabilities of one appeal sum to 1.
     """
 
-    def __init__(self, svm: LinearSVC, temperature: float):
+    def __init__(self, svm: _LinearBlend, temperature: float):
         self.svm = svm
         self.temperature = temperature
         self.classes_ = svm.classes_
 
     @classmethod
     def fit(
-        cls, svm: LinearSVC, x, labels: list[str], *, folds: int, say: Progress
+        cls, svm: _LinearBlend, x, labels: list[str], *, folds: int, say: Progress
     ) -> _TemperatureCalibrated:
         classes, y, counts = np.unique(labels, return_inverse=True, return_counts=True)
         folds = min(folds, int(counts.min()))
@@ -274,8 +379,6 @@ class _TemperatureCalibrated:
         else:
             scores = None
         svm.fit(x, labels)
-        svm.coef_ = svm.coef_.astype(np.float32)  # half the size, the same predictions
-        svm.intercept_ = svm.intercept_.astype(np.float32)
         if scores is None:
             scores = svm.decision_function(x)
         model = cls(svm, 1.0)

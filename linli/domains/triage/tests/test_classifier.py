@@ -1,7 +1,14 @@
 import numpy as np
 import pytest
 
-from linli.domains.triage.classifier import ModelFormatError, TriageClassifier, load_model, read_header
+from linli.domains.triage.classifier import (
+    FORMAT_VERSION,
+    ModelFormatError,
+    TriageClassifier,
+    TriageConfig,
+    load_model,
+    read_header,
+)
 
 from .synthetic import split
 
@@ -50,7 +57,7 @@ def test_save_and_load_give_identical_predictions(trained, tmp_path):
     size = model.save(path)
     assert size == path.stat().st_size > 0
     header = read_header(path)
-    assert header["format"] == 1
+    assert header["format"] == FORMAT_VERSION == 2
     assert header["classes"] == ["交通运输", "教育文体", "环境保护"]
     loaded = load_model(path)
     np.testing.assert_array_equal(loaded.predict_proba(titles, bodies), model.predict_proba(titles, bodies))
@@ -91,3 +98,38 @@ def test_one_message_at_a_time_gives_the_batch_probabilities(trained):
     single = [model.predict_proba([t], [b])[0] for t, b in zip(titles, bodies, strict=True)]
     single += [model.predict_proba([""], ["没有见过的字"])[0], model.predict_proba(["路灯"], [""])[0]]
     np.testing.assert_allclose(np.array(single), batch, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [dict(nb_weight=0.0, field_weight=0.0), dict(nb_weight=0.0), dict(field_weight=0.0), dict(nb_weight=0.5)],
+)
+def test_plain_and_blended_configurations_agree_with_their_fast_path(settings):
+    train, test = split()
+    titles, bodies, labels = zip(*train, strict=True)
+    model = TriageClassifier(TriageConfig(**settings)).fit(titles, bodies, labels)
+    titles, bodies, labels = zip(*test, strict=True)
+    assert list(model.predict(titles, bodies)) == list(labels)
+    batch = model.predict_proba(titles, bodies)
+    single = np.array([model.predict_proba([t], [b])[0] for t, b in zip(titles, bodies, strict=True)])
+    np.testing.assert_allclose(single, batch, rtol=1e-5, atol=1e-6)
+
+
+def test_the_blend_is_one_linear_model_summing_svm_and_nb_svm():
+    train, test = split()
+    titles, bodies, labels = zip(*train, strict=True)
+    plain = TriageClassifier(TriageConfig(nb_weight=0.0)).fit(titles, bodies, labels)
+    blend = TriageClassifier(TriageConfig(nb_weight=1.0)).fit(titles, bodies, labels)
+    assert blend._model.svm.coef_.shape == plain._model.svm.coef_.shape
+    assert not np.allclose(blend._model.svm.coef_, plain._model.svm.coef_)
+
+
+def test_examples_without_any_title_train_without_a_title_block():
+    train, test = split()
+    _, bodies, labels = zip(*train, strict=True)
+    model = TriageClassifier().fit([""] * len(bodies), bodies, labels)
+    assert "title_char" not in model._weights and "body_char" in model._weights
+    titles, bodies, labels = zip(*test, strict=True)
+    assert list(model.predict(titles, bodies)) == list(labels)
+    single = np.array([model.predict_proba([t], [b])[0] for t, b in zip(titles, bodies, strict=True)])
+    np.testing.assert_allclose(single, model.predict_proba(titles, bodies), rtol=1e-5, atol=1e-6)
