@@ -4,7 +4,7 @@
                                               [--same-place 0.30] [--text-only 0.60] [--window 30]
 
 The messages have no coordinates, so each message's place keys are the place names found in its title
-and body (``hotspots.place_mentions``: "xx小区", "xx路" … after the "A市A1区" prefix). Groups, heat and
+and body (``hotspots.place_mentions``: "xx小区", "xx路" … after the anonymised city and district prefix). Groups, heat and
 labels come from the same functions the platform uses (``cluster_items``, ``summarise``); "supports" are
 the messages' likes (点赞数). Growth is measured at the end of the data.
 

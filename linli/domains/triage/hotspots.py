@@ -162,7 +162,7 @@ _GENERIC_PLACE = {
 
 def place_mentions(text: str) -> list[str]:
     """Place names in ``text`` ("xx小区", "xx路", "xx村" …), most frequent first, administrative
-    prefixes such as "A市A1区" removed. A heuristic: it can return pieces that are not places."""
+    prefixes of anonymised texts (a letter, optional digits, then 市/区/县) removed. A heuristic: it can return pieces that are not places."""
     if not text:
         return []
     text = _ADMIN_PREFIX.sub(" ", normalize(text, placeholders=False, boilerplate=False))

@@ -53,7 +53,7 @@ def _items(rows, place, start, *, days_apart=1, supports=0, prefix="x"):
 
 
 def test_place_mentions_finds_compounds_and_roads():
-    found = place_mentions("A市A1区力作苑小区门口，抚琴西路上的工地")
+    found = place_mentions("B市B2区力作苑小区门口，抚琴西路上的工地")
     assert "抚琴西路" in found and any("力作苑" in f for f in found)
     assert place_mentions("") == []
 
