@@ -4,9 +4,9 @@
                                               [--same-place 0.30] [--text-only 0.60] [--window 30]
 
 The messages have no coordinates, so each message's place keys are the place names found in its title
-and body (``hotspots.place_mentions``: "xx小区", "xx路" … after the anonymised city and district prefix). Groups, heat and
-labels come from the same functions the platform uses (``cluster_items``, ``summarise``); "supports" are
-the messages' likes (点赞数). Growth is measured at the end of the data.
+and body (``hotspots.place_mentions``: "xx小区", "xx路" … after the anonymised city and district
+prefix). Groups, heat and labels come from the same functions the platform uses
+(``cluster_items``, ``summarise``); "supports" are the messages' likes (点赞数). Growth is measured at the end of the data.
 
 Prints the top groups (label, count, likes, heat, date range) and a few figures about the grouping,
 plus a purity check: the share of linked pairs whose titles share a place name or a content word.
@@ -46,22 +46,29 @@ def parse_time(value: str) -> dt.datetime:
     raise ValueError(value)
 
 
+# Columns by position, in the order the data set's README documents them:
+# id, user, subject, time, detail, against, likes.
+ID, SUBJECT, TIME, DETAIL, LIKES = 0, 2, 3, 4, 6
+
+
 def read_items(path: Path) -> list[hotspots.HotItem]:
     items = []
     with path.open(encoding="utf-8-sig", newline="") as fh:
-        for row in csv.DictReader(fh):
-            title, body = row["留言主题"], row["留言详情"]
+        rows = csv.reader(fh)
+        next(rows)  # header
+        for row in rows:
+            title, body = row[SUBJECT], row[DETAIL]
             in_title = hotspots.place_mentions(title)
             mentions = in_title + [m for m in hotspots.place_mentions(body) if m not in in_title]
             items.append(
                 hotspots.HotItem(
-                    id=row["留言编号"],
+                    id=row[ID],
                     title=title,
                     body=body,
-                    at=parse_time(row["留言时间"]),
+                    at=parse_time(row[TIME]),
                     places=tuple(mentions[:4]),
                     place_name=(in_title or mentions or [""])[0],
-                    supports=int(row.get("点赞数") or 0),
+                    supports=int((row[LIKES] if len(row) > LIKES else "") or 0),
                 )
             )
     return items

@@ -74,10 +74,15 @@ def main(argv=None) -> int:
     flagged = {"too_short": 0, "off_topic": 0, "no_explanation": 0, "any": 0}
     bad_dates = 0
     n = 0
+    # Columns by position, in the order the data set's README documents them:
+    # id, user, subject, time, detail, reply, reply time.
+    subject, time_, detail, reply_col, reply_time = 2, 3, 4, 5, 6
     with args.csv.open(encoding="utf-8-sig", newline="") as fh:
-        for row in csv.DictReader(fh):
-            reply = row["答复意见"] or ""
-            title, body = row["留言主题"] or "", row["留言详情"] or ""
+        rows = csv.reader(fh)
+        next(rows)  # header
+        for row in rows:
+            reply = row[reply_col] or ""
+            title, body = row[subject] or "", row[detail] or ""
             n += 1
             lengths.append(quality.content_length(reply))
             rels.append(quality.relevance(f"{title} {body}", reply))
@@ -86,7 +91,7 @@ def main(argv=None) -> int:
             for code in ("too_short", "off_topic", "no_explanation"):
                 flagged[code] += code in found
             flagged["any"] += bool(found)
-            asked, answered = parse_time(row["留言时间"]), parse_time(row["答复时间"])
+            asked, answered = parse_time(row[time_]), parse_time(row[reply_time])
             if asked is None or answered is None or answered < asked:
                 bad_dates += 1
                 continue
