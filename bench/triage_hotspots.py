@@ -6,7 +6,8 @@
 The messages have no coordinates, so each message's place keys are the place names found in its title
 and body (``hotspots.place_mentions``: "xx小区", "xx路" … after the anonymised city and district
 prefix). Groups, heat and labels come from the same functions the platform uses
-(``cluster_items``, ``summarise``); "supports" are the messages' likes (点赞数). Growth is measured at the end of the data.
+(``cluster_items``, ``summarise``); "supports" are the messages' likes (点赞数).
+Growth is measured at the end of the data.
 
 Prints the top groups (label, count, likes, heat, date range) and a few figures about the grouping,
 plus a purity check: the share of linked pairs whose titles share a place name or a content word.

@@ -104,9 +104,10 @@ def main(argv=None) -> int:
     print(f"content length (chars): {pct(lengths)}")
     print(f"relevance to the message: {pct(rels)}")
     print(f"replies with an action/reason cue: {np.mean(explains):.1%}")
+    worst = args.flag * 100
     print(
-        f"thresholds flagging the worst {args.flag:.0%}: length < {np.percentile(lengths, args.flag * 100):.0f}, "
-        f"relevance < {np.percentile(rels, args.flag * 100):.3f}"
+        f"thresholds flagging the worst {args.flag:.0%}: length < {np.percentile(lengths, worst):.0f}, "
+        f"relevance < {np.percentile(rels, worst):.3f}"
     )
     print(
         f"current thresholds (MIN_CHARS={quality.MIN_CHARS}, MIN_RELEVANCE={quality.MIN_RELEVANCE}) flag: "
