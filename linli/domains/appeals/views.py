@@ -157,10 +157,11 @@ def submit(request):
     form = forms.SubmitForm(request.POST or None)
     status = 200
     if request.method == "POST":
-        existing = selectors.appeal_by_idempotency_key(request.user, request.POST.get("idempotency_key", ""))
-        if existing is not None:
-            messages.info(request, _("这份诉求已经提交过了，下面是您提交的诉求。"))
-            return redirect("appeals:mine_detail", existing.pk)
+        done = _already_submitted(
+            request, _("这份诉求已经提交过了，下面是您提交的诉求。"), "appeals:mine_detail"
+        )
+        if done:
+            return done
         if form.is_valid():
             d = form.cleaned_data
             photos = _photos(request)
@@ -290,10 +291,8 @@ def intake(request):
     form = forms.IntakeForm(request.POST or None)
     status = 200
     if request.method == "POST":
-        existing = selectors.appeal_by_idempotency_key(request.user, request.POST.get("idempotency_key", ""))
-        if existing is not None:
-            messages.info(request, _("这份诉求已经登记过了。"))
-            return redirect("appeals:case", existing.pk)
+        if done := _already_submitted(request, _("这份诉求已经登记过了。"), "appeals:case"):
+            return done
         if form.is_valid():
             d = form.cleaned_data
             try:
@@ -341,10 +340,8 @@ def patrol(request):
     form = forms.PatrolForm(request.POST or None)
     status = 200
     if request.method == "POST":
-        existing = selectors.appeal_by_idempotency_key(request.user, request.POST.get("idempotency_key", ""))
-        if existing is not None:
-            messages.info(request, _("这份巡查上报已经提交过了。"))
-            return redirect("appeals:case", existing.pk)
+        if done := _already_submitted(request, _("这份巡查上报已经提交过了。"), "appeals:case"):
+            return done
         if form.is_valid():
             d = form.cleaned_data
             try:
@@ -988,3 +985,12 @@ def _recent_patrol(user):
     """A grid worker's own latest patrol reports, shown under the form."""
     qs = Appeal.objects.filter(submitted_by=user, channel=Channel.PATROL).filter(~Q(status=S.WITHDRAWN))
     return qs.select_related("category").order_by("-created_at")[:5]
+
+
+def _already_submitted(request, message: str, view_name: str):
+    """A resubmitted form (same idempotency key) goes to the case it already made, once."""
+    existing = selectors.appeal_by_idempotency_key(request.user, request.POST.get("idempotency_key", ""))
+    if existing is None:
+        return None
+    messages.info(request, message)
+    return redirect(view_name, existing.pk)
