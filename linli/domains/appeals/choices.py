@@ -130,3 +130,6 @@ class Action(models.TextChoices):
     SUPERVISE = "supervise", _("督办")
     PUBLISH = "publish", _("公开")
     DEADLINE = "deadline", _("时限预警")
+    SUPPLEMENT = "supplement", _("补充材料")
+    ASSIST_REPORT = "assist_report", _("协办结果")
+    CATEGORISE = "categorise", _("智能分类")

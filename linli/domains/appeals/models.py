@@ -563,3 +563,28 @@ class ReferenceCounter(models.Model):
 
     def __str__(self):
         return f"{self.key}: {self.value}"
+
+
+class AppealFollow(models.Model):
+    """A resident who follows (supports) someone else's open case instead of reporting the same
+    problem again: one row per resident and case. Followers hear of the case's status changes and
+    closing; the hot-issue heat counts them as supports."""
+
+    appeal = models.ForeignKey(Appeal, on_delete=models.PROTECT, related_name="follows")
+    resident = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("关注居民"), on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("关注时间"), default=timezone.now)
+    source = models.CharField(_("来源"), max_length=24, blank=True, help_text=_("如 duplicate_offer"))
+
+    class Meta:
+        verbose_name = _("关注")
+        verbose_name_plural = _("关注")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["appeal", "resident"], name="appeal_follow_once"),
+        ]
+        indexes = [models.Index(fields=["resident", "-created_at"], name="appeal_follow_resident")]
+
+    def __str__(self):
+        return f"{self.appeal.reference} ← {self.resident_id}"
