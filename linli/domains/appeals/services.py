@@ -352,6 +352,12 @@ def _next_reference(now) -> str:
 # --- answers to a category's extra questions ------------------------------------------------------
 
 
+def choice_keys(question: dict) -> list[str]:
+    """The values a choice or multichoice question accepts: its choices, or each choice's ``key``
+    when they are written as ``{"key", "name"}``."""
+    return [str(c.get("key", "")) if isinstance(c, dict) else str(c) for c in question.get("choices") or []]
+
+
 def _clean_answers(category: Category | None, answers: dict | None) -> dict:
     answers = dict(answers or {})
     if category is None:
@@ -359,7 +365,7 @@ def _clean_answers(category: Category | None, answers: dict | None) -> dict:
     cleaned = {}
     for q in category.questions or []:
         code, value = q.get("code"), answers.get(q.get("code"))
-        if value in (None, ""):
+        if value in (None, "") or value == []:
             if q.get("required"):
                 raise AppealError(
                     _("请回答：%(label)s / this question needs an answer: %(code)s")
@@ -373,8 +379,16 @@ def _clean_answers(category: Category | None, answers: dict | None) -> dict:
                 value = float(value)
             elif kind == "bool":
                 value = value in (True, "true", "1", 1, "on", "yes")
-            elif kind == "choice" and value not in (q.get("choices") or []):
-                raise ValueError(value)
+            elif kind == "choice":
+                if str(value) not in choice_keys(q):
+                    raise ValueError(value)
+                value = str(value)
+            elif kind == "multichoice":
+                # a list of declared values, each once, in the order given; one value is a list of one
+                values = [str(v) for v in (value if isinstance(value, (list, tuple)) else [value])]
+                if any(v not in choice_keys(q) for v in values):
+                    raise ValueError(value)
+                value = list(dict.fromkeys(values))
             else:
                 value = str(value)[:500]
         except (TypeError, ValueError):
@@ -524,6 +538,7 @@ def appeal_submit(
     external_source: str = "",
     external_ref: str = "",
     auto_dispatch: bool | None = None,
+    note: str = "",
 ) -> Appeal:
     """A new appeal from any channel. A retried call with the same ``idempotency_key`` (per
     submitter), or the same external reference, returns the case made the first time (the unique
@@ -613,6 +628,7 @@ def appeal_submit(
         action=Action.SUBMIT,
         from_status="",
         to_status=S.SUBMITTED,
+        note=note[:500],  # what the intake itself noticed (an Open311 picture that could not be fetched)
         data={"channel": channel},
     )
     if photos:

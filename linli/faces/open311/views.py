@@ -208,7 +208,7 @@ def _attributes(post, category) -> dict:
         if kind == "multivaluelist":
             if any(v not in allowed for v in values):
                 raise _Bad(400, _("属性 %(c)s 的取值无效 / invalid value for attribute %(c)s") % {"c": code})
-            answers[code] = ",".join(values)
+            answers[code] = list(dict.fromkeys(values))  # stored as a list, each value once
             continue
         if many and len(values) > 1:
             raise _Bad(400, _("属性 %(c)s 只能取一个值 / attribute %(c)s takes one value") % {"c": code})
@@ -221,7 +221,7 @@ def _attributes(post, category) -> dict:
             raise _Bad(400, _("属性 %(c)s 须为 ISO 8601 / attribute %(c)s must be ISO 8601") % {"c": code})
         answers[code] = value
     for code, question in questions.items():
-        if question.get("required") and answers.get(code) in (None, ""):
+        if question.get("required") and answers.get(code) in (None, "", []):
             raise _Bad(
                 400,
                 _("缺少必填属性 %(c)s（%(l)s）/ required attribute missing: %(c)s")

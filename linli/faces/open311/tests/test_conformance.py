@@ -313,7 +313,7 @@ def test_post_attributes_single_and_multi_value(client, world, poster):
     )
     assert response.status_code == 201
     appeal = Appeal.objects.get(reference=body[0]["service_request_id"])
-    assert appeal.answers["floor"] == 3.0 and appeal.answers["parts"] == "屋顶,外墙"
+    assert appeal.answers["floor"] == 3.0 and appeal.answers["parts"] == ["屋顶", "外墙"]
 
 
 def test_post_retry_with_idempotency_key_returns_the_same_request(client, world, poster):
