@@ -241,3 +241,17 @@ class ExtensionForm(ReasonForm):
 
 def photo_limit() -> int:
     return max_count()
+
+
+class SupplementForm(forms.Form):
+    """补充材料: the resident's note (photos come as files)."""
+
+    note = forms.CharField(
+        label=_("补充说明"), max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+class AssistReportForm(forms.Form):
+    """An assisting unit's result on its part of the case."""
+
+    result = forms.CharField(label=_("协办情况"), max_length=4000, widget=forms.Textarea(attrs={"rows": 3}))

@@ -15,6 +15,7 @@ import logging
 import re
 import threading
 from collections.abc import Iterable, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -22,6 +23,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from linli.core.audit.services import audit_record
@@ -33,6 +35,7 @@ from linli.core.places.models import Area, Compound
 
 from . import deadlines, permissions
 from .choices import (
+    OPEN_STATUSES,
     STAFF_CHANNELS,
     Action,
     AppealStatus,
@@ -50,14 +53,15 @@ from .choices import (
 from .models import (
     Appeal,
     AppealEvent,
+    AppealFollow,
     Assignment,
     Attachment,
     Category,
     ExtensionRequest,
     Rating,
-    ReferenceCounter,
     Supervision,
 )
+from .intake import insert_appeal, request_followup
 from .outbox import appeal_outbox_emit
 from .photos import PhotoRejected, check_photo, max_count
 from .routing import appeal_suggest_route
@@ -108,6 +112,12 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str | None]] = {
     "supervise": (frozenset({S.DISPATCHED, S.IN_PROGRESS, S.REOPENED}), None),
     "patrol_close": (frozenset({S.SUBMITTED}), S.CLOSED),
     "redact": (frozenset({S.CLOSED}), None),
+    # the resident adds photos or a note to their open case (补充材料)
+    "supplement": (frozenset(OPEN_STATUSES), None),
+    # an assisting unit (协办) reports its part before the lead unit handles
+    "assist_report": (frozenset({S.DISPATCHED, S.IN_PROGRESS, S.REOPENED}), None),
+    # another resident follows the case instead of reporting it again
+    "follow": (frozenset(OPEN_STATUSES), None),
 }
 
 
@@ -322,33 +332,6 @@ def _locate_point(lng: float, lat: float):
         ) from None
 
 
-# --- reference numbers -----------------------------------------------------------------------------
-
-
-def _next_reference(now) -> str:
-    """``JN20261126-0001``: the prefix, the day, and the count within the day.
-
-    PostgreSQL: one sequence per day (``appeals_reference_next``, created by migration 0003), so
-    concurrent intakes never wait on one another; a number taken by a transaction that then rolls
-    back is not reused (a gap). Other databases (SQLite serialises every write transaction anyway):
-    the day's ``ReferenceCounter`` row, in one upsert."""
-    prefix = getattr(settings, "LINLI_APPEALS_REFERENCE_PREFIX", "JN")
-    key = f"{prefix}{timezone.localtime(now):%Y%m%d}"
-    connection = transaction.get_connection()
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("SELECT appeals_reference_next(%s)", [key])
-        else:
-            table = connection.ops.quote_name(ReferenceCounter._meta.db_table)
-            cursor.execute(
-                f"INSERT INTO {table} (key, value) VALUES (%s, 1) "  # noqa: S608 - identifier from model metadata
-                f"ON CONFLICT (key) DO UPDATE SET value = {table}.value + 1 RETURNING value",
-                [key],
-            )
-        value = cursor.fetchone()[0]
-    return f"{key}-{value:04d}"
-
-
 # --- answers to a category's extra questions ------------------------------------------------------
 
 
@@ -513,7 +496,6 @@ def _follow_master_closed(master: Appeal, *, actor) -> None:
 # ==================================================================================================
 
 
-@transaction.atomic
 def appeal_submit(
     *,
     actor,
@@ -545,10 +527,11 @@ def appeal_submit(
     constraints decide, so two concurrent retries also make one case).
 
     The request path writes only what must be durable before the resident is told "received": the
-    appeal, its ``submit`` event, and one row for the worker, ``tasks.appeal_intake_followup``, all
-    in this transaction. The follow-up (``appeal_intake_complete``) does the rest once, in the
-    background: the audit row, the webhook outbox, the dispatchers' notices and automatic routing,
-    registration and dispatch. A backend that runs tasks at once (tests) does it before this returns."""
+    appeal row, in one statement (``intake.insert_appeal``); with photos, the appeal, its ``submit``
+    event and the photos in one transaction. The follow-up (``appeal_intake_complete``, see
+    ``intake``) does the rest once, in the background: the ``submit`` event when not written yet,
+    the audit row, the webhook outbox, the dispatchers' notices and automatic routing, registration
+    and dispatch. A backend that runs tasks at once (tests) does it before this returns."""
     submitter = actor if getattr(actor, "pk", None) else None
     keyed = bool(idempotency_key and submitter is not None) or bool(external_ref)
     actor_is_resident = getattr(actor, "is_resident", False)
@@ -582,7 +565,6 @@ def appeal_submit(
     place = _locate(lng=lng, lat=lat, grid=grid, compound=compound)
     now = timezone.now()
     appeal = Appeal(
-        reference=_next_reference(now),
         title=title[:120],
         body=body,
         category=category,
@@ -610,46 +592,41 @@ def appeal_submit(
         answers=_clean_answers(category, answers),
         created_at=now,
     )
-    if keyed:
-        try:
-            with transaction.atomic():
-                appeal.save(force_insert=True)
-        except IntegrityError:
-            existing = _existing_submission(actor, idempotency_key, external_source, external_ref)
-            if existing is not None:
-                return existing
-            raise
-    else:
-        appeal.save(force_insert=True)
-    event = AppealEvent.objects.create(
-        appeal=appeal,
-        at=now,
-        actor=submitter,
-        action=Action.SUBMIT,
-        from_status="",
-        to_status=S.SUBMITTED,
-        note=note[:500],  # what the intake itself noticed (an Open311 picture that could not be fetched)
-        data={"channel": channel},
-    )
     if photos:
-        _attach(appeal, photos, kind=AttachmentKind.REPORT, actor=actor, event=event)
-    from .tasks import appeal_intake_followup
-
-    # Inside the transaction on purpose: the worker's row commits with the appeal or not at all.
-    result = appeal_intake_followup.enqueue(appeal_id=appeal.pk, auto_dispatch=auto_dispatch)
-    if result.is_finished:  # a backend that runs tasks at once: show what it did
+        with transaction.atomic():
+            if not insert_appeal(appeal, now=now, keyed=keyed):
+                return _existing_submission(actor, idempotency_key, external_source, external_ref)
+            event = AppealEvent.objects.create(
+                appeal=appeal,
+                at=now,
+                actor=submitter,
+                action=Action.SUBMIT,
+                from_status="",
+                to_status=S.SUBMITTED,
+                data={"channel": channel},
+            )
+            _attach(appeal, photos, kind=AttachmentKind.REPORT, actor=actor, event=event)
+            done = request_followup(appeal.pk, auto_dispatch=auto_dispatch)
+    else:
+        with transaction.atomic() if auto_dispatch is not None else nullcontext():
+            if not insert_appeal(appeal, now=now, keyed=keyed):
+                return _existing_submission(actor, idempotency_key, external_source, external_ref)
+            done = request_followup(appeal.pk, auto_dispatch=auto_dispatch)
+    if done:  # a backend that runs tasks at once: show what it did
         appeal.refresh_from_db()
     return appeal
 
 
-def _existing_submission(actor, key: str, source: str, ref: str) -> Appeal | None:
+def _existing_submission(actor, key: str, source: str, ref: str) -> Appeal:
+    """The case a keyed intake made the first time (its insert found the key taken)."""
+    found = None
     if key and getattr(actor, "pk", None):
         found = Appeal.objects.filter(submitted_by=actor, idempotency_key=key).first()
-        if found is not None:
-            return found
-    if ref:
-        return Appeal.objects.filter(external_source=source, external_ref=ref).first()
-    return None
+    if found is None and ref:
+        found = Appeal.objects.filter(external_source=source, external_ref=ref).first()
+    if found is None:  # the conflicting case was withdrawn from under us: cannot happen (PROTECT)
+        raise AppealConflict(_("请重试 / please try again"), code="conflict")
+    return found
 
 
 def _as_submitted(appeal: Appeal) -> Appeal:
@@ -672,10 +649,18 @@ def appeal_intake_complete(*, appeal_id: int, auto_dispatch: bool | None = None)
         intake_done_at=timezone.now()
     ):
         return False
-    appeal = Appeal.objects.select_related("category", "street", "community").get(pk=appeal_id)
+    appeal = Appeal.objects.select_related("category", "street", "community", "submitted_by").get(pk=appeal_id)
     event = appeal.events.filter(action=Action.SUBMIT).select_related("actor").order_by("id").first()
-    if event is None:  # cannot happen through appeal_submit
-        return False
+    if event is None:  # an intake without photos writes only the appeal row: its timeline starts here
+        event = AppealEvent.objects.create(
+            appeal=appeal,
+            at=appeal.created_at,
+            actor=appeal.submitted_by,
+            action=Action.SUBMIT,
+            from_status="",
+            to_status=S.SUBMITTED,
+            data={"channel": appeal.channel},
+        )
     channel = event.data.get("channel", appeal.channel)
     audit_record(
         actor=event.actor,
@@ -721,11 +706,13 @@ def _maybe_auto_dispatch(appeal: Appeal, *, enabled: bool | None) -> None:
     """High-confidence routes dispatch themselves; the rest wait in the triage queue."""
     if enabled is None:
         enabled = getattr(settings, "LINLI_APPEALS_AUTO_DISPATCH", True)
-    if not enabled or appeal.category_id is None:
+    if not enabled:
         return
     threshold = float(getattr(settings, "LINLI_APPEALS_AUTO_DISPATCH_CONFIDENCE", 0.9))
     try:
         with transaction.atomic():
+            if appeal.category_id is None and not _category_from_triage(appeal, threshold):
+                return
             suggestions = appeal_suggest_route(appeal)
             if not suggestions or suggestions[0].confidence < threshold:
                 return
@@ -746,6 +733,33 @@ def _maybe_auto_dispatch(appeal: Appeal, *, enabled: bool | None) -> None:
     except Exception:
         logger.exception("automatic dispatch failed for %s; left in the triage queue", appeal.reference)
         appeal.refresh_from_db()
+
+
+def _category_from_triage(appeal: Appeal, threshold: float) -> bool:
+    """An appeal that came without a category takes the classifier's when it is at least
+    ``threshold`` sure (``LINLI_APPEALS_CATEGORY_SUGGESTER``, a callable ``(appeal) -> (category,
+    confidence, data) | None``); an internal timeline event records that triage chose it."""
+    default = "linli.domains.triage.suggest.suggest_category"
+    path = getattr(settings, "LINLI_APPEALS_CATEGORY_SUGGESTER", default)
+    if not path:
+        return False
+    guess = import_string(path)(appeal)
+    if guess is None or guess[1] < threshold or not guess[0].is_active:
+        return False
+    category, confidence, data = guess
+    appeal.category = category
+    appeal.save(update_fields=["category", "updated_at"])
+    _record(
+        appeal,
+        actor=None,
+        action=Action.CATEGORISE,
+        from_status=appeal.status,
+        public=False,
+        note=_("智能分拨按内容确定类别“%(c)s”（置信度 %(p)s%%）/ category chosen by smart triage")
+        % {"c": category, "p": round(confidence * 100)},
+        data={**data, "source": "triage", "category": category.code, "confidence": round(confidence, 4)},
+    )
+    return True
 
 
 # ==================================================================================================
@@ -1229,9 +1243,115 @@ def appeal_extension_request(*, actor, appeal: Appeal, days: int, reason: str) -
     return request
 
 
+@transaction.atomic
+def appeal_assist_report(*, actor, appeal: Appeal, result: str, photos: Iterable = ()) -> Assignment:
+    """An assisting unit (协办) records what it did on its part, with photos, once per handling round;
+    the lead unit reads it before handling. Signing for the case is implied."""
+    appeal = _lock(appeal)
+    _check("assist_report", appeal)
+    units = jurisdiction_of(actor).organisation_ids if actor is not None else frozenset()
+    assist = (
+        appeal.assignments.select_for_update()
+        .filter(is_active=True, role=AssignmentRole.ASSIST, unit_id__in=units)
+        .select_related("unit")
+        .first()
+    )
+    if assist is None or not permissions.is_member_of(actor, assist.unit_id):
+        _deny(
+            _("只有协办单位的工作人员可以报送协办结果 / only staff of an assisting unit may report its part")
+        )
+    if not (result or "").strip():
+        raise AppealError(_("请填写协办情况 / describe what your unit did"), code="result_required")
+    if appeal.events.filter(action=Action.ASSIST_REPORT, unit=assist.unit, data__round=appeal.round).exists():
+        raise AppealConflict(
+            _("本单位本轮已报送协办结果 / your unit has already reported its part for this round"),
+            code="conflict",
+        )
+    now = timezone.now()
+    assist.result, assist.handled_at = result, now
+    if assist.signed_at is None:
+        assist.signed_at, assist.signed_by = now, actor
+    assist.save(update_fields=["result", "handled_at", "signed_at", "signed_by"])
+    event = _record(
+        appeal,
+        actor=actor,
+        action=Action.ASSIST_REPORT,
+        from_status=appeal.status,
+        note=result,
+        unit=assist.unit,
+        data={"round": appeal.round, "role": AssignmentRole.ASSIST},
+    )
+    _attach(appeal, photos, kind=AttachmentKind.RESULT, actor=actor, event=event)
+    return assist
+
+
 # ==================================================================================================
 # resident
 # ==================================================================================================
+
+
+@transaction.atomic
+def appeal_supplement(*, actor, appeal: Appeal, note: str = "", photos: Iterable = ()) -> AppealEvent:
+    """The resident adds photos and/or a note to their own open case (补充材料). The photos count
+    towards the same limit as at intake (``LINLI_APPEAL_PHOTO_MAX_COUNT`` report photos in all) and
+    are checked by content the same way."""
+    appeal = _lock(appeal)
+    _check("supplement", appeal)
+    _require_resident(actor, appeal)
+    note = (note or "").strip()
+    photos = list(photos or ())
+    if not note and not photos:
+        raise AppealError(
+            _("请填写补充说明或选择照片 / add a note or at least one photo"), code="supplement_empty"
+        )
+    if len(note) > 2000:
+        raise AppealError(_("补充说明最多 2000 字 / a note is at most 2000 characters"), code="too_long")
+    have = appeal.attachments.filter(kind=AttachmentKind.REPORT).count()
+    if have + len(photos) > max_count():
+        raise AppealError(
+            _("照片总数不能超过 %(n)d 张（已有 %(have)d 张）/ at most %(n)d photos in all (%(have)d already)")
+            % {"n": max_count(), "have": have},
+            code="too_many_photos",
+        )
+    event = _record(
+        appeal,
+        actor=actor,
+        action=Action.SUPPLEMENT,
+        from_status=appeal.status,
+        note=note,
+        unit=appeal.lead_unit,
+        data={"photos": len(photos)},
+    )
+    _attach(appeal, photos, kind=AttachmentKind.REPORT, actor=actor, event=event)
+    return event
+
+
+@transaction.atomic
+def appeal_follow(*, actor, appeal: Appeal, source: str = "duplicate_offer") -> tuple[AppealFollow, bool]:
+    """A resident follows (supports) an open case someone else reported, instead of reporting it
+    again: one row per resident and case (a repeat returns the first, ``created`` False). A merged
+    case is followed through the case it was merged into. Private cases cannot be followed."""
+    is_resident = getattr(actor, "is_authenticated", False) and getattr(actor, "is_resident", False)
+    if actor is None or not is_resident:
+        _deny(_("只有居民可以关注诉求 / only residents follow appeals"))
+    target = Appeal.objects.select_for_update(of=("self",)).get(pk=appeal.pk)
+    while target.status == S.MERGED and target.merged_into_id:
+        target = Appeal.objects.select_for_update(of=("self",)).get(pk=target.merged_into_id)
+    if target.is_private:
+        _deny(_("该诉求不公开，不能关注 / this appeal is private"))
+    if target.resident_id == actor.pk:
+        raise AppealError(_("这是您本人的诉求 / this is your own appeal"), code="own_appeal")
+    existing = AppealFollow.objects.filter(appeal=target, resident=actor).first()
+    if existing is not None:
+        return existing, False
+    _check("follow", target)
+    try:
+        with transaction.atomic():
+            follow = AppealFollow.objects.create(appeal=target, resident=actor, source=source[:24])
+    except IntegrityError:  # the same resident twice at once: the constraint keeps one
+        return AppealFollow.objects.get(appeal=target, resident=actor), False
+    audit_record(actor=actor, action="appeal.follow", obj=target, changes={"source": source[:24]})
+    return follow, True
 
 
 @transaction.atomic

@@ -49,6 +49,8 @@ RECIPIENTS: dict[str, tuple[str, ...]] = {
     Action.WITHDRAW: (DISPATCHERS, UNIT),
     Action.RATE: (DISPATCHERS,),
     Action.SUPERVISE: (UNIT,),
+    Action.SUPPLEMENT: (UNIT, ASSISTING),  # no unit yet: the dispatchers (see _recipient_ids)
+    Action.ASSIST_REPORT: (UNIT,),
 }
 # Events that also reach a resident by SMS.
 SMS_ACTIONS = frozenset({Action.REGISTER, Action.REJECT, Action.MERGE, Action.CLOSE, Action.VERIFY})
@@ -84,8 +86,55 @@ def _recipient_ids(appeal: Appeal, event: AppealEvent) -> set[int]:
             )
         elif who == RESIDENT and appeal.resident_id and event.public:
             ids.add(appeal.resident_id)
+    if event.action == Action.SUPPLEMENT and not appeal.assignments.filter(is_active=True).exists():
+        ids |= _dispatcher_ids(appeal)
     ids.discard(event.actor_id)
     return ids
+
+
+def _dispatcher_ids(appeal: Appeal) -> set[int]:
+    return set(
+        Membership.objects.filter(
+            role__in=[Role.DISPATCHER],
+            is_active=True,
+            user__is_active=True,
+            jurisdiction__path__in=_prefixes(appeal.path),
+        ).values_list("user_id", flat=True)
+    )
+
+
+def _notify_followers(appeal: Appeal, event: AppealEvent, key: str) -> int:
+    """Residents who follow the case (``AppealFollow``) hear of its status changes and its closing;
+    they see neither its text nor who raised it, only its number, place and status."""
+    if not event.public or not (event.to_status != event.from_status or event.action == Action.CLOSE):
+        return 0
+    from .models import AppealFollow
+    from .services import coarse_place
+
+    follower_ids = set(AppealFollow.objects.filter(appeal=appeal).values_list("resident_id", flat=True))
+    follower_ids -= {appeal.resident_id, event.actor_id}
+    if not follower_ids:
+        return 0
+    text = (
+        _("您关注的诉求 %(ref)s（%(place)s）%(action)s，当前状态：%(status)s")
+        % {
+            "ref": appeal.reference,
+            "place": coarse_place(appeal) or "-",
+            "action": event.get_action_display(),
+            "status": appeal.get_status_display(),
+        }
+    )[:120]
+    followers = User.objects.filter(pk__in=follower_ids, is_active=True).order_by("pk")
+    return len(
+        notify(
+            recipients=followers,
+            kind=NOTICE_KIND,
+            title=text,
+            url=reverse("appeals:following"),
+            obj=appeal,
+            dedupe_key=key,
+        )
+    )
 
 
 def _text(appeal: Appeal, event: AppealEvent) -> str:
@@ -154,6 +203,7 @@ def appeal_notify(event_id: int) -> int:
         )
     elif sms and not appeal.resident_id:
         _sms_contact(appeal, text, event=event)
+    created += _notify_followers(appeal, event, key)
     return created
 
 
@@ -186,6 +236,15 @@ def appeal_intake_followup(appeal_id: int, auto_dispatch: bool | None = None) ->
     from .services import appeal_intake_complete
 
     return appeal_intake_complete(appeal_id=appeal_id, auto_dispatch=auto_dispatch)
+
+
+@task()
+def appeal_intake_batch() -> int:
+    """Finish every intake still pending (``intake.finish_pending``): queued by the intakes
+    themselves, at most once a second per server process (``intake.request_followup``)."""
+    from .intake import finish_pending
+
+    return finish_pending()
 
 
 # --- deadline scan -----------------------------------------------------------------------------------

@@ -11,6 +11,8 @@ urlpatterns = [
     path("mine/", views.mine, name="mine"),
     path("mine/<int:appeal_id>/", views.mine_detail, name="mine_detail"),
     path("mine/<int:appeal_id>/<str:action>/", views.mine_act, name="mine_act"),
+    path("follow/", views.follow, name="follow"),
+    path("following/", views.following, name="following"),
     # staff
     path("intake/", views.intake, name="intake"),
     path("queue/", views.queue, name="queue"),

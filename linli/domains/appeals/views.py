@@ -29,6 +29,7 @@ from . import forms, permissions, selectors, services
 from .choices import (
     FINAL_STATUSES,
     OPEN_STATUSES,
+    Action,
     AppealStatus,
     AssignmentRole,
     AttachmentKind,
@@ -36,7 +37,7 @@ from .choices import (
     DeadlineState,
     RatingValue,
 )
-from .models import Appeal, Attachment, Category
+from .models import Appeal, AppealFollow, Attachment, Category
 from .routing import appeal_suggest_route
 from .services import AppealConflict, AppealError
 
@@ -225,6 +226,7 @@ def mine_detail(request, appeal_id: int):
     appeal = _access_own(request, appeal_id)
     shown = selectors.resident_status(appeal)
     rating = selectors.current_rating(appeal) if appeal.status == S.CLOSED else None
+    report_photos = appeal.attachments.filter(kind=AttachmentKind.REPORT).count()
     return render(
         request,
         "appeals/mine_detail.html",
@@ -232,7 +234,10 @@ def mine_detail(request, appeal_id: int):
             "appeal": appeal,
             "shown_status": shown,
             "shown_status_label": S(shown).label,
-            "timeline": selectors.appeal_timeline(appeal, staff=False),
+            "timeline": selectors.appeal_timeline(appeal, staff=False).prefetch_related("attachments"),
+            "can_supplement": appeal.status in services.TRANSITIONS["supplement"][0],
+            "supplement_form": forms.SupplementForm(),
+            "photos_left": max(0, forms.photo_limit() - report_photos),
             "photos": selectors.public_attachments(appeal),
             "can_withdraw": appeal.status in services.TRANSITIONS["withdraw"][0],
             "can_rate": appeal.status == S.CLOSED and rating is None,
@@ -276,9 +281,92 @@ def mine_act(request, appeal_id: int, action: str):
             request, lambda: services.appeal_reopen(actor=request.user, appeal=appeal, reason=reason)
         ):
             messages.success(request, _("已要求重新办理，承办单位会再次处理。"))
+    elif action == "supplement":
+        form = forms.SupplementForm(request.POST)
+        if not form.is_valid():
+            _form_errors(request, form)
+        elif _attempt(
+            request,
+            lambda: services.appeal_supplement(
+                actor=request.user, appeal=appeal, note=form.cleaned_data["note"], photos=_photos(request)
+            ),
+        ):
+            messages.success(request, _("补充材料已提交，承办人员可以看到。"))
     else:
         raise Http404("action")
     return redirect("appeals:mine_detail", appeal_id)
+
+
+@login_required
+@require_POST
+def follow(request):
+    """The resident follows an open case offered as "already reported" instead of a new one (JSON for
+    the form's script; a plain POST lands on the list of followed cases)."""
+    _require_resident(request)
+    reference = request.POST.get("reference", "").strip()[:24]
+    appeal = Appeal.objects.filter(reference=reference).first() if reference else None
+    wants_json = "application/json" in request.headers.get("Accept", "")
+    error, created = "", False
+    if appeal is None:
+        error = _("没有找到该编号的诉求 / no appeal with that reference")
+    else:
+        try:
+            followed, created = services.appeal_follow(actor=request.user, appeal=appeal)
+        except (AppealError, PermissionDenied) as exc:
+            error = _message(exc)
+    if wants_json:
+        if error:
+            return JsonResponse({"ok": False, "error": error}, status=400)
+        return JsonResponse(
+            {
+                "ok": True,
+                "created": created,
+                "reference": followed.appeal.reference,
+                "url": reverse("appeals:following"),
+            }
+        )
+    if error:
+        messages.error(request, error)
+    else:
+        messages.success(
+            request, _("已关注 %(ref)s，办理进展会通知您。") % {"ref": followed.appeal.reference}
+        )
+    return redirect("appeals:following")
+
+
+@login_required
+def following(request):
+    """The cases the resident follows: number, place, status, and the published result once closed.
+    Never the other resident's name, phone or exact address."""
+    _require_resident(request)
+    rows = []
+    follows = (
+        AppealFollow.objects.filter(resident=request.user)
+        .select_related(
+            "appeal",
+            "appeal__compound",
+            "appeal__road",
+            "appeal__community",
+            "appeal__street",
+            "appeal__resident",
+            "appeal__merged_into",
+        )
+        .order_by("-created_at", "-id")[:200]
+    )
+    for f in follows:
+        a = f.appeal
+        rows.append(
+            {
+                "follow": f,
+                "appeal": a,
+                "title": a.public_title
+                or services.redact_text(a.title, names=services._names_of(a), address=a.address),
+                "place": services.coarse_place(a),
+                "status": selectors.resident_status(a),
+                "status_label": S(selectors.resident_status(a)).label,
+            }
+        )
+    return render(request, "appeals/following.html", {"rows": rows})
 
 
 # --- staff intake and patrol -----------------------------------------------------------------------
@@ -535,10 +623,22 @@ def _case_context(request, appeal: Appeal) -> dict:
             "assisting_units": suggestions[0]["assisting"],
         }
     rating = selectors.current_rating(appeal) if status == S.CLOSED else None
+    assist_results = _assist_results(appeal)
+    can_assist_report = (
+        my_assignment is not None
+        and my_assignment.role == AssignmentRole.ASSIST
+        and "assist_report" in allowed
+        and not any(r["reported"] and r["assignment"].pk == my_assignment.pk for r in assist_results)
+    )
     context = {
         "appeal": appeal,
-        "timeline": selectors.appeal_timeline(appeal, staff=True),
+        "timeline": selectors.appeal_timeline(appeal, staff=True).prefetch_related("attachments"),
         "assignments": appeal.assignments.select_related("unit").order_by("-is_active", "role", "id"),
+        "assist_results": assist_results,
+        "assist_missing": [r for r in assist_results if not r["reported"]],
+        "can_assist_report": can_assist_report,
+        "assist_form": forms.AssistReportForm(),
+        "followers": appeal.follows.count(),
         "attachments": appeal.attachments.order_by("uploaded_at", "id"),
         "ratings": appeal.ratings.order_by("round"),
         "supervisions": appeal.supervisions.select_related("unit").order_by("-created_at")[:10],
@@ -582,6 +682,22 @@ def _case_context(request, appeal: Appeal) -> dict:
         "result_check_url": reverse("appeals:result_check", args=[appeal.pk]),
     }
     return context
+
+
+def _assist_results(appeal: Appeal) -> list[dict]:
+    """Each active assisting unit (协办) with what it reported in this handling round, if anything."""
+    reports = {
+        e.unit_id: e
+        for e in appeal.events.filter(action=Action.ASSIST_REPORT, data__round=appeal.round)
+        .select_related("actor")
+        .prefetch_related("attachments")
+        .order_by("at", "id")
+    }
+    rows = []
+    for a in appeal.assignments.filter(is_active=True, role=AssignmentRole.ASSIST).select_related("unit"):
+        event = reports.get(a.unit_id)
+        rows.append({"assignment": a, "unit": a.unit, "reported": event is not None, "event": event})
+    return rows
 
 
 def _units(ids) -> list[Organisation]:
@@ -737,6 +853,16 @@ def case_act(request, appeal_id: int, action: str):
                 ),
             )
             done_message = _("办理结果已提交，等待核查。")
+    elif action == "assist_report":
+        d = form_or_errors(forms.AssistReportForm)
+        if d is not None:
+            ok = _attempt(
+                request,
+                lambda: services.appeal_assist_report(
+                    actor=user, appeal=appeal, result=d["result"], photos=_photos(request)
+                ),
+            )
+            done_message = _("协办结果已报送，主办单位可以看到。")
     elif action == "extend":
         d = form_or_errors(forms.ExtensionForm)
         if d is not None:

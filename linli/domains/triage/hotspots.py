@@ -15,6 +15,8 @@ Method (``cluster_items`` and ``summarise``, pure functions, also used by ``benc
 3. Groups are the connected components with at least ``min_count`` appeals.
 4. Heat = 10·log2(1 + count) + 4·ln(1 + supports) + 5·min(growth, 3)⁺, where growth compares the last
    ``recent_days`` with the ``recent_days`` before them: (recent − previous) / max(previous, 1).
+   In the platform the supports of an appeal are the duplicates merged into it plus the residents
+   who follow it (``AppealFollow``, the "already reported — follow it instead?" offer).
 5. Label = place · problem: the place most often named in the group, and the two or three words of the
    titles with the highest (documents in the group × IDF over all titles), in the order they appear in
    the group's most central title (jieba words, generic words such as 问题/反映/投诉 left out).
@@ -458,7 +460,11 @@ def _appeal_items(qs) -> list[HotItem]:
         "compound", "road", "community", "grid"
     )
     items = []
-    for a in rows.annotate(n_duplicates=Count("duplicates")):
+    # Supports: the duplicates merged into the case and the residents who follow it (AppealFollow).
+    counted = rows.annotate(
+        n_duplicates=Count("duplicates", distinct=True), n_follows=Count("follows", distinct=True)
+    )
+    for a in counted:
         keys = []
         if a.compound_id:
             keys.append(f"compound:{a.compound_id}")
@@ -477,7 +483,7 @@ def _appeal_items(qs) -> list[HotItem]:
                 place_name=place.name if place is not None else "",
                 lng=a.lng,
                 lat=a.lat,
-                supports=a.n_duplicates,
+                supports=a.n_duplicates + a.n_follows,
                 link_to=a.merged_into_id,
             )
         )
@@ -499,7 +505,7 @@ def hot_issue_groups(
 
     ``queryset`` narrows the appeals further (a page passes the user's jurisdiction). Results are
     cached for ``CACHE_TTL`` seconds under a key that changes whenever an appeal changes."""
-    from linli.domains.appeals.models import Appeal
+    from linli.domains.appeals.models import Appeal, AppealFollow
 
     now = timezone.now()
     until_dt = _as_datetime(until, end=True) if until else now
@@ -511,6 +517,7 @@ def hot_issue_groups(
     if path:
         qs = qs.filter(path__startswith=path)
     stamp = qs.aggregate(n=Count("id"), last=Max("updated_at"))
+    follows = AppealFollow.objects.filter(appeal__in=qs.values("pk")).aggregate(n=Count("id"), last=Max("id"))
     key_source = "|".join(
         str(v)
         for v in (
@@ -522,6 +529,8 @@ def hot_issue_groups(
             recent_days,
             stamp["n"],
             stamp["last"],
+            follows["n"],
+            follows["last"],
             str(qs.query),
         )
     )

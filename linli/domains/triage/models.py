@@ -64,7 +64,10 @@ class TriageModel(models.Model):
     progress = models.PositiveSmallIntegerField(_("进度"), default=0)
     progress_message = models.CharField(_("进度说明"), max_length=200, blank=True)
     progress_at = models.DateTimeField(
-        _("最近进度时间"), null=True, blank=True, help_text=_("训练每报告一次进度更新；久无更新视为进程已中断")
+        _("最近进度时间"),
+        null=True,
+        blank=True,
+        help_text=_("训练每报告一次进度更新；久无更新视为进程已中断"),
     )
     error = models.TextField(_("错误"), blank=True)
 

@@ -21,7 +21,7 @@ import numpy as np
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
@@ -111,6 +111,7 @@ def triage_model_train(
     """A new model version, trained in the background (enqueued when this transaction commits).
     ``run=False`` leaves the enqueueing to the caller (``triage_model_build`` at once, for the demo)."""
     _require_admin(actor)
+    triage_training_sweep()  # a row left "training" by a dead worker must not block a new one
     stale = timezone.now() - dt.timedelta(hours=1)  # a queued training no worker took (the worker was down)
     if TriageModel.objects.filter(
         status=ModelStatus.TRAINING, started_at__isnull=True, created_at__gte=stale
@@ -154,8 +155,84 @@ def _enqueue_training(model_id: int) -> None:
 
 
 def _progress(model_id: int, percent: int, message: str) -> None:
-    TriageModel.objects.filter(pk=model_id).update(
-        progress=max(0, min(100, percent)), progress_message=message[:200]
+    """Record progress (and when: ``progress_at`` tells a live training from a dead one). A row the
+    sweep has already marked failed stays failed."""
+    TriageModel.objects.filter(pk=model_id, status=ModelStatus.TRAINING).update(
+        progress=max(0, min(100, percent)), progress_message=message[:200], progress_at=timezone.now()
+    )
+
+
+def training_timeout() -> dt.timedelta:
+    """How long a training may go without reporting progress before it counts as dead
+    (``LINLI_TRIAGE_TRAINING_TIMEOUT_MINUTES``, default 30; the longest step, one fold or the final
+    fit, takes a few minutes on the 2020 data)."""
+    return dt.timedelta(minutes=float(getattr(settings, "LINLI_TRIAGE_TRAINING_TIMEOUT_MINUTES", 30)))
+
+
+def triage_training_sweep(*, timeout: dt.timedelta | None = None) -> list[int]:
+    """Mark failed, with the reason, the versions left in "training" that have shown no progress for
+    longer than ``timeout`` (the worker was killed or the machine restarted; a queued one no worker
+    took counts from when it was queued). Each row is claimed by a conditional update, so a sweep
+    and a training that reports progress at that moment cannot both win. Returns the versions."""
+    timeout = timeout or training_timeout()
+    now = timezone.now()
+    cutoff = now - timeout
+    stale = Q(status=ModelStatus.TRAINING) & (
+        Q(progress_at__lt=cutoff)
+        | Q(progress_at__isnull=True, started_at__lt=cutoff)
+        | Q(progress_at__isnull=True, started_at__isnull=True, created_at__lt=cutoff)
+    )
+    minutes = round(timeout.total_seconds() / 60)
+    swept = []
+    for model in TriageModel.objects.filter(stale).order_by("pk"):
+        last = model.progress_at or model.started_at or model.created_at
+        reason = _(
+            "训练中断：超过 %(m)s 分钟没有进度（停在 %(p)s%%“%(msg)s”，最后更新 %(at)s），"
+            "训练进程可能已被终止，请重新训练 / training stopped: no progress for over %(m)s minutes; "
+            "the worker was probably killed — train again"
+        ) % {
+            "m": minutes,
+            "p": model.progress,
+            "msg": model.progress_message,
+            "at": timezone.localtime(last).strftime("%Y-%m-%d %H:%M"),
+        }
+        with transaction.atomic():
+            if not TriageModel.objects.filter(stale, pk=model.pk).update(
+                status=ModelStatus.FAILED,
+                finished_at=now,
+                error=reason,
+                progress_message=_("训练中断"),
+            ):
+                continue  # it moved on (finished, failed or reported progress) in the meantime
+            audit_record(
+                actor=None,
+                action="triage.model.stalled",
+                obj=model,
+                changes={"status": [ModelStatus.TRAINING, ModelStatus.FAILED]},
+                reason=reason[:300],
+            )
+        logger.warning("triage model v%s marked failed: no progress since %s", model.version, last)
+        swept.append(model.version)
+    return swept
+
+
+def triage_model_retrain(*, actor, model: TriageModel) -> TriageModel:
+    """Train again with the options of a version that failed (a new version; the failed one stays
+    on record)."""
+    _require_admin(actor)
+    if model.status != ModelStatus.FAILED:
+        raise TriageError(
+            _("只有训练失败的版本可以按原选项重新训练 / only a failed version can be trained again"),
+            code="transition",
+        )
+    options = model.options or {}
+    return triage_model_train(
+        actor=actor,
+        platform=options.get("platform", True),
+        set_ids=options.get("set_ids"),
+        use_corrections=options.get("corrections", True),
+        per_class=options.get("per_class"),
+        folds=options.get("folds"),
     )
 
 
@@ -167,7 +244,7 @@ def triage_model_build(*, model_id: int) -> TriageModel | None:
     now = timezone.now()
     if not TriageModel.objects.filter(
         pk=model_id, status=ModelStatus.TRAINING, started_at__isnull=True
-    ).update(started_at=now, progress=1, progress_message=_("准备训练数据")):
+    ).update(started_at=now, progress=1, progress_message=_("准备训练数据"), progress_at=now):
         return None
     model = TriageModel.objects.get(pk=model_id)
     try:
@@ -175,7 +252,7 @@ def triage_model_build(*, model_id: int) -> TriageModel | None:
     except Exception as exc:  # recorded on the row and in the log; the page shows it
         logger.exception("triage model v%s failed", model.version)
         with transaction.atomic():
-            TriageModel.objects.filter(pk=model_id).update(
+            TriageModel.objects.filter(pk=model_id, status=ModelStatus.TRAINING).update(
                 status=ModelStatus.FAILED,
                 finished_at=timezone.now(),
                 error=f"{type(exc).__name__}: {exc}"[:2000],

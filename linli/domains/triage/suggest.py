@@ -197,3 +197,21 @@ def suggest_route(appeal: Appeal) -> list[RouteSuggestion]:
         )
         for s in rules
     ]
+
+
+def suggest_category(appeal: Appeal) -> tuple[Category, float, dict] | None:
+    """For an appeal that came without a category (``LINLI_APPEALS_CATEGORY_SUGGESTER``): the active
+    model's likeliest category with its probability, when that category can be chosen (active, with
+    no active items of its own); None without an active model. The appeals intake decides whether
+    the probability is high enough."""
+    model = active()
+    if model is None:
+        return None
+    reading = read(appeal.title, appeal.body, model)
+    if reading is None:
+        return None
+    (category_id, probability), *_rest = reading.top(1)
+    category = Category.objects.filter(pk=category_id, is_active=True).first()
+    if category is None or Category.objects.filter(parent=category, is_active=True).exists():
+        return None
+    return category, reading.of(category), {"triage_model": model.version}

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django_tasks import task
 
-from .services import triage_corrections_collect, triage_model_build
+from .services import triage_corrections_collect, triage_model_build, triage_training_sweep
 
 
 @task()
@@ -18,9 +18,17 @@ def triage_model_train_task(*, model_id: int) -> str:
 
 @task()
 def triage_corrections_sweep() -> int:
-    """Dispatchers' corrections of the last day, read from the appeals' timelines (periodic)."""
+    """Dispatchers' corrections of the last day, read from the appeals' timelines (periodic, every 10
+    minutes); the same run marks failed the trainings whose worker died (``triage_training_sweep``)."""
     import datetime as dt
 
     from django.utils import timezone
 
+    triage_training_sweep()
     return triage_corrections_collect(since=timezone.now() - dt.timedelta(days=1))
+
+
+@task()
+def triage_training_sweep_task() -> list[int]:
+    """Versions left in "training" without progress for longer than the timeout become failed."""
+    return triage_training_sweep()

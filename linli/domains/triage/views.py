@@ -173,6 +173,11 @@ def models_view(request):
         else:
             for error in form.non_field_errors():
                 messages.error(request, error)
+    for version in services.triage_training_sweep():
+        messages.warning(
+            request,
+            _("版本 %(v)s 长时间没有进度，已标记为训练失败，可以重新训练。") % {"v": version},
+        )
     models = list(selectors.model_list()[:50])
     for m in models:
         m.problem = services.model_problem(m) if m.status in USABLE_STATUSES else ""
@@ -239,6 +244,8 @@ def model_detail(request, version: int):
 def model_progress(request, version: int):
     _require_admin(request)
     model = get_object_or_404(TriageModel, version=version)
+    if model.status == ModelStatus.TRAINING and services.triage_training_sweep():
+        model.refresh_from_db()
     return JsonResponse(
         {
             "version": model.version,
@@ -265,6 +272,12 @@ def model_act(request, version: int, action: str):
         elif action == "retire":
             services.triage_model_retire(actor=request.user, model=model)
             messages.success(request, _("已停用版本 %(v)s，暂按派遣规则分拨。") % {"v": model.version})
+        elif action == "retrain":
+            new = services.triage_model_retrain(actor=request.user, model=model)
+            messages.success(
+                request,
+                _("已按版本 %(old)s 的选项开始训练版本 %(v)s。") % {"old": model.version, "v": new.version},
+            )
         else:
             raise PermissionDenied
     except ValidationError as exc:

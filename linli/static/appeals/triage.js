@@ -34,6 +34,8 @@
   if (offer && form) {
     var list = offer.querySelector(".duplicate-list");
     var chosenNote = offer.querySelector(".duplicate-chosen");
+    var errorNote = offer.querySelector(".duplicate-error");
+    var followed = {};  // references followed on this page: kept chosen when the list is redrawn
     var itemTemplate = document.getElementById("duplicate-item");
     var fields = ["title", "body", "lng", "lat", "category"];
     var last = "";
@@ -45,17 +47,44 @@
 
     var render = function (results) {
       list.textContent = "";
-      chosenNote.hidden = true;
+      chosenNote.hidden = !results.some(function (r) { return followed[r.reference]; });
       results.forEach(function (r) {
         var li = itemTemplate.content.firstElementChild.cloneNode(true);
         li.querySelector(".duplicate-title").textContent = r.title;
         var meta = [r.place, r.category, r.submitted, r.status_label];
         if (r.distance_m !== null) { meta.push(r.distance_m + " m"); }
         li.querySelector(".duplicate-meta").textContent = " " + meta.filter(Boolean).join(" · ");
-        li.querySelector(".duplicate-follow").addEventListener("click", function () {
-          list.querySelectorAll(".duplicate-item").forEach(function (other) { other.classList.remove("is-chosen"); });
+        var button = li.querySelector(".duplicate-follow");
+        var markFollowed = function () {
           li.classList.add("is-chosen");
+          button.textContent = button.getAttribute("data-done-label");
+          button.disabled = true;
           chosenNote.hidden = false;
+        };
+        if (followed[r.reference]) { markFollowed(); }
+        button.addEventListener("click", function () {
+          // Record the follow at once (one per resident and case on the server; a repeat is harmless).
+          var data = new FormData();
+          data.append("csrfmiddlewaretoken", form.querySelector("[name=csrfmiddlewaretoken]").value);
+          data.append("reference", r.reference);
+          button.disabled = true;
+          errorNote.hidden = true;
+          var xhr = new XMLHttpRequest();
+          xhr.open("POST", offer.getAttribute("data-follow-url"));
+          xhr.setRequestHeader("Accept", "application/json");
+          xhr.onload = function () {
+            var res = {};
+            try { res = JSON.parse(xhr.responseText); } catch (e) { res = {}; }
+            if (xhr.status === 200 && res.ok) {
+              followed[r.reference] = true;
+              markFollowed();
+            } else {
+              button.disabled = false;
+              errorNote.textContent = res.error || xhr.statusText;
+              errorNote.hidden = false;
+            }
+          };
+          xhr.send(data);
         });
         list.appendChild(li);
       });

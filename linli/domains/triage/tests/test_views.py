@@ -100,7 +100,8 @@ def test_the_queue_lists_waiting_cases_by_confidence_and_the_auto_dispatched(cli
     assert html.index(unsure.reference) < html.index(fairly.reference)
 
 
-def test_the_queue_reads_cases_that_came_without_a_category(client, world, noise):
+def test_the_queue_reads_cases_that_came_without_a_category(client, world, noise, settings):
+    settings.LINLI_APPEALS_AUTO_DISPATCH_CONFIDENCE = 1.01  # not sure enough to fill the category
     install_model(world, noise)
     appeal = appeal_services.appeal_submit(
         actor=world.dispatcher,
