@@ -240,6 +240,10 @@ LINLI_PERIODIC_TASKS: list[tuple[str, str]] = [
     ("linli.faces.dashboard.tasks.dashboard_rollup_refresh", "* * * * *"),
 ]
 
+# The SSRF guard (linli.core.webhooks.outbound) lets the server reach only public addresses; these
+# hosts, addresses or networks are let through too (a partner on the intranet), comma-separated.
+LINLI_OUTBOUND_ALLOW_HOSTS = [h.strip() for h in os.environ.get("LINLI_OUTBOUND_ALLOW_HOSTS", "").split(",") if h.strip()]
+
 # Smart triage (linli.domains.triage): the active model suggests the category and, through the routing
 # rules, the unit; without an active model the suggester is the rules alone.
 LINLI_APPEALS_ROUTE_SUGGESTER = "linli.domains.triage.suggest.suggest_route"

@@ -17,6 +17,9 @@ STORAGES = {
 }
 LINLI_SMS_BACKEND = "linli.core.accounts.sms.OutboxSmsBackend"
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# The SSRF guard (linli.core.webhooks.outbound) refuses loopback; the suite's own receivers listen on
+# 127.0.0.1, so it is listed here explicitly (tests that check the refusal clear the list).
+LINLI_OUTBOUND_ALLOW_HOSTS = ["127.0.0.1"]
 
 # SQLite tests use a file, not memory: the browser tests' live server answers several requests at
 # once (the dashboard fetches its figures in parallel), and an in-memory database would make those

@@ -14,8 +14,6 @@ import logging
 import random
 import secrets
 import time
-import urllib.error
-import urllib.request
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -30,7 +28,7 @@ from django.utils.translation import gettext as _
 
 from linli.core.audit.services import audit_record
 
-from . import permissions
+from . import outbound, permissions
 from .choices import DeliveryStatus, EventType
 from .models import Delivery, DeliveryAttempt, OutboxEvent, Subscription
 from .verify import signature_header
@@ -175,28 +173,19 @@ def request_for(delivery: Delivery, *, timestamp: int | None = None) -> tuple[by
     return body, headers
 
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):  # a redirect is an answer, not a delivery
-        return None
-
-
-_opener = urllib.request.build_opener(_NoRedirect)
-
-
 def post(url: str, body: bytes, headers: dict[str, str]) -> Outcome:
+    """One try, through the SSRF guard (``outbound``): the target's address is checked again at
+    every try, so a name that has come to point inside the network is refused, not contacted.
+    A redirect is an answer, not a delivery (not followed)."""
     started = time.monotonic()
-    request = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310 - http(s) only, checked on save
     try:
-        with _opener.open(request, timeout=timeout_seconds()) as response:
-            excerpt = response.read(500).decode("utf-8", "replace")
-            code = response.status
-            error = ""
-    except urllib.error.HTTPError as exc:
-        code, error = exc.code, f"HTTP {exc.code}"
-        try:
-            excerpt = exc.read(500).decode("utf-8", "replace")
-        except Exception:  # noqa: BLE001 - the body of an error response is a courtesy
-            excerpt = ""
+        answer = outbound.request(
+            "POST", url, body=body, headers=headers, timeout=timeout_seconds(), max_bytes=500
+        )
+        code, excerpt = answer.status, answer.body.decode("utf-8", "replace")
+        error = "" if 200 <= code < 300 else f"HTTP {code}"
+    except outbound.OutboundRefused as exc:
+        code, error, excerpt = None, f"refused: {exc}", ""
     except Exception as exc:  # noqa: BLE001 - refused, reset, timeout, DNS: all a failed try
         code, error, excerpt = None, f"{type(exc).__name__}: {exc}"[:300], ""
     return Outcome(code, error[:300], excerpt[:500], int((time.monotonic() - started) * 1000))
@@ -331,6 +320,10 @@ def _clean(target_url: str, event_types: Iterable[str], partner: str) -> tuple[s
         ) from None
     if not _setting("ALLOW_HTTP", True) and not target_url.startswith("https://"):
         raise WebhookError(_("接收地址须使用 https / the target must use https"), code="https_required")
+    try:
+        outbound.check_url(target_url, resolve_names=False)  # checked again at every delivery
+    except outbound.OutboundRefused as exc:
+        raise WebhookError(str(exc), code="refused_address") from None
     types = [t for t in dict.fromkeys(event_types or []) if t]
     unknown = [t for t in types if t not in EventType.values]
     if unknown or not types:

@@ -36,4 +36,6 @@ def answer_rows(appeal) -> list[tuple[str, str]]:
     questions = {q.get("code"): q for q in (appeal.category.questions if appeal.category_id else None) or []}
     answers = appeal.answers or {}
     order = [c for c in questions if c in answers] + [c for c in answers if c not in questions]
-    return [(questions.get(c, {}).get("label", c), answer_text(questions.get(c, {}), answers[c])) for c in order]
+    return [
+        (questions.get(c, {}).get("label", c), answer_text(questions.get(c, {}), answers[c])) for c in order
+    ]

@@ -38,7 +38,13 @@ def leaky(world):
 @pytest.fixture
 def data(world, partner, leaky):
     lng, lat = world.point(0)
-    return {"api_key": partner.secret, "service_code": leaky.code, "lat": lat, "long": lng, "description": "漏水"}
+    return {
+        "api_key": partner.secret,
+        "service_code": leaky.code,
+        "lat": lat,
+        "long": lng,
+        "description": "漏水",
+    }
 
 
 def post(client, data, fmt="json"):
