@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "linli.core.apikeys",
     # domain modules
     "linli.domains.appeals",
+    "linli.domains.appeals.stats",
     "linli.domains.triage",
     # faces that combine the modules
     "linli.faces.web",
@@ -237,7 +238,7 @@ LINLI_PERIODIC_TASKS: list[tuple[str, str]] = [
     ("linli.domains.triage.tasks.triage_corrections_sweep", "*/10 * * * *"),
     ("linli.faces.dashboard.tasks.dashboard_weekly_reports", "0 7 * * 1"),
     ("linli.faces.dashboard.tasks.dashboard_monthly_reports", "0 7 1 * *"),
-    ("linli.faces.dashboard.tasks.dashboard_rollup_refresh", "* * * * *"),
+    ("linli.domains.appeals.stats.tasks.appeal_stats_refresh", "* * * * *"),
 ]
 
 # The SSRF guard (linli.core.webhooks.outbound) lets the server reach only public addresses; these

@@ -27,7 +27,7 @@ from .choices import (
     AppealStatus,
     AssignmentRole,
 )
-from .models import Appeal, AppealEvent, Rating
+from .models import Appeal, AppealEvent, Category, Rating
 from .permissions import DISPATCH_ROLES
 
 S = AppealStatus
@@ -193,12 +193,59 @@ def appeal_rates(
     unit_id: int | None = None,
     now: dt.datetime | None = None,
 ) -> list[dict]:
-    """One row per group: counts and the three rates (None when there is nothing to divide by).
-    Two aggregate queries (appeals, ratings), merged by group key."""
+    """One row per group, in key order (no key last): counts and the three rates (None when there is
+    nothing to divide by). Counted on the statistics copy (``stats.rates``: monthly sums, narrow
+    facts, today live) once it has been built, else on the appeals table; both give the same
+    numbers, except that a change to an appeal submitted before today reaches the copy at its next
+    refresh (every minute). A month row's key and label are the aware start of the local month."""
     if group_by not in GROUPS:
         raise ValueError(f"group_by must be one of {sorted(GROUPS)}")
+    from .stats.rates import rate_counts
+
     now = now or timezone.now()
-    key, label = GROUPS[group_by]
+    kwargs = {
+        "since": since,
+        "until": until,
+        "area_path": area_path,
+        "category_id": category_id,
+        "unit_id": unit_id,
+    }
+    counts = rate_counts(group_by=group_by, now=now, **kwargs)
+    if counts is None:
+        counts = appeal_rate_counts_from_table(group_by=group_by, now=now, **kwargs)
+    labels = _rate_labels(group_by, counts)
+    result = []
+    for key in sorted(counts, key=lambda k: (k is None, k if k is not None else 0)):
+        c = counts[key]
+        result.append(
+            {
+                "key": key,
+                "label": key if group_by == "month" else labels.get(key, ""),
+                **{name: c[name] for name in RATE_COUNTS},
+                "response_rate": _ratio(c["responded"], c["dispatched"]),
+                "resolution_rate": _ratio(c["resolved"], c["accepted"]),
+                "satisfaction_rate": _ratio(c["satisfied"], c["rated"]),
+            }
+        )
+    return result
+
+
+RATE_COUNTS = ("total", "dispatched", "responded", "accepted", "resolved", "rated", "satisfied")
+
+
+def appeal_rate_counts_from_table(
+    *,
+    group_by: str,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+    area_path: str = "",
+    category_id: int | None = None,
+    unit_id: int | None = None,
+    now: dt.datetime,
+) -> dict:
+    """``appeal_rates``' counts read from the appeals table alone, in two aggregate queries (appeals,
+    ratings): the definition the statistics copy must reproduce (and what the tests compare it with)."""
+    key = GROUPS[group_by][0]
     appeals = Appeal.objects.all()
     if since:
         appeals = appeals.filter(created_at__gte=_start_of(since))
@@ -214,7 +261,7 @@ def appeal_rates(
         appeals = appeals.annotate(month=TruncMonth("created_at"))
     finished_or_not = ~Q(status__in=[S.REJECTED, S.MERGED, S.WITHDRAWN])
     rows = (
-        appeals.values(key, label)
+        appeals.values(key)
         .annotate(
             total=Count("id"),
             dispatched=Count(
@@ -226,7 +273,7 @@ def appeal_rates(
             accepted=Count("id", filter=Q(registered_at__isnull=False) & finished_or_not),
             resolved=Count("id", filter=Q(status=S.CLOSED)),
         )
-        .order_by(key)
+        .order_by()
     )
     rating_key = "appeal__" + key if group_by != "month" else "month"
     ratings = Rating.objects.filter(appeal__in=appeals.values("id"))
@@ -238,26 +285,30 @@ def appeal_rates(
         .annotate(rated=Count("id"), satisfied=Count("id", filter=Q(value__in=SATISFIED_VALUES)))
         .order_by()
     }
-    result = []
+    from .stats.rates import month_key
+
+    counts = {}
     for row in rows:
         r = rating_counts.get(row[key], {"rated": 0, "satisfied": 0})
-        result.append(
-            {
-                "key": row[key],
-                "label": row[label] if row[label] is not None else "",
-                "total": row["total"],
-                "dispatched": row["dispatched"],
-                "responded": row["responded"],
-                "accepted": row["accepted"],
-                "resolved": row["resolved"],
-                "rated": r["rated"],
-                "satisfied": r["satisfied"],
-                "response_rate": _ratio(row["responded"], row["dispatched"]),
-                "resolution_rate": _ratio(row["resolved"], row["accepted"]),
-                "satisfaction_rate": _ratio(r["satisfied"], r["rated"]),
-            }
-        )
-    return result
+        k = month_key(row[key]) if group_by == "month" else row[key]
+        counts[k] = {name: row[name] for name in RATE_COUNTS[:5]}
+        counts[k].update(rated=r["rated"], satisfied=r["satisfied"])
+    return counts
+
+
+def _rate_labels(group_by: str, counts: dict) -> dict:
+    """Names of the groups' places, units or categories (no label for an empty key)."""
+    from linli.core.orgs.models import Organisation
+    from linli.core.places.models import Area
+
+    ids = [k for k in counts if k is not None]
+    if not ids or group_by == "month":
+        return {}
+    if group_by in ("street", "community"):
+        return dict(Area.objects.filter(pk__in=ids).values_list("pk", "name"))
+    if group_by == "department":
+        return dict(Organisation.objects.filter(pk__in=ids).values_list("pk", "name"))
+    return dict(Category.objects.filter(pk__in=ids).values_list("pk", "name"))
 
 
 def _ratio(part: int, whole: int) -> float | None:

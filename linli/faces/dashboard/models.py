@@ -1,5 +1,6 @@
 """What the command centre keeps of its own: the leaders' reports (PDF and Excel files with the
-period and scope they cover). Every figure on screen is read live from the appeals tables."""
+period and scope they cover). Every figure on screen is read from the appeals tables and their
+statistics copy (``linli.domains.appeals.stats``)."""
 
 from __future__ import annotations
 
@@ -83,68 +84,3 @@ class Report(models.Model):
         if self.area_id:
             return self.area.name
         return str(_("全区"))
-
-
-class AppealFact(models.Model):
-    """One narrow row per appeal with only what the figures read (``rollup.py``): the dashboard's
-    copy for fast counting at a million appeals. ``id`` is the appeal's id. Refreshed incrementally
-    (appeals changed or rated since the last refresh) by ``dashboard_rollup_refresh``."""
-
-    id = models.BigIntegerField(primary_key=True)
-    day = models.DateField()  # local (Asia/Shanghai) date of created_at
-    created_at = models.DateTimeField()
-    status = models.CharField(max_length=16)
-    channel = models.CharField(max_length=16)
-    path = models.CharField(max_length=255)
-    street_id = models.BigIntegerField(null=True)
-    community_id = models.BigIntegerField(null=True)
-    grid_id = models.BigIntegerField(null=True)
-    category_id = models.BigIntegerField(null=True)
-    category_parent_id = models.BigIntegerField(null=True)
-    domain_id = models.BigIntegerField(null=True)
-    lead_unit_id = models.BigIntegerField(null=True)
-    acceptance_due = models.DateTimeField(null=True)
-    signed_at = models.DateTimeField(null=True)
-    registered_at = models.DateTimeField(null=True)
-    closed_at = models.DateTimeField(null=True)
-    rated = models.IntegerField(default=0)
-    satisfied = models.IntegerField(default=0)
-
-    class Meta:
-        indexes = [models.Index(fields=["created_at"], name="dash_fact_created")]
-
-
-class MonthStat(models.Model):
-    """Sums of ``AppealFact`` per month × community-level path × street × community × category domain
-    × lead unit × channel, for whole past months (trend, long periods)."""
-
-    month = models.DateField()
-    path = models.CharField(max_length=255)  # the appeal's path cut to community level
-    street_id = models.BigIntegerField(null=True)
-    community_id = models.BigIntegerField(null=True)
-    domain_id = models.BigIntegerField(null=True)
-    lead_unit_id = models.BigIntegerField(null=True)
-    channel = models.CharField(max_length=16)
-    total = models.IntegerField(default=0)
-    signed_dispatched = models.IntegerField(default=0)  # acceptance_due set and signed
-    unsigned = models.IntegerField(default=0)  # acceptance_due set, not signed
-    unsigned_due_max = models.DateTimeField(null=True)
-    responded = models.IntegerField(default=0)
-    accepted = models.IntegerField(default=0)
-    resolved = models.IntegerField(default=0)
-    rated = models.IntegerField(default=0)
-    satisfied = models.IntegerField(default=0)
-
-    class Meta:
-        indexes = [models.Index(fields=["month"], name="dash_month_month")]
-
-
-class RollupState(models.Model):
-    """A single row: when ``AppealFact``/``MonthStat`` were last brought up to date."""
-
-    refreshed_at = models.DateTimeField()
-    seconds = models.FloatField(default=0)
-    rows = models.IntegerField(default=0)
-    # {"YYYY-MM-01": ISO datetime}: months with an unsigned case whose acceptance deadline was still
-    # ahead at the refresh (their "dispatched" count depends on now), with the latest such deadline.
-    late_months = models.JSONField(default=dict)

@@ -169,7 +169,7 @@ def report_generate(report_id: int) -> Report:
         return report
     started = time.monotonic()
     try:
-        from .rollup import refresh, state
+        from linli.domains.appeals.stats.rollup import refresh, state
 
         if state() is not None:  # the report's figures as of now, not as of the last minute's refresh
             _progress(report_id, 2, _("更新统计数据"))

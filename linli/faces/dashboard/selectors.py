@@ -838,7 +838,7 @@ def _filtered(qs: QuerySet, scope: Scope, f: Filters) -> QuerySet:
 
 
 def _months_usable(scope: Scope, f: Filters) -> bool:
-    from . import rollup
+    from linli.domains.appeals.stats import rollup
 
     if any(p.count("/") > rollup.MONTH_PATH_DEPTH for p in scope.paths):
         return False
@@ -852,8 +852,8 @@ def _months_usable(scope: Scope, f: Filters) -> bool:
 def parts(scope: Scope, f: Filters, *, now: dt.datetime | None = None, use_months: bool = False) -> Parts | None:
     """The fast path's sources for the appeals submitted in ``f``'s period, or None when the rollup
     has never been built (then the selectors read the appeals table)."""
-    from . import rollup
-    from .models import AppealFact, MonthStat
+    from linli.domains.appeals.stats import rollup
+    from linli.domains.appeals.stats.models import AppealFact, MonthStat
 
     st = rollup.state()
     if st is None:

@@ -35,7 +35,8 @@ def dashboard_monthly_reports() -> None:
 
 @task()
 def dashboard_rollup_refresh() -> None:
-    """Every minute: the dashboard's facts and monthly sums catch up with the appeals (rollup.py)."""
-    from .rollup import refresh
+    """Former name of ``appeal_stats_refresh`` (the copy moved to ``linli.domains.appeals.stats``);
+    kept so that task rows queued before the upgrade still run."""
+    from linli.domains.appeals.stats.rollup import refresh
 
     refresh()

@@ -1,4 +1,4 @@
-"""The fast path (AppealFact / MonthStat / live slice, ``rollup.py``) gives exactly the figures of the
+"""The fast path (AppealFact / MonthStat / live slice, ``linli.domains.appeals.stats.rollup``) gives exactly the figures of the
 appeals table (the path taken when no rollup was ever built), on random demo-like data spread over
 fourteen months, for every scope kind and filter, after a full and after an incremental refresh."""
 
@@ -17,8 +17,9 @@ from linli.core.places.choices import AreaKind
 from linli.core.places.models import Area
 from linli.domains.appeals.choices import OPEN_STATUSES, AppealStatus as S, RatingValue
 from linli.domains.appeals.models import Appeal, Category, Rating
-from linli.faces.dashboard import rollup, selectors
-from linli.faces.dashboard.models import AppealFact, MonthStat, RollupState
+from linli.domains.appeals.stats import rollup
+from linli.domains.appeals.stats.models import AppealFact, MonthStat, RollupState
+from linli.faces.dashboard import selectors
 from linli.faces.dashboard.scope import Scope, scope_of
 
 pytestmark = pytest.mark.django_db
