@@ -235,6 +235,7 @@ TASKS = {
 LINLI_PERIODIC_TASKS: list[tuple[str, str]] = [
     ("linli.domains.appeals.tasks.appeal_deadline_scan", "*/5 * * * *"),
     ("linli.core.webhooks.tasks.webhook_sweep", "* * * * *"),
+    ("linli.faces.open311.tasks.open311_pending_sweep", "*/5 * * * *"),
     ("linli.domains.triage.tasks.triage_corrections_sweep", "*/10 * * * *"),
     ("linli.faces.dashboard.tasks.dashboard_weekly_reports", "0 7 * * 1"),
     ("linli.faces.dashboard.tasks.dashboard_monthly_reports", "0 7 1 * *"),

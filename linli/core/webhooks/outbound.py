@@ -116,6 +116,28 @@ def _parse(url: str) -> tuple[str, str, int, str]:
     return scheme, host, port or (443 if scheme == "https" else 80), path
 
 
+def _refused_address(host: str, address: str) -> OutboundRefused:
+    return OutboundRefused(
+        _(
+            "不允许访问内网、本机或保留地址（%(h)s → %(a)s）/ refused: %(h)s is a loopback, private, "
+            "link-local, multicast or reserved address (%(a)s)"
+        )
+        % {"h": host, "a": address}
+    )
+
+
+def check_url_quick(url: str) -> None:
+    """The checks that need no name lookup — scheme, user info, a literal address — for a request
+    path that must not wait on DNS; the full ``check_url`` runs when the URL is fetched."""
+    _scheme, host, _port, _path = _parse(url)
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return
+    if not _listed(host, str(address), allowed_hosts()) and _forbidden(address):
+        raise _refused_address(host, str(address))
+
+
 def check_url(url: str, *, resolve_names: bool = True) -> Target | None:
     """The target to connect to, or ``OutboundRefused``. With ``resolve_names=False`` (checking a
     URL an administrator saves) a name that does not resolve yet passes: it is checked again, and
@@ -139,13 +161,7 @@ def check_url(url: str, *, resolve_names: bool = True) -> Target | None:
         if _listed(host, address, allow):
             continue
         if _forbidden(ipaddress.ip_address(address)):
-            raise OutboundRefused(
-                _(
-                    "不允许访问内网、本机或保留地址（%(h)s → %(a)s）/ refused: %(h)s is a loopback, private, "
-                    "link-local, multicast or reserved address (%(a)s)"
-                )
-                % {"h": host, "a": address}
-            )
+            raise _refused_address(host, address)
     return Target(scheme, host, port, path, addresses[0])
 
 

@@ -592,7 +592,7 @@ def appeal_submit(
         answers=_clean_answers(category, answers),
         created_at=now,
     )
-    if photos:
+    if photos or note:  # (a note: an Open311 picture that could not be fetched, noted by the worker)
         with transaction.atomic():
             if not insert_appeal(appeal, now=now, keyed=keyed):
                 return _existing_submission(actor, idempotency_key, external_source, external_ref)
@@ -603,6 +603,7 @@ def appeal_submit(
                 action=Action.SUBMIT,
                 from_status="",
                 to_status=S.SUBMITTED,
+                note=note[:500],
                 data={"channel": channel},
             )
             _attach(appeal, photos, kind=AttachmentKind.REPORT, actor=actor, event=event)

@@ -28,13 +28,16 @@ from linli.core.apikeys.models import Scope
 from linli.core.apikeys.selectors import api_key_by_secret
 from linli.core.apikeys.services import touch
 from linli.core.places.models import Compound
-from linli.core.places.selectors import place_search
+from linli.core.places.selectors import place_locate, place_search
 from linli.core.problems import RateLimited
+from linli.core.webhooks.outbound import OutboundRefused, check_url_quick
 from linli.domains.appeals.choices import Channel
 from linli.domains.appeals.services import appeal_submit
 
 from . import selectors
 from .formats import FORMATS, error, respond
+from .models import PendingStatus
+from .services import pending_by_token, pending_request_create
 
 MAX_DESCRIPTION = 4000
 TOKEN_SALT = "linli.open311.token"  # noqa: S105 - a signing salt, not a secret
@@ -161,6 +164,14 @@ def request_detail(request, request_id, fmt="xml"):
 def token_detail(request, token, fmt="xml"):
     if (bad := _checked(request, fmt)) is not None:
         return bad
+    pending = pending_by_token(token)
+    if pending is not None:  # a deferred request: its id once the worker has filed the case
+        row = {"service_request_id": pending.appeal.reference if pending.appeal_id else None, "token": token}
+        if pending.status == PendingStatus.FAILED:
+            row["service_notice"] = _("未能建立工单 / the request could not be created: %(n)s") % {
+                "n": pending.note
+            }
+        return respond([row], fmt, root="service_requests")
     try:
         appeal_id = signing.loads(token, salt=TOKEN_SALT)
     except signing.BadSignature:
@@ -296,9 +307,22 @@ def _post_request(request, fmt):
             raise _Bad(400, _("email 或 media_url 格式无效 / invalid email or media_url")) from None
         name = (post.get("last_name", "").strip() + post.get("first_name", "").strip())[:60]
         body = description or category.name
-        if media_url:
-            body += "\n\nmedia_url: " + media_url
         title = f"{category.name}：{description[:40]}" if description else category.name
+        if media_url:  # the worker fetches the picture and files the case: answered with a token
+            submission = {
+                "title": title,
+                "body": body,
+                "category_id": category.pk,
+                "answers": answers,
+                "lng": place.get("lng"),
+                "lat": place.get("lat"),
+                "address": place["address"],
+                "compound_id": place["compound"].pk if place.get("compound") else None,
+                "contact_name": name,
+                "contact_phone": post.get("phone", "").strip(),
+                "external_source": key.source or "",
+            }
+            return _post_deferred(request, fmt, key=key, submission=submission, media_url=media_url)
         appeal = appeal_submit(
             actor=key.account,
             title=title,
@@ -329,3 +353,30 @@ def _post_request(request, fmt):
         "account_id": post.get("account_id", "").strip()[:64] or None,
     }
     return respond([row], fmt, root="service_requests", status=201)
+
+
+def _post_deferred(request, fmt, *, key, submission: dict, media_url: str):
+    """A request with a picture to fetch: checked now, stored with its worker's task in this
+    transaction, answered 202 with a ``token`` (GET tokens/{token} gives the request id once the
+    worker has filed the case)."""
+    try:
+        check_url_quick(media_url)
+    except OutboundRefused as exc:
+        raise _Bad(400, _("media_url 不可用 / media_url refused: %(e)s") % {"e": exc}) from None
+    if submission["lng"] is not None:
+        try:
+            place_locate(submission["lng"], submission["lat"])
+        except ValueError:
+            raise _Bad(400, _("位置不在本区范围内 / the location lies outside the district")) from None
+    pending = pending_request_create(
+        key=key,
+        submission=submission,
+        media_url=media_url,
+        idempotency_key=request.headers.get("Idempotency-Key", ""),
+    )
+    row = {
+        "token": pending.token,
+        "service_notice": _("已收到，正在建立工单 / received; the request is being created"),
+        "account_id": request.POST.get("account_id", "").strip()[:64] or None,
+    }
+    return respond([row], fmt, root="service_requests", status=202)
