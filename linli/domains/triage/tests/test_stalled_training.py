@@ -99,7 +99,9 @@ def test_a_stuck_queued_row_no_longer_blocks_training_and_a_failed_one_can_be_re
     ready = services.triage_model_build(model_id=again.pk)  # too little data: fails, with the reason
     assert ready.status == ModelStatus.FAILED and "训练数据不足" in ready.error
     with pytest.raises(services.TriageError):
-        services.triage_model_retrain(actor=admin, model=TriageModel.objects.create(version=9, status="ready"))
+        services.triage_model_retrain(
+            actor=admin, model=TriageModel.objects.create(version=9, status="ready")
+        )
 
 
 def test_the_registry_page_sweeps_and_offers_retraining(client, world):
