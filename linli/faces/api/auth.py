@@ -5,6 +5,8 @@ through the same access helpers as the web pages."""
 
 from __future__ import annotations
 
+import functools
+
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext as _
 from ninja.security import APIKeyHeader, HttpBearer, SessionAuth
@@ -13,6 +15,7 @@ from linli.core.apikeys.limits import check_rate, default_rate
 from linli.core.apikeys.models import ApiKey, ApiToken
 from linli.core.apikeys.selectors import api_key_by_secret, api_token_by_secret
 from linli.core.apikeys.services import touch
+from linli.core.problems import RateLimited, problem
 
 
 class TokenAuth(HttpBearer):
@@ -81,3 +84,45 @@ def require_scope(request, scope: str) -> None:
 def refuse_partners(request) -> None:
     if partner_key(request) is not None:
         raise PermissionDenied(_("合作方密钥不能执行此操作 / partner keys cannot do this"))
+
+
+def partner_scope_guard(scope: str):
+    """A router decorator (``Router.add_decorator(..., mode="view")``) for endpoints that anyone may
+    read (``auth=None``): a request that presents a partner key (``X-Api-Key``) is answered only when
+    the key is valid (else 401), within its allowance (else 429) and has ``scope`` (else 403).
+    Requests without a key — anonymous, a bearer token, a browser session — pass as before. It runs
+    before the input is validated, so a key without the scope learns nothing from the endpoint."""
+
+    def decorator(run):
+        @functools.wraps(run)
+        def guarded(request, *args, **kwargs):
+            secret = request.headers.get(KeyAuth.param_name)
+            if secret is not None:
+                try:
+                    record = key_auth.authenticate(request, secret)
+                except RateLimited as exc:
+                    detail = exc.detail or _(
+                        "请求太频繁，请稍后再试 / too many requests, please try again later"
+                    )
+                    return problem(
+                        429, "too many requests", detail, code="rate-limited", retry_after=exc.retry_after
+                    )
+                if record is None:
+                    return problem(
+                        401,
+                        "not signed in",
+                        _("接口密钥无效或已吊销 / the API key is unknown or revoked"),
+                        code="not-signed-in",
+                    )
+                if not record.has_scope(scope):
+                    return problem(
+                        403,
+                        "forbidden",
+                        _("此密钥没有 %(s)s 权限 / this key lacks the %(s)s scope") % {"s": scope},
+                        code="forbidden",
+                    )
+            return run(request, *args, **kwargs)
+
+        return guarded
+
+    return decorator

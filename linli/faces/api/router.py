@@ -5,8 +5,12 @@ served from our own static files, under a CSP that allows only this site)."""
 from csp.decorators import csp_update
 from ninja import NinjaAPI, Swagger
 
+from linli.core.apikeys.models import Scope
+from linli.core.places.api import router as places_router
 from linli.core.problems import install_problem_handlers, problem
 from linli.domains.appeals.services import AppealConflict, TransitionNotAllowed
+
+from .auth import partner_scope_guard
 
 DESCRIPTION = """The Linli (邻里) API for the citizen app, staff apps and partner platforms.
 
@@ -44,6 +48,8 @@ api.add_router("/accounts/", "linli.core.accounts.api.router")
 api.add_router("/appeals/", "linli.faces.api.appeals.router")
 api.add_router("/attachments/", "linli.faces.api.appeals.attachments_router")
 api.add_router("/categories/", "linli.faces.api.appeals.categories_router")
-api.add_router("/places/", "linli.core.places.api.router")
+# Places are public, but a partner key must carry places.read to use them (people pass as before).
+places_router.add_decorator(partner_scope_guard(Scope.PLACES_READ), mode="view")
+api.add_router("/places/", places_router)
 api.add_router("/register/", "linli.core.people.api.router")
 api.add_router("/orgs/", "linli.core.orgs.api.router")
