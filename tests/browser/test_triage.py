@@ -139,3 +139,181 @@ def test_suggestions_on_the_form_and_an_automatic_dispatch_in_the_queue(triage_w
     screenshot(phone_admin, "triage-7-models-phone")
     for page in (resident, dispatcher, admin, phone_admin):
         page.problems.assert_none()
+
+
+# --- the duplicate offer and following a case --------------------------------------------------------
+
+RUBBISH_TEXT = ("小区东门口垃圾堆积没人清运", "东门口的垃圾桶满了，垃圾堆在地上好几天没人清运，天热有异味。")
+
+
+@pytest.fixture
+def follow_world(world, settings):  # noqa: F811 - the imported fixture
+    settings.LINLI_APPEALS_AUTO_DISPATCH = False  # the reported case waits for the dispatcher
+    world.dispatcher.set_password(STAFF_PASSWORD)
+    world.dispatcher.save()
+    lng, lat = world.point()
+    world.reported = appeal_services.appeal_submit(
+        actor=world.other_resident,
+        title="测试11小区门口垃圾堆积",
+        body="小区门口垃圾堆了好几天没人清运，有异味，苍蝇很多。",
+        category=world.rubbish,
+        lng=lng,
+        lat=lat,
+    )
+    return world
+
+
+def test_the_resident_follows_a_case_already_reported_instead_of_a_new_one(
+    follow_world, new_page, live_server
+):
+    from linli.core.notifications.models import Notification
+    from linli.domains.appeals.models import AppealFollow
+
+    w = follow_world
+    reported = w.reported
+
+    # 1. On her phone the resident describes the same problem at the same compound: the form offers
+    #    the open case (its title without personal details, place, status) instead of a new one.
+    resident = new_page(**PHONE)
+    sign_in_resident(resident, live_server, w.resident)
+    resident.goto("/appeals/submit/")
+    offer = resident.locator("#duplicate-offer")
+    expect(offer).to_be_hidden()
+    resident.locator("#id_title").fill(RUBBISH_TEXT[0])
+    resident.locator("#id_body").fill(RUBBISH_TEXT[1])
+    choose_place(resident, w.d.compounds[0].name)
+    expect(offer).to_be_visible()
+    expect(offer.locator("h2")).to_have_text("已有人反映过 — 关注它即可？")
+    item = offer.locator(".duplicate-item", has_text=reported.title)
+    expect(item).to_have_count(1)
+    expect(item.locator(".duplicate-meta")).to_contain_text("测试11小区")
+    expect(item.locator(".duplicate-meta")).to_contain_text("待受理")
+    no_sideways_scroll(resident)
+    offer.scroll_into_view_if_needed()
+    screenshot(resident, "follow-1-duplicate-offer-phone", full_page=False)
+
+    # 2. "是同一问题，关注它": recorded at once, once, and said so.
+    item.get_by_role("button", name="是同一问题，关注它").click()
+    expect(item.locator(".duplicate-follow")).to_have_text("已关注")
+    expect(item.locator(".duplicate-follow")).to_be_disabled()
+    expect(offer.locator(".duplicate-chosen")).to_be_visible()
+    follow = AppealFollow.objects.get()
+    assert (follow.appeal_id, follow.resident_id) == (reported.pk, w.resident.pk)
+    screenshot(resident, "follow-2-followed-phone", full_page=False)
+    assert Appeal.objects.count() == 1  # no second case
+
+    # 3. Her list of followed cases shows the case's number, place and status, not who raised it.
+    offer.get_by_role("link", name="我关注的诉求").click()
+    expect(resident.locator("h1")).to_have_text("我关注的诉求")
+    row = resident.locator(f'.following-item[data-reference="{reported.reference}"]')
+    expect(row).to_contain_text("待受理")
+    expect(row).to_contain_text("测试11小区")
+    assert w.other_resident.display_name not in resident.content() if w.other_resident.display_name else True
+    no_sideways_scroll(resident)
+    screenshot(resident, "follow-3-following-list-phone")
+
+    # 4. The dispatcher sees how many residents follow the case, and registers it.
+    dispatcher = new_page()
+    sign_in_staff(dispatcher, w.dispatcher.username)
+    dispatcher.goto(f"/appeals/case/{reported.pk}/")
+    expect(dispatcher.locator("#case-followers")).to_have_text("1 位居民关注此件")
+    screenshot(dispatcher, "follow-4-dispatcher-case-followers")
+    dispatcher.get_by_role("button", name="立案").click()
+    expect(dispatcher.locator("#case-status")).to_have_text("已立案")
+
+    # 5. The follower hears of it (inbox) and her list shows the new status.
+    expect(resident.locator("body")).to_be_visible()
+    notice = Notification.objects.filter(recipient=w.resident).order_by("-id").first()
+    assert notice is not None and notice.title.startswith(f"您关注的诉求 {reported.reference}")
+    resident.goto("/appeals/following/")
+    expect(row).to_contain_text("已立案")
+    resident.goto("/inbox/")
+    expect(resident.locator("main")).to_contain_text(f"您关注的诉求 {reported.reference}")
+    screenshot(resident, "follow-5-follower-inbox-phone")
+    for page in (resident, dispatcher):
+        page.problems.assert_none()
+
+
+# --- hot issues ---------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def hot_world(world, settings):  # noqa: F811 - the imported fixture
+    from linli.core.orgs.choices import Role
+    from linli.domains.appeals.tests.conftest import grant, make_user
+    from linli.domains.triage.tests.test_hotspots import LAMP, NOISE, OTHER
+
+    settings.LINLI_APPEALS_AUTO_DISPATCH = False
+    world.leader = grant(make_user(), world.centre, Role.LEADER, world.d.district)
+    for user in (world.dispatcher, world.leader):
+        user.set_password(STAFF_PASSWORD)
+        user.save()
+    lng, lat = world.point()
+
+    def submit(title, body, offset, **extra):
+        return appeal_services.appeal_submit(
+            actor=world.resident,
+            title=title,
+            body=body,
+            category=world.rubbish,
+            lng=lng + offset,
+            lat=lat,
+            **extra,
+        )
+
+    world.noise_cases = [submit(t, b, k * 0.0003) for k, (t, b) in enumerate(NOISE)]
+    world.lamp_cases = [submit(t, b, 0.0001) for t, b in LAMP]
+    for t, b in OTHER:
+        submit(t, b, 0.0002)
+    for _ in range(2):
+        appeal_services.appeal_follow(actor=make_user(kind="resident"), appeal=world.noise_cases[0])
+    return world
+
+
+def test_hot_issues_for_a_dispatcher_and_a_leader(hot_world, new_page):
+    w = hot_world
+    from django.core.cache import cache
+
+    cache.clear()
+    dispatcher = new_page()
+    sign_in_staff(dispatcher, w.dispatcher.username)
+    dispatcher.goto("/hot-issues/")
+    expect(dispatcher.locator("h1")).to_have_text("热点问题")
+    cards = dispatcher.locator(".hot-card")
+    expect(cards).to_have_count(2)  # the noise group and the street-lamp group; the others stand alone
+    top = cards.first
+    expect(top.locator(".hot-label")).to_contain_text("施工")
+    expect(top.locator(".hot-supports")).to_have_text("2")  # the two residents following a case
+    expect(top.locator(".hot-facts")).to_contain_text("4")
+    expect(top.locator(".hot-appeals")).to_be_hidden()
+    screenshot(dispatcher, "hot-1-dispatcher-list")
+    top.locator("summary").click()
+    links = top.locator(".hot-appeals a")
+    expect(links).to_have_count(4)
+    for case in w.noise_cases:
+        expect(top.locator(".hot-appeals")).to_contain_text(case.reference)
+    screenshot(dispatcher, "hot-2-dispatcher-group-open")
+    links.first.click()
+    expect(dispatcher.locator("#case-status")).to_be_visible()
+    assert "/appeals/case/" in dispatcher.url
+    # the period filter
+    dispatcher.goto("/hot-issues/")
+    dispatcher.locator("select[name=period]").select_option("7")
+    dispatcher.get_by_role("button", name="筛选").click()
+    expect(dispatcher.locator(".hot-card")).to_have_count(2)
+
+    leader = new_page(**PHONE)
+    sign_in_staff(leader, w.leader.username)
+    leader.goto("/hot-issues/")
+    expect(leader.locator(".hot-card")).to_have_count(2)
+    no_sideways_scroll(leader)
+    screenshot(leader, "hot-3-leader-phone")
+    lamp = leader.locator(".hot-card", has_text="路灯")
+    lamp.locator("summary").click()
+    expect(lamp.locator(".hot-appeals a")).to_have_count(2)
+    no_sideways_scroll(leader)
+    screenshot(leader, "hot-4-leader-phone-group-open")
+    lamp.locator(".hot-appeals a").first.click()
+    expect(leader.locator("#case-status")).to_be_visible()
+    for page in (dispatcher, leader):
+        page.problems.assert_none()
