@@ -82,7 +82,11 @@ def _answers(request, category: Category | None) -> dict:
     if category is None:
         return {}
     return {
-        q["code"]: request.POST.get(f"q_{q['code']}", "") for q in category.questions or [] if "code" in q
+        q["code"]: request.POST.getlist(f"q_{q['code']}")  # multichoice: a list of the ticked values
+        if q.get("datatype") == "multichoice"
+        else request.POST.get(f"q_{q['code']}", "")
+        for q in category.questions or []
+        if "code" in q
     }
 
 

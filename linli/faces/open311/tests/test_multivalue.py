@@ -134,3 +134,28 @@ def test_the_api_takes_and_returns_lists(client, world, leaky):
         **{**headers, "HTTP_IDEMPOTENCY_KEY": "m2"},
     )
     assert bad.status_code == 400 and bad["Content-Type"] == "application/problem+json"
+
+
+def test_the_web_form_offers_the_values_and_stores_the_ticks_as_a_list(client, world, leaky):
+    """The same question on the resident's own form: ticks, by key, stored as a list."""
+    from django.urls import reverse
+
+    client.force_login(world.resident)
+    html = client.get(reverse("appeals:submit")).content.decode()
+    assert '<input type="checkbox" name="q_parts" value="roof"> 屋顶' in html
+    assert '<option value="leak">漏水</option>' in html
+    lng, lat = world.point(0)
+    data = {
+        "category": leaky.pk,
+        "title": "楼道漏水",
+        "body": "雨天漏水",
+        "lng": lng,
+        "lat": lat,
+        "address": "",
+        "anonymous_to_public": "on",
+        "idempotency_key": "k-ticks",
+        "q_parts": ["wall", "stairs"],
+        "q_kind": "leak",
+    }
+    assert client.post(reverse("appeals:submit"), data).status_code == 302
+    assert Appeal.objects.get().answers == {"parts": ["wall", "stairs"], "kind": "leak"}
