@@ -111,8 +111,8 @@ def generate(rows: int, ref: dict, *, mix: str, as_of_sql: str = "now()") -> Non
     """Replace all appeals with ``rows`` synthetic ones.
 
     ``mix="open"``: every case open and being handled (dispatched, in progress or reopened), the
-    handling deadline spread from 10 days ago to 20 days ahead, colours as a scan at ``as_of_sql``
-    left them. ``mix="all"``: the life of a district over two years: 70 % closed (most signed for in
+    handling deadline spread from 10 days ago to 20 days ahead (the colours are derived from the
+    deadlines when read; ``as_of_sql`` is no longer used). ``mix="all"``: the life of a district over two years: 70 % closed (most signed for in
     time, three in four rated), the rest spread over the other states."""
     from django.db import connection
 
@@ -144,7 +144,7 @@ def generate(rows: int, ref: dict, *, mix: str, as_of_sql: str = "now()") -> Non
             INSERT INTO appeals_appeal (
                 reference, title, body, priority, channel, status, address, path, contact_name, contact_phone,
                 is_private, anonymous_to_public, idempotency_key, external_source, external_ref, answers,
-                acceptance_state, deadline_state, deadline_epoch, extended_days, round, result, status_reason,
+                deadline_epoch, extended_days, round, result, status_reason,
                 created_at, updated_at, published, public_title, public_body, public_result, public_place,
                 community_id, street_id, category_id, lead_unit_id,
                 registered_at, dispatched_at, acceptance_due, acceptance_warn_at, signed_at,
@@ -152,11 +152,6 @@ def generate(rows: int, ref: dict, *, mix: str, as_of_sql: str = "now()") -> Non
             )
             SELECT 'BN' || lpad(g::text, 9, '0'), 'bench', 'bench', 'normal', 'web', status, '', '', '', '',
                    false, true, '', '', '', '{{}}'::jsonb,
-                   CASE WHEN status = 'dispatched' AND acc_due > {as_of_sql} THEN
-                            CASE WHEN acc_warn > {as_of_sql} THEN 'green' ELSE 'yellow' END
-                        WHEN status = 'dispatched' THEN 'red' ELSE 'none' END,
-                   CASE WHEN status NOT IN ('dispatched', 'in_progress', 'reopened') THEN 'none'
-                        WHEN due <= {as_of_sql} THEN 'red' WHEN warn <= {as_of_sql} THEN 'yellow' ELSE 'green' END,
                    1, 0, 1, '', '',
                    created, created, false, '', '', '', '',
                    ({communities})[1 + (g % {len(ref["community_ids"])})],

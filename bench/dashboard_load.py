@@ -114,18 +114,13 @@ def generate(rows: int) -> None:
               reference, title, body, category_id, priority, channel, status, lng, lat, address, grid_id,
               community_id, street_id, path, contact_name, contact_phone, is_private, anonymous_to_public,
               idempotency_key, external_source, external_ref, answers, lead_unit_id, acceptance_due,
-              acceptance_state, handling_due, deadline_state, deadline_epoch, extended_days, round, result,
+              handling_due, handling_warn_at, deadline_epoch, extended_days, round, result,
               status_reason, created_at, registered_at, dispatched_at, signed_at, handled_at, closed_at,
               updated_at, published, public_title, public_body, public_result, public_place)
             SELECT 'BENCH' || lpad(g.n::text, 8, '0'), '压测诉求 ' || g.n, '压测生成的诉求内容', c.id, 'normal',
                    ch.ch, st.status, b.lng, b.lat, '', b.id, b.community, b.street, b.path, '', '', false, true,
                    '', '', '', '{}', c.unit, g.created + interval '4 hours',
-                   CASE WHEN st.status = 'registered' THEN 'green' ELSE 'none' END,
-                   g.created + interval '5 days',
-                   CASE WHEN st.status IN ('dispatched', 'in_progress', 'reopened')
-                        THEN (CASE WHEN g.created + interval '5 days' < now() THEN 'red'
-                                   WHEN g.created + interval '4 days' < now() THEN 'yellow' ELSE 'green' END)
-                        ELSE 'none' END,
+                   g.created + interval '5 days', g.created + interval '4 days',
                    1, 0, 1, '', '', g.created, g.created + interval '20 minutes', g.created + interval '30 minutes',
                    CASE WHEN st.status NOT IN ('registered', 'dispatched')
                         THEN g.created + (g.r2 * 6) * interval '1 hour' END,

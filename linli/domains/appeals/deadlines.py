@@ -1,6 +1,9 @@
-"""Deadlines of one appeal on the working-day calendar. The deadline scan (``tasks.py``) only compares
-stored instants (``*_warn_at`` at 80% of the allowed working time, ``*_due``) with now, so it can
-run as set-based UPDATEs over millions of rows."""
+"""Deadlines of one appeal on the working-day calendar. Only instants are stored (``*_warn_at`` at 80%
+of the allowed working time, ``*_due``); the colour of a case (正常/临期/超期) is derived from them and
+the status whenever it is read (``Appeal.deadline_state``, ``Appeal.acceptance_state``, and
+``state_q`` for queries), so it is exact at every moment and nothing on the appeals table changes
+when a deadline passes. The deadline scan (``tasks.py``) only records the crossings (催办/督办) and
+tells the units."""
 
 from __future__ import annotations
 
@@ -8,11 +11,12 @@ import datetime as dt
 import math
 
 from django.conf import settings
+from django.db.models import Q
 
 from linli.core import workdays
 
-from .choices import DeadlineState, Priority, TimeUnit
-from .models import Appeal, Category
+from .choices import HANDLING_STATUSES, AppealStatus, DeadlineState, Priority, TimeUnit
+from .models import Appeal, Category, colour_at
 
 # Used when an appeal has no category yet.
 FALLBACK_ACCEPTANCE = (2.0, TimeUnit.HOURS)
@@ -34,14 +38,30 @@ def add_limit(start: dt.datetime, amount: float, unit: str) -> dt.datetime:
     return due
 
 
-def state_at(now: dt.datetime, warn_at: dt.datetime | None, due: dt.datetime | None) -> str:
-    if due is None:
-        return DeadlineState.NONE
-    if now >= due:
-        return DeadlineState.RED
-    if warn_at is not None and now >= warn_at:
-        return DeadlineState.YELLOW
-    return DeadlineState.GREEN
+state_at = colour_at  # (now, warn_at, due) -> DeadlineState of a running clock
+
+
+def state_q(state: str, now: dt.datetime, *, clock: str = "handling") -> Q:
+    """The cases whose ``deadline_state`` (``clock="handling"``) or ``acceptance_state``
+    (``clock="acceptance"``) is ``state`` at ``now``: the same rule as the model's properties, as a
+    filter on the status and the stored instants (index-friendly; no column holds the colour)."""
+    if clock == "handling":
+        running = Q(status__in=HANDLING_STATUSES)
+        warn, due = "handling_warn_at", "handling_due"
+    else:
+        running = Q(status=AppealStatus.DISPATCHED)
+        warn, due = "acceptance_warn_at", "acceptance_due"
+    if state == DeadlineState.NONE:
+        return ~running | Q(**{f"{due}__isnull": True})
+    running &= Q(**{f"{due}__isnull": False})
+    if state == DeadlineState.RED:
+        return running & Q(**{f"{due}__lte": now})
+    if state == DeadlineState.YELLOW:
+        return running & Q(**{f"{due}__gt": now, f"{warn}__lte": now})
+    if state == DeadlineState.GREEN:
+        not_yet = Q(**{f"{warn}__isnull": True}) | Q(**{f"{warn}__gt": now})
+        return running & Q(**{f"{due}__gt": now}) & not_yet
+    raise ValueError(f"unknown deadline state {state!r}")
 
 
 def _limits(category: Category | None, priority: str) -> tuple[tuple[float, str], tuple[float, str]]:
@@ -56,7 +76,6 @@ def start_acceptance_clock(appeal: Appeal, start: dt.datetime, now: dt.datetime)
     appeal.acceptance_warn_at = workdays.default_calendar().fraction_point(
         start, appeal.acceptance_due, warn_fraction()
     )
-    appeal.acceptance_state = state_at(now, appeal.acceptance_warn_at, appeal.acceptance_due)
 
 
 def start_handling_clock(appeal: Appeal, start: dt.datetime, now: dt.datetime) -> None:
@@ -65,7 +84,6 @@ def start_handling_clock(appeal: Appeal, start: dt.datetime, now: dt.datetime) -
     appeal.handling_warn_at = workdays.default_calendar().fraction_point(
         start, appeal.handling_due, warn_fraction()
     )
-    appeal.deadline_state = state_at(now, appeal.handling_warn_at, appeal.handling_due)
     appeal.deadline_epoch += 1
 
 
@@ -78,11 +96,10 @@ def extend_handling_clock(appeal: Appeal, days: int, now: dt.datetime) -> None:
     start = appeal.dispatched_at or now
     appeal.handling_due = new_due
     appeal.handling_warn_at = cal.fraction_point(start, new_due, warn_fraction())
-    appeal.deadline_state = state_at(now, appeal.handling_warn_at, new_due)
     appeal.deadline_epoch += 1
     appeal.extended_days += days
 
 
 def stop_clocks(appeal: Appeal) -> None:
-    appeal.acceptance_state = DeadlineState.NONE
-    appeal.deadline_state = DeadlineState.NONE
+    """The clocks stop with the status: a case that is not with a unit has no colour (see
+    ``Appeal.deadline_state``). Kept as the one place services call when a case leaves the unit."""

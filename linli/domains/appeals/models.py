@@ -16,6 +16,7 @@ from linli.core.orgs.choices import OrgKind
 from linli.core.privacy.fields import EncryptedTextField
 
 from .choices import (
+    HANDLING_STATUSES,
     OPEN_STATUSES,
     Action,
     AppealStatus,
@@ -197,6 +198,7 @@ class Appeal(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="appeals",
+        db_index=False,  # appeal_resident_created leads with it
     )
     submitted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -222,6 +224,7 @@ class Appeal(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="led_appeals",
+        db_index=False,  # appeal_unit_status leads with it
     )
     assisting_units = models.ManyToManyField(
         "orgs.Organisation", verbose_name=_("协办单位"), blank=True, related_name="assisted_appeals"
@@ -244,15 +247,11 @@ class Appeal(models.Model):
     )
     # deadlines (working time, see linli.core.workdays)
     acceptance_due = models.DateTimeField(_("签收时限"), null=True, blank=True)
+    # The colours (正常/临期/超期) are not stored: ``deadline_state`` and ``acceptance_state`` below
+    # derive them from these instants and the status at the moment they are read (see docs/appeals.md).
     acceptance_warn_at = models.DateTimeField(null=True, blank=True, editable=False)
-    acceptance_state = models.CharField(
-        _("签收时限状态"), max_length=8, choices=DeadlineState.choices, default=DeadlineState.NONE
-    )
     handling_due = models.DateTimeField(_("办理时限"), null=True, blank=True)
     handling_warn_at = models.DateTimeField(null=True, blank=True, editable=False)
-    deadline_state = models.CharField(
-        _("办理时限状态"), max_length=8, choices=DeadlineState.choices, default=DeadlineState.NONE
-    )
     deadline_epoch = models.PositiveIntegerField(
         default=0, editable=False, help_text=_("每次重新计算办理时限加一")
     )
@@ -299,21 +298,27 @@ class Appeal(models.Model):
             models.Index(fields=["status", "-created_at"], name="appeal_status_created"),
             models.Index(fields=["lead_unit", "status"], name="appeal_unit_status"),
             models.Index(fields=["resident", "-created_at"], name="appeal_resident_created"),
-            # The deadline scan reads only the rows about to change colour.
+            # The deadline scan finds the cases whose 80% point or deadline fell since the last scan
+            # by a range on these instants; the clocks run only in these statuses.
             models.Index(
                 fields=["handling_warn_at"],
-                name="appeal_scan_yellow",
-                condition=Q(deadline_state=DeadlineState.GREEN),
+                name="appeal_clock_warn",
+                condition=Q(status__in=HANDLING_STATUSES),
             ),
             models.Index(
                 fields=["handling_due"],
-                name="appeal_scan_red",
-                condition=Q(deadline_state__in=[DeadlineState.GREEN, DeadlineState.YELLOW]),
+                name="appeal_clock_due",
+                condition=Q(status__in=HANDLING_STATUSES),
+            ),
+            models.Index(
+                fields=["acceptance_warn_at"],
+                name="appeal_accept_warn",
+                condition=Q(status=AppealStatus.DISPATCHED),
             ),
             models.Index(
                 fields=["acceptance_due"],
-                name="appeal_scan_accept",
-                condition=Q(acceptance_state__in=[DeadlineState.GREEN, DeadlineState.YELLOW]),
+                name="appeal_accept_due",
+                condition=Q(status=AppealStatus.DISPATCHED),
             ),
             models.Index(
                 fields=["published", "-closed_at"], name="appeal_published", condition=Q(published=True)
@@ -330,6 +335,37 @@ class Appeal(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
+
+    # The colours, derived when read: the handling clock runs while the case is with a unit
+    # (dispatched, in progress, reopened), the acceptance clock until the lead unit signs for it.
+    @property
+    def deadline_state(self) -> str:
+        if self.status not in HANDLING_STATUSES:
+            return DeadlineState.NONE
+        return colour_at(timezone.now(), self.handling_warn_at, self.handling_due)
+
+    @property
+    def acceptance_state(self) -> str:
+        if self.status != AppealStatus.DISPATCHED:
+            return DeadlineState.NONE
+        return colour_at(timezone.now(), self.acceptance_warn_at, self.acceptance_due)
+
+    def get_deadline_state_display(self) -> str:
+        return str(DeadlineState(self.deadline_state).label)
+
+    def get_acceptance_state_display(self) -> str:
+        return str(DeadlineState(self.acceptance_state).label)
+
+
+def colour_at(now, warn_at, due) -> str:
+    """正常 / 临期 (from the 80% point) / 超期 (from the deadline) of one running clock."""
+    if due is None:
+        return DeadlineState.NONE
+    if now >= due:
+        return DeadlineState.RED
+    if warn_at is not None and now >= warn_at:
+        return DeadlineState.YELLOW
+    return DeadlineState.GREEN
 
 
 class AppealEvent(models.Model):
@@ -514,9 +550,16 @@ class Attachment(models.Model):
 
 class Supervision(models.Model):
     """催办 (reminder) or 督办 (supervision) to the unit. Automatic ones are created by the deadline
-    scan once per trigger and deadline epoch; dispatchers add manual ones."""
+    scan once per trigger and deadline epoch; dispatchers add manual ones.
 
-    appeal = models.ForeignKey(Appeal, on_delete=models.PROTECT, related_name="supervisions")
+    ``appeal`` and ``unit`` have no database constraint: rows are only ever written from an existing
+    case (the scan's INSERT … SELECT over the appeals table, ``appeal_supervise`` on a locked case) and
+    neither cases nor units are deleted (PROTECT), while the constraint's per-row check (a row lock on
+    the case) was most of what a catch-up scan of 70,000 crossings cost (docs/appeals.md)."""
+
+    appeal = models.ForeignKey(
+        Appeal, on_delete=models.PROTECT, related_name="supervisions", db_constraint=False
+    )
     unit = models.ForeignKey(
         "orgs.Organisation",
         verbose_name=_("被督办单位"),
@@ -524,13 +567,19 @@ class Supervision(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="appeal_supervisions",
+        db_constraint=False,
     )
     level = models.CharField(_("级别"), max_length=12, choices=SupervisionLevel.choices)
     trigger = models.CharField(_("触发"), max_length=16, choices=SupervisionTrigger.choices)
     epoch = models.PositiveIntegerField(default=0)
     note = models.TextField(_("督办意见"), blank=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,  # never searched by; the scan's rows leave it empty
     )
     created_at = models.DateTimeField(default=timezone.now)
     acknowledged_at = models.DateTimeField(null=True, blank=True)
@@ -588,3 +637,23 @@ class AppealFollow(models.Model):
 
     def __str__(self):
         return f"{self.appeal.reference} ← {self.resident_id}"
+
+
+class DeadlineScan(models.Model):
+    """Where the deadline scan (``tasks.appeal_deadline_scan``) has got to: one row, locked by each
+    scan, so scans run one after the other. ``scanned_until`` is the moment up to which every 80%
+    point and deadline has been acted on; the next scan looks at the instants after it (less a
+    margin for late commits) up to its own start, however long the worker was down."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    scanned_until = models.DateTimeField(null=True, blank=True)
+    scans = models.PositiveIntegerField(default=0, help_text=_("已完成的扫描次数，汇总通知的编号"))
+    last_counts = models.JSONField(default=dict, blank=True)
+    last_seconds = models.FloatField(default=0)
+
+    class Meta:
+        verbose_name = _("时限扫描")
+        verbose_name_plural = _("时限扫描")
+
+    def __str__(self):
+        return f"{self.scans} · {self.scanned_until}"

@@ -26,7 +26,9 @@ from .choices import (
     SATISFIED_VALUES,
     AppealStatus,
     AssignmentRole,
+    DeadlineState,
 )
+from .deadlines import state_q
 from .models import Appeal, AppealEvent, Category, Rating
 from .permissions import DISPATCH_ROLES
 
@@ -54,7 +56,7 @@ def dispatcher_queue(
     if area_path:
         qs = qs.filter(path__startswith=area_path)
     if deadline_state:
-        qs = qs.filter(deadline_state=deadline_state)
+        qs = qs.filter(deadline_q(deadline_state))
     if channel:
         qs = qs.filter(channel=channel)
     if q:
@@ -64,13 +66,22 @@ def dispatcher_queue(
     )
 
 
+def deadline_q(state: str, *, now: dt.datetime | None = None, clock: str = "handling") -> Q:
+    """Filter for the cases whose handling (or ``clock="acceptance"``) deadline colour is ``state``
+    (``DeadlineState``) at ``now``. The colour is not stored: ``Appeal.deadline_state`` derives it
+    from the status and the stored instants, and so does this."""
+    return state_q(state, now or timezone.now(), clock=clock)
+
+
 def dispatcher_counts(user) -> dict[str, int]:
     """{status: count} for every status inside the dispatcher's jurisdiction, plus yellow/red totals."""
     qs = jurisdiction_of(user).filter(Appeal.objects.all(), roles=DISPATCH_ROLES)
     counts = {s: 0 for s in S.values}
     counts.update(dict(qs.values_list("status").annotate(n=Count("id")).order_by()))
+    now = timezone.now()
     overdue = qs.filter(status__in=HANDLING_STATUSES).aggregate(
-        yellow=Count("id", filter=Q(deadline_state="yellow")), red=Count("id", filter=Q(deadline_state="red"))
+        yellow=Count("id", filter=deadline_q(DeadlineState.YELLOW, now=now)),
+        red=Count("id", filter=deadline_q(DeadlineState.RED, now=now)),
     )
     counts.update(overdue)
     return counts

@@ -42,7 +42,6 @@ from .choices import (
     AssignmentRole,
     AttachmentKind,
     Channel,
-    DeadlineState,
     ExtensionStatus,
     Priority,
     RatingSource,
@@ -1133,7 +1132,6 @@ def appeal_sign(*, actor, appeal: Appeal) -> Appeal:
         lead.save(update_fields=["signed_at", "signed_by"])
         appeal.status = target
         appeal.signed_at = appeal.signed_at or now
-        appeal.acceptance_state = DeadlineState.NONE
         appeal.save()
         _record(appeal, actor=actor, action=Action.SIGN, from_status=before, unit=lead.unit)
         return appeal

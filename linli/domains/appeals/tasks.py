@@ -3,7 +3,11 @@ scan. Tasks take ids and may run twice without harm."""
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+import time
+from collections import defaultdict
+from dataclasses import dataclass
 
 from django.db import connection, transaction
 from django.urls import reverse
@@ -21,11 +25,10 @@ from .choices import (
     HANDLING_STATUSES,
     Action,
     AppealStatus,
-    DeadlineState,
     SupervisionLevel,
     SupervisionTrigger,
 )
-from .models import Appeal, AppealEvent, Supervision
+from .models import Appeal, AppealEvent, DeadlineScan, Supervision
 
 logger = logging.getLogger("linli.appeals")
 
@@ -248,6 +251,158 @@ def appeal_intake_batch() -> int:
 
 
 # --- deadline scan -----------------------------------------------------------------------------------
+#
+# The colours are derived when read (``Appeal.deadline_state``), so the scan changes nothing on the
+# appeals table. It finds the cases whose 80% point or deadline fell since the last scan by a range on
+# the stored instants, writes one 催办/督办 record per case (``Supervision``, once per trigger and
+# deadline epoch), and sends each member of the lead unit one digest notice per kind per scan.
+
+# Instants this far before where the last scan stopped are looked at again: a clock set by a
+# transaction that committed after that scan had read is still seen. Looking twice is harmless (the
+# records' unique constraint ``supervision_auto_once``; a digest lists only newly recorded cases).
+SCAN_OVERLAP = dt.timedelta(minutes=10)
+DIGEST_REFERENCES = 30  # case numbers named in one digest notice
+
+
+@dataclass(frozen=True)
+class _Crossing:
+    count_key: str
+    trigger: str
+    level: str
+    text: str
+    where: str  # over ``a`` (the appeals table); parameters: now, [since,] *extra
+
+
+def _crossings() -> list[_Crossing]:
+    handling = ", ".join(["%s"] * len(HANDLING_STATUSES))
+    return [
+        # Red first: a case that passed both points while no scan ran gets the 督办 only.
+        _Crossing(
+            "handling_red",
+            SupervisionTrigger.RED,
+            SupervisionLevel.SUPERVISION,
+            _("已超过办理时限，督办 / overdue: supervision notice"),
+            f"a.status IN ({handling}) AND a.handling_due <= %s{{since:a.handling_due}}",
+        ),
+        _Crossing(
+            "handling_yellow",
+            SupervisionTrigger.YELLOW,
+            SupervisionLevel.REMINDER,
+            _("办理时限已过八成，催办 / 80% of the time used: reminder"),
+            f"a.status IN ({handling}) AND a.handling_warn_at <= %s{{since:a.handling_warn_at}} "
+            "AND a.handling_due > %s",
+        ),
+        _Crossing(
+            "acceptance_red",
+            SupervisionTrigger.ACCEPTANCE_RED,
+            SupervisionLevel.REMINDER,
+            _("超过签收时限，请尽快签收 / not signed for in time"),
+            "a.status = %s AND a.acceptance_due <= %s{since:a.acceptance_due}",
+        ),
+    ]
+
+
+def _window(where: str, since) -> str:
+    """Fill ``{since:<column>}``: ``AND <column> > %s`` when there is a lower bound."""
+    head, _sep, rest = where.partition("{since:")
+    column, _sep, tail = rest.partition("}")
+    return head + (f" AND {column} > %s" if since is not None else "") + tail
+
+
+def _q(name: str) -> str:
+    return connection.ops.quote_name(name)
+
+
+def _record(cursor, crossing: _Crossing, *, now, since) -> list[tuple[int, int | None]]:
+    """One INSERT … SELECT: a 催办/督办 record for every case whose instant fell in (since, now];
+    returns (case id, unit id) of the records that are new."""
+    appeal_t, sup_t = _q(Appeal._meta.db_table), _q(Supervision._meta.db_table)
+    statuses = (
+        [AppealStatus.DISPATCHED.value]
+        if crossing.trigger == SupervisionTrigger.ACCEPTANCE_RED
+        else [s.value for s in HANDLING_STATUSES]
+    )
+    params = [*statuses, now, *([since] if since is not None else [])]
+    if crossing.trigger == SupervisionTrigger.YELLOW:
+        params.append(now)  # not yet overdue
+    # Identifiers come from model metadata; every value is a parameter.
+    sql = (
+        f"INSERT INTO {sup_t} (appeal_id, unit_id, level, {_q('trigger')}, epoch, note, created_at) "  # noqa: S608
+        f"SELECT a.id, a.lead_unit_id, %s, %s, a.deadline_epoch, '', %s FROM {appeal_t} a "
+        f"WHERE {_window(crossing.where, since)} "
+        "ON CONFLICT DO NOTHING RETURNING appeal_id, unit_id"
+    )
+    cursor.execute(sql, [crossing.level, crossing.trigger, now, *params])
+    return cursor.fetchall()
+
+
+def _count_acceptance_yellow(cursor, *, now, since) -> int:
+    """Cases whose acceptance clock passed 80% in (since, now]: shown yellow, nothing is sent."""
+    where = (
+        "a.status = %s AND a.acceptance_warn_at <= %s{since:a.acceptance_warn_at} AND a.acceptance_due > %s"
+    )
+    params = [AppealStatus.DISPATCHED.value, now, *([since] if since is not None else []), now]
+    sql = f"SELECT COUNT(*) FROM {_q(Appeal._meta.db_table)} a WHERE {_window(where, since)}"  # noqa: S608
+    cursor.execute(sql, params)
+    return cursor.fetchone()[0]
+
+
+def _digests(crossing: _Crossing, recorded, *, scan_no: int, now) -> list[Notification]:
+    """One notice per member of each lead unit (its staff and its leader) for the cases of this kind
+    recorded by this scan: the case itself when there is one, else a list ("12 件 …：JN…、JN…")."""
+    by_unit: dict[int, list[int]] = defaultdict(list)
+    for appeal_id, unit_id in recorded:
+        if unit_id is not None:
+            by_unit[unit_id].append(appeal_id)
+    if not by_unit:
+        return []
+    for ids in by_unit.values():
+        ids.sort()
+    named = [pk for ids in by_unit.values() for pk in ids[:DIGEST_REFERENCES]]
+    refs = dict(Appeal.objects.filter(pk__in=named).values_list("pk", "reference"))
+    members: dict[int, list[int]] = defaultdict(list)
+    for unit_id, user_id in (
+        Membership.objects.filter(organisation_id__in=list(by_unit), is_active=True, user__is_active=True)
+        .exclude(role=Role.VOLUNTEER)
+        .values_list("organisation_id", "user_id")
+        .distinct()
+    ):
+        members[unit_id].append(user_id)
+    case_head, case_tail = _case_url_parts()
+    inbox = reverse("appeals:inbox")
+    rows = []
+    for unit_id, ids in by_unit.items():
+        names = [refs.get(pk, str(pk)) for pk in ids[:DIGEST_REFERENCES]]
+        if len(ids) == 1:
+            title, body = f"{names[0]} {crossing.text}", ""
+            url, obj_type, obj_id = f"{case_head}{ids[0]}{case_tail}", Appeal._meta.label_lower, str(ids[0])
+        else:
+            title = _("%(what)s（%(n)s 件）：%(refs)s") % {
+                "what": crossing.text,
+                "n": len(ids),
+                "refs": "、".join(names),
+            }
+            more = len(ids) - len(names)
+            body = "\n".join(names) + (("\n" + _("等共 %(n)s 件") % {"n": len(ids)}) if more else "")
+            url, obj_type, obj_id = inbox, "orgs.organisation", str(unit_id)
+        if len(title) > 120:
+            title = title[:119] + "…"
+        key = f"appeal-deadline:scan{scan_no}:{crossing.trigger}:{unit_id}"
+        rows += [
+            Notification(
+                recipient_id=user_id,
+                created_at=now,
+                kind=DEADLINE_KIND,
+                title=title,
+                body=body,
+                url=url,
+                object_type=obj_type,
+                object_id=obj_id,
+                dedupe_key=key,
+            )
+            for user_id in members.get(unit_id, ())
+        ]
+    return rows
 
 
 def _case_url_parts() -> tuple[str, str]:
@@ -256,132 +411,38 @@ def _case_url_parts() -> tuple[str, str]:
     return head, tail
 
 
-def _q(name: str) -> str:
-    return connection.ops.quote_name(name)
-
-
-def _in(values) -> tuple[str, list]:
-    values = [str(v) for v in values]
-    return ", ".join(["%s"] * len(values)), values
-
-
-def _scan_step(
-    cursor,
-    *,
-    where: str,
-    params: list,
-    new_state_column: str,
-    new_state: str,
-    trigger: str | None,
-    level: str | None,
-    notice: str | None,
-    now,
-) -> int:
-    """For the rows matching ``where``: add the supervision notice (once per trigger and deadline
-    epoch), tell the lead unit's staff, then change the colour. Three set-based statements."""
-    appeal_t, sup_t = _q(Appeal._meta.db_table), _q(Supervision._meta.db_table)
-    note_t, member_t = _q(Notification._meta.db_table), _q(Membership._meta.db_table)
-    if trigger is not None:
-        # Identifiers come from model metadata; every value is a parameter.
-        insert = (
-            f"INSERT INTO {sup_t} (appeal_id, unit_id, level, {_q('trigger')}, epoch, note, created_at) "  # noqa: S608
-            f"SELECT a.id, a.lead_unit_id, %s, %s, a.deadline_epoch, '', %s FROM {appeal_t} a WHERE {where} "
-            f"ON CONFLICT DO NOTHING"
-        )
-        cursor.execute(insert, [level, trigger, now, *params])
-    if notice is not None:
-        # The shared inbox, one row per unit member; the dedupe key (trigger and deadline epoch)
-        # makes a rerun add nothing.
-        url_head, url_tail = _case_url_parts()
-        insert = (
-            f"INSERT INTO {note_t} (recipient_id, created_at, kind, title, body, url, object_type, "  # noqa: S608
-            f"object_id, dedupe_key) "
-            f"SELECT DISTINCT m.user_id, %s, %s, a.reference || %s, '', "
-            f"%s || CAST(a.id AS VARCHAR(20)) || %s, %s, CAST(a.id AS VARCHAR(20)), "
-            f"%s || CAST(a.id AS VARCHAR(20)) || %s || CAST(a.deadline_epoch AS VARCHAR(20)) "
-            f"FROM {appeal_t} a "
-            f"JOIN {member_t} m ON m.organisation_id = a.lead_unit_id AND m.is_active = %s "
-            f"WHERE {where} "
-            f"ON CONFLICT DO NOTHING"
-        )
-        cursor.execute(
-            insert,
-            [
-                now,
-                DEADLINE_KIND,
-                notice,
-                url_head,
-                url_tail,
-                Appeal._meta.label_lower,
-                "appeal-deadline:",
-                f":{trigger or new_state}:",
-                True,
-                *params,
-            ],
-        )
-    update = f"UPDATE {appeal_t} SET {new_state_column} = %s WHERE {where.replace('a.', '')}"  # noqa: S608
-    cursor.execute(update, [new_state, *params])
-    return cursor.rowcount
-
-
 @task()
 def appeal_deadline_scan() -> dict[str, int]:
-    """Colour open cases by their deadlines: yellow at 80% of the allowed working time, red when
-    overdue; a 催办 at yellow and a 督办 at red go to the lead unit once per deadline. Only the rows
-    that change are touched (partial indexes on the ``*_warn_at`` / ``*_due`` columns), in set-based
-    statements, so a scan costs little however many cases are open. Running it twice changes
-    nothing the second time."""
-    now = connection.ops.adapt_datetimefield_value(timezone.now())  # raw SQL: the backend's own format
-    handling, handling_params = _in(HANDLING_STATUSES)
-    G, Y, R = DeadlineState.GREEN.value, DeadlineState.YELLOW.value, DeadlineState.RED.value
-    counts = {}
-    with transaction.atomic(), connection.cursor() as cursor:
-        counts["handling_red"] = _scan_step(
-            cursor,
-            where=f"a.deadline_state IN (%s, %s) AND a.handling_due <= %s AND a.status IN ({handling})",
-            params=[G, Y, now, *handling_params],
-            new_state_column="deadline_state",
-            new_state=R,
-            trigger=SupervisionTrigger.RED,
-            level=SupervisionLevel.SUPERVISION,
-            notice=str(_(" 已超过办理时限，督办 / overdue: supervision notice")),
-            now=now,
-        )
-        counts["handling_yellow"] = _scan_step(
-            cursor,
-            where=f"a.deadline_state = %s AND a.handling_warn_at <= %s AND a.status IN ({handling})",
-            params=[G, now, *handling_params],
-            new_state_column="deadline_state",
-            new_state=Y,
-            trigger=SupervisionTrigger.YELLOW,
-            level=SupervisionLevel.REMINDER,
-            notice=str(_(" 办理时限已过八成，催办 / 80% of the time used: reminder")),
-            now=now,
-        )
-        counts["acceptance_red"] = _scan_step(
-            cursor,
-            where="a.acceptance_state IN (%s, %s) AND a.acceptance_due <= %s AND a.status = %s",
-            params=[G, Y, now, AppealStatus.DISPATCHED.value],
-            new_state_column="acceptance_state",
-            new_state=R,
-            trigger=SupervisionTrigger.ACCEPTANCE_RED,
-            level=SupervisionLevel.REMINDER,
-            notice=str(_(" 超过签收时限，请尽快签收 / not signed for in time")),
-            now=now,
-        )
-        counts["acceptance_yellow"] = _scan_step(
-            cursor,
-            where="a.acceptance_state = %s AND a.acceptance_warn_at <= %s AND a.status = %s",
-            params=[G, now, AppealStatus.DISPATCHED.value],
-            new_state_column="acceptance_state",
-            new_state=Y,
-            trigger=None,
-            level=None,
-            notice=None,
-            now=now,
-        )
+    """催办 at 80% of the allowed working time, 督办 when overdue, a reminder when a dispatched case is
+    not signed for in time: for every case whose point fell since the last scan (``DeadlineScan``),
+    however long ago that was. Scans take the ``DeadlineScan`` row's lock, so two never overlap; a
+    second run finds nothing new. Returns how many cases crossed each point."""
+    started = time.monotonic()
+    DeadlineScan.objects.get_or_create(pk=1)
+    counts: dict[str, int] = {}
+    with transaction.atomic():
+        state = DeadlineScan.objects.select_for_update().get(pk=1)
+        now = timezone.now()  # after the lock: a scan that waited starts where the other stopped
+        last = state.scanned_until
+        db_now = connection.ops.adapt_datetimefield_value(now)  # raw SQL: the backend's own format
+        since = connection.ops.adapt_datetimefield_value(last - SCAN_OVERLAP) if last else None
+        notices: list[Notification] = []
+        with connection.cursor() as cursor:
+            for crossing in _crossings():
+                recorded = _record(cursor, crossing, now=db_now, since=since)
+                counts[crossing.count_key] = len(recorded)
+                notices += _digests(crossing, recorded, scan_no=state.scans + 1, now=now)
+            counts["acceptance_yellow"] = _count_acceptance_yellow(
+                cursor, now=db_now, since=connection.ops.adapt_datetimefield_value(last) if last else None
+            )
+        Notification.objects.bulk_create(notices, ignore_conflicts=True)
+        counts["notices"] = len(notices)
+        state.scanned_until, state.scans = now, state.scans + 1
+        state.last_counts, state.last_seconds = counts, round(time.monotonic() - started, 3)
+        state.save()
+    counts.pop("notices")
     if any(counts.values()):
-        logger.info("deadline scan: %s", counts)
+        logger.info("deadline scan: %s", state.last_counts)
     from .services import appeal_intake_sweep
 
     requeued = appeal_intake_sweep()  # intakes whose follow-up never finished (not part of the counts)

@@ -17,7 +17,7 @@ from linli.core.problems import Problem
 from linli.domains.appeals import permissions as appeal_permissions
 from linli.domains.appeals import selectors
 from linli.domains.appeals import services as svc
-from linli.domains.appeals.choices import Channel
+from linli.domains.appeals.choices import Channel, DeadlineState
 from linli.domains.appeals.models import Appeal, Category
 
 from . import schemas as s
@@ -259,8 +259,9 @@ def appeals_list(request, filters: Query[ListFilters]):
         qs = qs.filter(category__code=filters.category) | qs.filter(category__parent__code=filters.category)
     if filters.channel:
         qs = qs.filter(channel=filters.channel)
-    if filters.deadline_state:
-        qs = qs.filter(deadline_state=filters.deadline_state)
+    if filters.deadline_state:  # derived from the deadlines when read, not a column
+        known = filters.deadline_state in DeadlineState.values
+        qs = qs.filter(selectors.deadline_q(filters.deadline_state)) if known else qs.none()
     if filters.external_source:
         qs = qs.filter(external_source=filters.external_source)
     if filters.q:

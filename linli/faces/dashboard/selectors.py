@@ -35,6 +35,7 @@ from linli.domains.appeals.choices import (
     DeadlineState,
 )
 from linli.domains.appeals.models import Appeal, Category, Rating
+from linli.domains.appeals.selectors import deadline_q  # the colours are derived from the instants
 
 from .scope import Scope
 
@@ -150,8 +151,8 @@ def headline(scope: Scope, f: Filters, *, now: dt.datetime | None = None) -> dic
     # Three index-backed queries (open statuses, created_at, closed_at) rather than one OR.
     live = qs.filter(status__in=OPEN_STATUSES).aggregate(
         open=Count("id"),
-        overdue=Count("id", filter=Q(deadline_state=DeadlineState.RED)),
-        near=Count("id", filter=Q(deadline_state=DeadlineState.YELLOW)),
+        overdue=Count("id", filter=deadline_q(DeadlineState.RED, now=now)),
+        near=Count("id", filter=deadline_q(DeadlineState.YELLOW, now=now)),
     )
     live["intake_today"] = qs.filter(created_at__gte=midnight).count()
     live["closed_today"] = qs.filter(status=S.CLOSED, closed_at__gte=midnight).count()
@@ -558,8 +559,8 @@ def _open_and_new(scope: Scope, f: Filters, field_name: str) -> dict:
         .values(field_name)
         .annotate(
             open=Count("id"),
-            overdue=Count("id", filter=Q(deadline_state=DeadlineState.RED)),
-            near=Count("id", filter=Q(deadline_state=DeadlineState.YELLOW)),
+            overdue=Count("id", filter=deadline_q(DeadlineState.RED)),
+            near=Count("id", filter=deadline_q(DeadlineState.YELLOW)),
         )
         .order_by()
     )
@@ -583,8 +584,8 @@ def area_cases(scope: Scope, f: Filters, area: Area, *, limit: int = 50) -> dict
     is_open = Q(status__in=OPEN_STATUSES)
     figures = qs.filter(is_open | in_period).aggregate(
         open=Count("id", filter=is_open),
-        overdue=Count("id", filter=is_open & Q(deadline_state=DeadlineState.RED)),
-        near=Count("id", filter=is_open & Q(deadline_state=DeadlineState.YELLOW)),
+        overdue=Count("id", filter=is_open & deadline_q(DeadlineState.RED)),
+        near=Count("id", filter=is_open & deadline_q(DeadlineState.YELLOW)),
         new=Count("id", filter=in_period),
         closed=Count("id", filter=in_period & Q(status=S.CLOSED)),
     )
@@ -592,7 +593,7 @@ def area_cases(scope: Scope, f: Filters, area: Area, *, limit: int = 50) -> dict
         qs.filter(is_open | in_period)
         .select_related("category", "lead_unit")
         .order_by(F("handling_due").asc(nulls_last=True), "-created_at")
-        .only("id", "reference", "title", "status", "deadline_state", "handling_due", "created_at",
+        .only("id", "reference", "title", "status", "handling_warn_at", "handling_due", "created_at",
               "category__name", "lead_unit__name")[:limit]
     )
     return {"figures": figures, "cases": list(cases)}
@@ -647,7 +648,7 @@ def fallback_hot_groups(scope: Scope, f: Filters, *, since: dt.datetime, limit: 
         .annotate(
             n=Count("id"),
             recent=Count("id", filter=Q(created_at__gte=recent)),
-            overdue=Count("id", filter=Q(deadline_state=DeadlineState.RED)),
+            overdue=Count("id", filter=deadline_q(DeadlineState.RED)),
         )
         .filter(n__gte=min_count)
         .order_by("-n")[: limit * 2]
@@ -693,12 +694,12 @@ def deadline_board(scope: Scope, f: Filters, *, per_unit: int = 30) -> list[Unit
     """Open cases near (yellow) or past (red) their handling deadline, by lead unit; the units with
     most overdue cases first, each unit's most overdue cases first."""
     qs = appeals_in(scope, f).filter(
-        status__in=OPEN_STATUSES, deadline_state__in=[DeadlineState.RED, DeadlineState.YELLOW]
+        deadline_q(DeadlineState.RED) | deadline_q(DeadlineState.YELLOW), status__in=OPEN_STATUSES
     )
     counts = (
         qs.values("lead_unit_id", "lead_unit__name")
-        .annotate(red=Count("id", filter=Q(deadline_state=DeadlineState.RED)),
-                  yellow=Count("id", filter=Q(deadline_state=DeadlineState.YELLOW)))
+        .annotate(red=Count("id", filter=deadline_q(DeadlineState.RED)),
+                  yellow=Count("id", filter=deadline_q(DeadlineState.YELLOW)))
         .order_by()
     )
     units = {r["lead_unit_id"]: UnitDeadlines(r["lead_unit_id"], r["lead_unit__name"] or "", r["red"], r["yellow"])
@@ -718,7 +719,7 @@ def deadline_board(scope: Scope, f: Filters, *, per_unit: int = 30) -> list[Unit
             Appeal.objects.filter(pk__in=ids)
             .select_related("category", "community")
             .order_by(F("handling_due").asc(nulls_last=True), "id")
-            .only("id", "reference", "title", "status", "deadline_state", "handling_due", "created_at",
+            .only("id", "reference", "title", "status", "handling_warn_at", "handling_due", "created_at",
                   "category__name", "community__name", "lead_unit_id")
         )
         # Display labels resolved once (get_FOO_display rebuilds the choices for every call).

@@ -1,9 +1,16 @@
 import datetime as dt
+import threading
+
+import pytest
+from django.db import connection
+from django.urls import reverse
+from django.utils import timezone
 
 from linli.core.notifications.models import Notification
 from linli.domains.appeals import services as svc
 from linli.domains.appeals.choices import AppealStatus as S
-from linli.domains.appeals.models import Supervision
+from linli.domains.appeals.models import Appeal, DeadlineScan, Supervision
+from linli.domains.appeals.selectors import deadline_q
 from linli.domains.appeals.tasks import appeal_deadline_scan
 
 from .conftest import SH
@@ -111,3 +118,135 @@ def test_approved_extension_turns_red_back_to_green_and_arms_new_notices(world, 
     clock.set(2025, 10, 10, 9)
     assert appeal_deadline_scan.call()["handling_red"] == 1
     assert Supervision.objects.filter(appeal=a, trigger="red").count() == 2  # one per deadline epoch
+
+
+# --- colours derived when read; crossings found by time window --------------------------------------
+
+
+def deadline_notices(user):
+    return list(Notification.objects.filter(kind="appeal_deadline", recipient=user).order_by("id"))
+
+
+def test_colour_is_exact_between_scans_and_queries_agree(world, clock):
+    clock.set(2025, 9, 29, 9)
+    a = bring_to(world, S.IN_PROGRESS)  # due 14:30, 80 % at 13:42
+    handled = bring_to(world, S.HANDLED)
+    for moment, colour in [((13, 41), "green"), ((13, 42), "yellow"), ((14, 30), "red")]:
+        now = clock.set(2025, 9, 29, *moment)
+        a.refresh_from_db()
+        assert a.deadline_state == colour  # no scan ran
+        assert set(Appeal.objects.filter(deadline_q(colour, now=now)).values_list("pk", flat=True)) >= {a.pk}
+        assert not Appeal.objects.filter(deadline_q(colour, now=now), pk=handled.pk).exists()
+    assert Appeal.objects.filter(deadline_q("none"), pk=handled.pk).exists()
+    assert handled.deadline_state == "none"
+
+
+def test_catch_up_after_a_day_records_each_case_once_and_sends_one_digest_per_member(world, clock):
+    clock.set(2025, 9, 29, 9)
+    cases = [bring_to(world, S.IN_PROGRESS) for _ in range(3)]  # due 14:30 (80 % at 13:42)
+    later = bring_to(world, S.IN_PROGRESS, category=world.complaint, answers={"floor": 3})  # 15 days
+    clock.set(2025, 9, 29, 9, 5)
+    appeal_deadline_scan.call()
+    # the worker is down until the next morning: both points of the three cases fell in the gap
+    clock.set(2025, 9, 30, 9)
+    counts = appeal_deadline_scan.call()
+    assert (counts["handling_red"], counts["handling_yellow"]) == (3, 0)
+    assert sorted(Supervision.objects.values_list("appeal_id", "trigger")) == sorted(
+        (a.pk, "red") for a in cases
+    )  # the 督办 only: the 催办 would be stale; nothing for the case still in time
+    assert not Supervision.objects.filter(appeal=later).exists()
+    for member in (world.handler, world.handler_leader):
+        (notice,) = deadline_notices(member)
+        assert "（3 件）" in notice.title and all(a.reference in notice.title for a in cases)
+        assert notice.url == reverse("appeals:inbox")
+        assert (notice.object_type, notice.object_id) == ("orgs.organisation", str(world.city_mgmt.pk))
+    assert not deadline_notices(world.dispatcher) and not deadline_notices(world.other_handler)
+    # a second scan (a retried task, or the next one) records and sends nothing more
+    assert sum(appeal_deadline_scan.call().values()) == 0
+    clock.set(2025, 9, 30, 9, 5)
+    assert sum(appeal_deadline_scan.call().values()) == 0
+    assert Supervision.objects.count() == 3
+    assert len(deadline_notices(world.handler)) == 1
+
+
+def test_same_crossings_whatever_the_gap_between_scans(world, clock):
+    """Scanning every 20 minutes or once at the end: every overdue case gets exactly one 督办, and no
+    case gets a record twice."""
+    start = clock.set(2025, 9, 29, 9)
+    for minutes in range(0, 240, 40):
+        clock.set(2025, 9, 29, 9 + minutes // 60, minutes % 60)
+        bring_to(world, S.IN_PROGRESS)
+    clock.set(2025, 9, 29, 13)
+    tail = [bring_to(world, S.DISPATCHED) for _ in range(2)]
+    clock.now = start
+    for _ in range(30):  # 9:00 to 19:00 every 20 minutes
+        clock.advance(minutes=20)
+        appeal_deadline_scan.call()
+    overdue = Appeal.objects.filter(deadline_q("red", now=clock.now))
+    assert overdue.count() == 8
+    red = list(Supervision.objects.filter(trigger="red").values_list("appeal_id", flat=True))
+    assert sorted(red) == sorted(overdue.values_list("pk", flat=True))
+    keys = list(Supervision.objects.values_list("appeal_id", "trigger", "epoch"))
+    assert len(keys) == len(set(keys))
+    assert Supervision.objects.filter(appeal__in=tail, trigger="acceptance_red").count() == 2
+
+
+def test_a_clock_committed_after_a_scan_read_is_still_seen(world, clock):
+    """A case whose deadline fell just before the last scan's end but whose transaction committed
+    after that scan read is picked up by the next one (the scans' windows overlap)."""
+    clock.set(2025, 9, 29, 9)
+    a = bring_to(world, S.IN_PROGRESS)
+    clock.set(2025, 9, 29, 12)
+    appeal_deadline_scan.call()
+    # as if committed late: due at 11:55, before the 12:00 scan's end, and never seen by it
+    Appeal.objects.filter(pk=a.pk).update(
+        handling_due=at(2025, 9, 29, 11, 55), handling_warn_at=at(2025, 9, 29, 11, 30)
+    )
+    clock.set(2025, 9, 29, 12, 5)
+    assert appeal_deadline_scan.call()["handling_red"] == 1
+    assert Supervision.objects.filter(appeal=a, trigger="red").count() == 1
+
+
+def test_overlapping_windows_add_nothing_twice(world, clock):
+    """A scan whose window overlaps one already done (two scans that started together, a task
+    retried with an old view of ``DeadlineScan``) records and sends only what is new."""
+    clock.set(2025, 9, 29, 9)
+    first = [bring_to(world, S.IN_PROGRESS) for _ in range(2)]
+    clock.set(2025, 9, 29, 15)
+    assert appeal_deadline_scan.call()["handling_red"] == 2
+    DeadlineScan.objects.update(scanned_until=at(2025, 9, 29, 9))  # the other scan's view
+    assert appeal_deadline_scan.call()["handling_red"] == 0
+    assert Supervision.objects.filter(appeal__in=first).count() == 2
+    assert len(deadline_notices(world.handler)) == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_scans_at_once_record_and_notify_once(world):
+    from conftest import require_service
+
+    require_service(connection.vendor == "postgresql", "PostgreSQL needed for concurrent scans")
+    cases = [bring_to(world, S.IN_PROGRESS) for _ in range(5)]
+    past = timezone.now() - dt.timedelta(minutes=1)
+    Appeal.objects.filter(pk__in=[a.pk for a in cases]).update(handling_due=past, handling_warn_at=past)
+    barrier = threading.Barrier(2)
+    results = []
+
+    def scan():
+        from django.db import connections
+
+        try:
+            barrier.wait()
+            results.append(appeal_deadline_scan.call())
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=scan) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(r["handling_red"] for r in results) == [0, 5]
+    assert Supervision.objects.filter(appeal__in=cases, trigger="red").count() == 5
+    assert len(deadline_notices(world.handler)) == 1
+    assert DeadlineScan.objects.get().scans == 2

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 
 import pytest
 from django.db.models import Q
 from django.urls import reverse
+from django.utils import timezone
 
 from linli.domains.appeals.choices import OPEN_STATUSES, AppealStatus
 from linli.domains.appeals.models import Appeal, Supervision
-from linli.domains.appeals.selectors import appeal_rates
+from linli.domains.appeals.selectors import appeal_rates, deadline_q
 from linli.faces.dashboard.scope import scope_of
 
 pytestmark = pytest.mark.django_db
@@ -26,7 +28,7 @@ def test_summary_equals_database(client, dash):
     data = get(client, dash.leader, "dashboard:api_summary").json()["figures"]
     open_qs = Appeal.objects.filter(status__in=OPEN_STATUSES)
     assert data["open"] == open_qs.count() == 7
-    assert data["overdue"] == open_qs.filter(deadline_state="red").count()
+    assert data["overdue"] == open_qs.filter(deadline_q("red")).count()
     assert data["intake_today"] == Appeal.objects.count() == 11
     assert data["closed_today"] == Appeal.objects.filter(status=AppealStatus.CLOSED).count() == 3
 
@@ -127,7 +129,7 @@ def test_grid_worker_resident_and_anonymous_see_nothing(client, dash):
 def test_deadline_board_and_supervision(client, dash, clock):
     w = dash.w
     late = Appeal.objects.filter(status=AppealStatus.IN_PROGRESS).first()
-    Appeal.objects.filter(pk=late.pk).update(deadline_state="red")  # as the deadline scan would
+    Appeal.objects.filter(pk=late.pk).update(handling_due=timezone.now() - dt.timedelta(minutes=1))  # overdue
     client.force_login(dash.leader)
     page = client.get(reverse("dashboard:deadlines"))
     assert late.reference in page.content.decode()

@@ -17,6 +17,7 @@ from linli.core.places.choices import AreaKind
 from linli.core.places.models import Area
 from linli.domains.appeals.choices import OPEN_STATUSES, AppealStatus as S, RatingValue
 from linli.domains.appeals.models import Appeal, Category, Rating
+from linli.domains.appeals.selectors import deadline_q
 from linli.domains.appeals.stats import rollup
 from linli.domains.appeals.stats.models import AppealFact, MonthStat, RollupState
 from linli.faces.dashboard import selectors
@@ -55,7 +56,9 @@ def _random_appeals(dash, n=260, seed=7):
         a.signed_at = created + dt.timedelta(hours=rnd.random() * 40) if rnd.random() < 0.7 else None
         a.registered_at = created + dt.timedelta(minutes=20) if rnd.random() < 0.8 else None
         a.closed_at = created + dt.timedelta(hours=rnd.random() * 200) if a.status == S.CLOSED else None
-        a.deadline_state = rnd.choice(["none", "green", "yellow", "red"])
+        # the colour is derived from the instants: overdue, near (past 80%) or still ahead
+        a.handling_due = now + dt.timedelta(hours=rnd.choice([-30, -1, 2, 50]))
+        a.handling_warn_at = a.handling_due - dt.timedelta(hours=rnd.choice([1, 10]))
         made.append(a)
     Appeal.objects.bulk_create(made)
     ratings = []
@@ -123,8 +126,8 @@ def _reference_map(scope, f, field_name):
     rows = (
         selectors.appeals_in(scope, f).filter(**{f"{field_name}__isnull": False}).filter(is_open | in_period)
         .values(field_name)
-        .annotate(open=Count("id", filter=is_open), overdue=Count("id", filter=is_open & Q(deadline_state="red")),
-                  near=Count("id", filter=is_open & Q(deadline_state="yellow")), new=Count("id", filter=in_period))
+        .annotate(open=Count("id", filter=is_open), overdue=Count("id", filter=is_open & deadline_q("red")),
+                  near=Count("id", filter=is_open & deadline_q("yellow")), new=Count("id", filter=in_period))
         .order_by()
     )
     return {r[field_name]: {k: r[k] for k in ("open", "overdue", "near", "new")} for r in rows}
@@ -184,9 +187,9 @@ def test_deadline_board_one_query_equals_per_unit_queries(dash):
     for scope in filter(None, _scopes(dash)):
         f = selectors.filters_from({"period": "365d"})
         board = selectors.deadline_board(scope, f, per_unit=3)
-        qs = selectors.appeals_in(scope, f).filter(status__in=OPEN_STATUSES, deadline_state__in=["red", "yellow"])
+        qs = selectors.appeals_in(scope, f).filter(deadline_q("red") | deadline_q("yellow"), status__in=OPEN_STATUSES)
         for u in board:
             expected = list(qs.filter(lead_unit_id=u.unit_id).order_by(F("handling_due").asc(nulls_last=True), "id")
                             .values_list("id", flat=True)[:3])
             assert [c.pk for c in u.cases] == expected
-            assert u.red == qs.filter(lead_unit_id=u.unit_id, deadline_state="red").count()
+            assert u.red == qs.filter(deadline_q("red"), lead_unit_id=u.unit_id).count()
