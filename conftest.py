@@ -57,7 +57,8 @@ def small_district(db):
 @pytest.fixture(autouse=True)
 def _fresh_cache():
     """Rate-limit counters and cached indexes live in the cache: each test starts with it empty."""
-    from django.core.cache import cache
+    from django.core.cache import cache, caches
 
     cache.clear()
+    caches["process"].clear()
     yield

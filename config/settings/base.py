@@ -223,6 +223,10 @@ else:
             "LOCATION": str(VAR_DIR / "cache"),
         }
     }
+# Per process, for reads on every partner request that change rarely (an API key, a service): kept
+# for LINLI_PROCESS_CACHE_SECONDS, dropped at once in the process that changes them.
+CACHES["process"] = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "linli-process"}
+LINLI_PROCESS_CACHE_SECONDS = int(os.environ.get("LINLI_PROCESS_CACHE_SECONDS", "30"))
 
 TASKS = {
     "default": {
@@ -244,7 +248,9 @@ LINLI_PERIODIC_TASKS: list[tuple[str, str]] = [
 
 # The SSRF guard (linli.core.webhooks.outbound) lets the server reach only public addresses; these
 # hosts, addresses or networks are let through too (a partner on the intranet), comma-separated.
-LINLI_OUTBOUND_ALLOW_HOSTS = [h.strip() for h in os.environ.get("LINLI_OUTBOUND_ALLOW_HOSTS", "").split(",") if h.strip()]
+LINLI_OUTBOUND_ALLOW_HOSTS = [
+    h.strip() for h in os.environ.get("LINLI_OUTBOUND_ALLOW_HOSTS", "").split(",") if h.strip()
+]
 
 # Smart triage (linli.domains.triage): the active model suggests the category and, through the routing
 # rules, the unit; without an active model the suggester is the rules alone.

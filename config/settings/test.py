@@ -16,7 +16,10 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 LINLI_SMS_BACKEND = "linli.core.accounts.sms.OutboxSmsBackend"
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "process": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "linli-process"},
+}
 # The SSRF guard (linli.core.webhooks.outbound) refuses loopback; the suite's own receivers listen on
 # 127.0.0.1, so it is listed here explicitly (tests that check the refusal clear the list).
 LINLI_OUTBOUND_ALLOW_HOSTS = ["127.0.0.1"]

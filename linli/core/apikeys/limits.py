@@ -30,13 +30,9 @@ def check_rate(subject: str, rate: str) -> None:
     now = time.time()
     window = int(now // period)
     key = f"linli:api-rate:{subject}:{window}"
-    if cache.add(key, 1, timeout=period + 1):
-        count = 1
-    else:
-        try:
-            count = cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.add(key, 1, timeout=period + 1)
-            count = 1
+    try:  # one operation for every request of a window but its first
+        count = cache.incr(key)
+    except ValueError:  # the window's first request (or the counter expired)
+        count = 1 if cache.add(key, 1, timeout=period + 1) else cache.incr(key)
     if count > limit:
         raise RateLimited(retry_after=max(1, int(period - (now % period)) + 1))

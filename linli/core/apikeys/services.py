@@ -7,9 +7,10 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.core.cache import caches
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -141,6 +142,9 @@ def api_key_revoke(*, actor, key: ApiKey, reason: str = "") -> ApiKey:
         key.is_active, key.revoked_at = False, timezone.now()
         key.save(update_fields=["is_active", "revoked_at"])
         audit_record(actor=actor, action="apikeys.revoke", obj=key, reason=reason)
+    from .selectors import key_cache_name
+
+    transaction.on_commit(lambda: caches["process"].delete(key_cache_name(key.digest)))
     return key
 
 
@@ -192,9 +196,15 @@ def api_tokens_revoke_all(*, actor, user, ip: str | None = None) -> int:
     return count
 
 
+_last_touched: dict[tuple[str, int], datetime] = {}
+
+
 def touch(record: ApiKey | ApiToken) -> None:
-    """Note the last use, at most once a minute per credential (no write on every request)."""
+    """Note the last use, at most once a minute per credential and process (no write on every
+    request; the record may be a cached copy, so this process remembers when it last wrote)."""
     now = timezone.now()
-    if record.last_used_at is None or now - record.last_used_at > timedelta(minutes=1):
+    name = (type(record).__name__, record.pk)
+    last = max((t for t in (record.last_used_at, _last_touched.get(name)) if t is not None), default=None)
+    if last is None or now - last > timedelta(minutes=1):
         type(record).objects.filter(pk=record.pk).update(last_used_at=now)
-        record.last_used_at = now
+        record.last_used_at = _last_touched[name] = now

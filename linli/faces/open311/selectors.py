@@ -10,7 +10,11 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.conf import settings
+from django.core.cache import caches
 from django.db.models import Q, QuerySet
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -61,15 +65,34 @@ def services() -> QuerySet[Category]:
     )
 
 
+_services_version = [1]  # bumped when any category changes in this process
+
+
+@receiver([post_save, post_delete], sender=Category, dispatch_uid="open311-services-changed")
+def _services_changed(**kwargs) -> None:
+    _services_version[0] += 1
+
+
 def service_by_code(code: str) -> Category | None:
-    """The service with this code, under the rules of ``services()``; one plain query on the
-    unique code (this runs on every ``POST requests``)."""
+    """The service with this code, under the rules of ``services()``. This runs on every
+    ``POST requests``: a service found is kept in the process cache for
+    ``LINLI_PROCESS_CACHE_SECONDS`` (forgotten at once in a process that edits a category)."""
+    ttl = getattr(settings, "LINLI_PROCESS_CACHE_SECONDS", 0)
+    memo, name = caches["process"], f"open311-service:{code}"
+    if ttl > 0 and len(code) <= 64:
+        cached = memo.get(name, version=_services_version[0])
+        if cached is not None:
+            return cached
     category = Category.objects.select_related("parent").filter(code=code, is_active=True).first()
     if category is None:
         return None
     if category.parent_id is not None:
-        return category if category.parent.is_active else None
-    return None if category.children.exists() else category
+        found = category if category.parent.is_active else None
+    else:
+        found = None if category.children.exists() else category
+    if found is not None and ttl > 0 and len(code) <= 64:
+        memo.set(name, found, timeout=ttl, version=_services_version[0])
+    return found
 
 
 def service_row(category: Category) -> dict:

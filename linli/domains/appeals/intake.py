@@ -1,0 +1,175 @@
+"""The intake's hot path and the follow-up that finishes each intake in the background.
+
+What must be durable before a resident or partner is told "received" is the appeal row itself; on
+PostgreSQL that is **one statement**: ``INSERT … ON CONFLICT DO NOTHING RETURNING id, reference``,
+with the reference number taken from the day's sequence inside the same statement (no BEGIN, no
+savepoint, no second round trip). A conflict on the idempotency key or the external reference
+returns no row, and the caller reads the case made the first time.
+
+Everything else an intake sets off — the ``submit`` event on the timeline (unless the intake wrote
+it with photos), the audit row, the ``appeal.created`` webhook, the dispatchers' notices, triage and
+automatic dispatch — is done by ``services.appeal_intake_complete`` once per appeal, in the task
+worker. Intakes do not each enqueue a task: after its commit an intake *nudges* the worker, at most
+once per ``LINLI_APPEALS_INTAKE_BATCH_DELAY`` seconds per process, with one
+``appeal_intake_batch`` task due that long after; the batch finishes every intake still pending when
+it runs (so it also finishes the ones whose nudge was skipped: they committed before it was due).
+``appeal_intake_sweep`` in the deadline scan catches whatever a crash left behind.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+import time
+
+from django.conf import settings
+from django.db import connections, router, transaction
+from django.db.models.constants import OnConflict
+from django.db.models.expressions import RawSQL
+from django.utils import timezone
+from django_tasks import default_task_backend
+
+from .models import Appeal, ReferenceCounter
+
+logger = logging.getLogger("linli.appeals")
+
+
+# --- reference numbers -----------------------------------------------------------------------------
+
+
+def reference_day_key(now) -> str:
+    prefix = getattr(settings, "LINLI_APPEALS_REFERENCE_PREFIX", "JN")
+    return f"{prefix}{timezone.localtime(now):%Y%m%d}"
+
+
+def format_reference(key: str, value: int) -> str:
+    """``JN20261126-0001``: the prefix, the day, and the count within the day (4 digits or more)."""
+    return f"{key}-{value:04d}"
+
+
+def reference_value(now, using: str):
+    """The reference of a new appeal: on PostgreSQL an expression evaluated inside the INSERT (one
+    sequence per day, ``appeals_reference_next``, migration 0003: concurrent intakes never wait on
+    one another; a number taken by an insert that then conflicts or rolls back is a gap). Elsewhere
+    (SQLite serialises writes anyway) the day's ``ReferenceCounter`` row, in one upsert."""
+    key = reference_day_key(now)
+    connection = connections[using]
+    if connection.vendor == "postgresql":
+        return RawSQL(
+            "(SELECT %s || '-' || CASE WHEN n < 10000 THEN lpad(n::text, 4, '0') ELSE n::text END"
+            " FROM appeals_reference_next(%s) AS n)",
+            (key, key),
+        )
+    table = connection.ops.quote_name(ReferenceCounter._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (key, value) VALUES (%s, 1) "  # noqa: S608 - identifier from model metadata
+            f"ON CONFLICT (key) DO UPDATE SET value = {table}.value + 1 RETURNING value",
+            [key],
+        )
+        value = cursor.fetchone()[0]
+    return format_reference(key, value)
+
+
+# --- the insert ------------------------------------------------------------------------------------
+
+
+def insert_appeal(appeal: Appeal, *, now, keyed: bool) -> bool:
+    """Write a new ``appeal`` in one statement and fill in its id and reference; False (nothing
+    written) when ``keyed`` and a case with the same idempotency key or external reference exists.
+
+    ``QuerySet._insert`` is what ``Model.save`` itself calls; it is used directly to add the
+    conflict clause and to get the reference back from the same statement."""
+    using = router.db_for_write(Appeal, instance=appeal)
+    appeal.reference = reference_value(now, using)
+    meta = Appeal._meta
+    fields = [f for f in meta.local_concrete_fields if not f.generated and f is not meta.pk]
+    returning = [meta.pk, meta.get_field("reference")]
+    rows = Appeal._base_manager._insert(
+        [appeal],
+        fields=fields,
+        returning_fields=returning,
+        using=using,
+        on_conflict=OnConflict.IGNORE if keyed else None,
+    )
+    row = rows[0] if rows else None
+    if not row:  # ON CONFLICT DO NOTHING returned no row
+        appeal.reference = ""
+        return False
+    appeal.pk, appeal.reference = row[0], row[1]
+    appeal._state.adding, appeal._state.db = False, using
+    return True
+
+
+# --- nudging the worker ------------------------------------------------------------------------------
+
+_nudge_lock = threading.Lock()
+_next_nudge = [0.0]  # monotonic time before which this process has a batch due already
+
+
+def batch_delay() -> float:
+    return float(getattr(settings, "LINLI_APPEALS_INTAKE_BATCH_DELAY", 1.0))
+
+
+def request_followup(appeal_id: int, *, auto_dispatch: bool | None) -> bool:
+    """Have the worker finish this intake. Returns True when it is already done (a backend that runs
+    tasks at once, as the tests use, has run it before this returns).
+
+    An explicit ``auto_dispatch`` (the demo, patrol reports, tests), a backend that cannot defer
+    a task (the immediate one) or ``LINLI_APPEALS_INTAKE_BATCH_DELAY = 0`` gets the appeal its own
+    ``appeal_intake_followup``, enqueued in the intake's transaction; every other intake is finished
+    by the next ``appeal_intake_batch``."""
+    from .tasks import appeal_intake_followup
+
+    if auto_dispatch is not None or batch_delay() <= 0 or not default_task_backend.supports_defer:
+        return appeal_intake_followup.enqueue(appeal_id=appeal_id, auto_dispatch=auto_dispatch).is_finished
+    transaction.on_commit(_nudge, robust=True)
+    return False
+
+
+def _nudge() -> None:
+    """After the intake's commit: one batch due ``delay`` seconds from now, unless this process has
+    one due later than now already (it will find this intake: it starts after this commit)."""
+    from .tasks import appeal_intake_batch
+
+    delay = batch_delay()
+    now = time.monotonic()
+    with _nudge_lock:
+        if now < _next_nudge[0]:
+            return
+        _next_nudge[0] = now + delay
+    try:
+        appeal_intake_batch.using(run_after=timezone.now() + dt.timedelta(seconds=delay)).enqueue()
+    except Exception:  # the appeal is stored; the sweep finishes it if no batch was queued
+        with _nudge_lock:
+            _next_nudge[0] = 0.0
+        logger.exception("could not queue the intake batch; the sweep will finish these intakes")
+
+
+def finish_pending(*, limit: int = 5000, chunk: int = 50) -> int:
+    """Finish every intake still pending (oldest first), at most ``limit``; returns how many this
+    call finished. Rows another batch is finishing are skipped (``SKIP LOCKED``); an appeal whose
+    follow-up fails is left for the sweep, after the ones behind it."""
+    from .services import appeal_intake_complete
+
+    done = 0
+    after = 0
+    while done < limit:
+        with transaction.atomic():
+            ids = list(
+                Appeal.objects.filter(intake_done_at__isnull=True, pk__gt=after)
+                .order_by("pk")
+                .select_for_update(skip_locked=True, of=("self",))
+                .values_list("pk", flat=True)[:chunk]
+            )
+            if not ids:
+                break
+            for appeal_id in ids:
+                after = appeal_id
+                try:
+                    with transaction.atomic():
+                        done += bool(appeal_intake_complete(appeal_id=appeal_id))
+                except Exception:
+                    logger.exception("intake follow-up of appeal %s failed; left for the sweep", appeal_id)
+    return done
