@@ -267,3 +267,17 @@ def test_the_sweep_requeues_stale_requests_and_gives_up_after_five_tries(
     assert pending.status == PendingStatus.FAILED
     _, (failed,) = token_row(client, row["token"])
     assert failed["service_request_id"] is None and "could not" in failed["service_notice"]
+
+
+def test_the_admin_lists_pending_requests_without_the_submission(client, world, poster, pictures, settings):
+    from linli.core.accounts.models import User
+
+    settings.TASKS = DUMMY_TASKS
+    post(client, "json", {**poster, "media_url": pictures.url("/p.jpg")})
+    pending = PendingRequest.objects.get()
+    admin = User.objects.create_superuser(username="root", password="x" * 12)
+    client.force_login(admin)
+    listing = client.get("/admin/open311/pendingrequest/")
+    assert listing.status_code == 200 and pending.token in listing.content.decode()
+    page = client.get(f"/admin/open311/pendingrequest/{pending.pk}/change/").content.decode()
+    assert pending.media_url in page and "13800002222" not in page and "王" not in page
