@@ -3,7 +3,9 @@
 Every endpoint answers in XML (``.xml``, the default) or JSON (``.json``), UTF-8. Reads are public
 and show only what the appeals publication rules allow (``selectors``); ``POST requests`` needs a
 partner ``api_key`` (``manage.py create_api_key``) and files an appeal through the one intake
-service, ``appeals.services.appeal_submit`` (channel ``api``), so it joins the dispatcher's queue.
+service, ``appeals.services.appeal_submit`` (channel ``api``), so it joins the dispatcher's queue;
+one with a ``media_url`` is answered 202 with a ``token`` and filed by the worker once it has fetched
+the picture (``services``), ``GET tokens/{token}`` giving its id.
 Errors are the specification's list of {code, description}: 400 bad input, 403 missing or wrong
 api_key, 404 unknown resource (or jurisdiction)."""
 

@@ -60,3 +60,13 @@ def test_delivery_to_a_target_now_refused_contacts_nobody(world, subscribe, rece
     Delivery.objects.filter(pk=delivery.pk).update(next_attempt_at=delivery.created_at)
     assert services.delivery_send(delivery.pk).status == DeliveryStatus.DELIVERED
     assert len(receiver.requests) == 1
+
+
+def test_a_city_platform_callback_inside_the_network_refuses_the_whole_key(admin, settings):
+    from linli.core.apikeys.models import ApiKey
+    from linli.core.apikeys.services import api_key_create
+
+    settings.LINLI_OUTBOUND_ALLOW_HOSTS = []
+    with pytest.raises(services.WebhookError):
+        api_key_create(actor=admin, name="成都12345", source="12345", callback_url="http://192.168.10.5/hook")
+    assert not ApiKey.objects.exists()
