@@ -568,6 +568,7 @@ class Supervision(models.Model):
         on_delete=models.PROTECT,
         related_name="appeal_supervisions",
         db_constraint=False,
+        db_index=False,  # never searched by unit; one index less for every record the scan writes
     )
     level = models.CharField(_("级别"), max_length=12, choices=SupervisionLevel.choices)
     trigger = models.CharField(_("触发"), max_length=16, choices=SupervisionTrigger.choices)

@@ -347,9 +347,10 @@ def _count_acceptance_yellow(cursor, *, now, since) -> int:
     return cursor.fetchone()[0]
 
 
-def _digests(crossing: _Crossing, recorded, *, scan_no: int, now) -> list[Notification]:
-    """One notice per member of each lead unit (its staff and its leader) for the cases of this kind
-    recorded by this scan: the case itself when there is one, else a list ("12 件 …：JN…、JN…")."""
+def _digests(crossing: _Crossing, recorded, *, scan_no: int) -> list[tuple]:
+    """One digest per lead unit for the cases of this kind recorded by this scan: the case itself
+    when there is one, else a list ("…（12 件）：JN…、JN…"). Rows of (unit id, title, body, url,
+    object type, object id, dedupe key) for ``_send_digests``."""
     by_unit: dict[int, list[int]] = defaultdict(list)
     for appeal_id, unit_id in recorded:
         if unit_id is not None:
@@ -360,14 +361,6 @@ def _digests(crossing: _Crossing, recorded, *, scan_no: int, now) -> list[Notifi
         ids.sort()
     named = [pk for ids in by_unit.values() for pk in ids[:DIGEST_REFERENCES]]
     refs = dict(Appeal.objects.filter(pk__in=named).values_list("pk", "reference"))
-    members: dict[int, list[int]] = defaultdict(list)
-    for unit_id, user_id in (
-        Membership.objects.filter(organisation_id__in=list(by_unit), is_active=True, user__is_active=True)
-        .exclude(role=Role.VOLUNTEER)
-        .values_list("organisation_id", "user_id")
-        .distinct()
-    ):
-        members[unit_id].append(user_id)
     case_head, case_tail = _case_url_parts()
     inbox = reverse("appeals:inbox")
     rows = []
@@ -388,21 +381,34 @@ def _digests(crossing: _Crossing, recorded, *, scan_no: int, now) -> list[Notifi
         if len(title) > 120:
             title = title[:119] + "…"
         key = f"appeal-deadline:scan{scan_no}:{crossing.trigger}:{unit_id}"
-        rows += [
-            Notification(
-                recipient_id=user_id,
-                created_at=now,
-                kind=DEADLINE_KIND,
-                title=title,
-                body=body,
-                url=url,
-                object_type=obj_type,
-                object_id=obj_id,
-                dedupe_key=key,
-            )
-            for user_id in members.get(unit_id, ())
-        ]
+        rows.append((unit_id, title, body, url, obj_type, obj_id, key))
     return rows
+
+
+def _send_digests(cursor, digests: list[tuple], *, now) -> int:
+    """Each digest to every active member of its unit (its staff and its leader; not volunteers), in
+    one INSERT … SELECT; the dedupe key makes a rerun add nothing. Returns how many notices."""
+    if not digests:
+        return 0
+    note_t, member_t, user_t = (
+        _q(Notification._meta.db_table),
+        _q(Membership._meta.db_table),
+        _q(User._meta.db_table),
+    )
+    values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s)"] * len(digests))
+    # VALUES columns are column1 … column7 on PostgreSQL and SQLite alike.
+    sql = (
+        f"INSERT INTO {note_t} (recipient_id, created_at, kind, title, body, url, object_type, "  # noqa: S608
+        "object_id, dedupe_key) "
+        "SELECT m.user_id, %s, %s, d.column2, d.column3, d.column4, d.column5, d.column6, d.column7 "
+        f"FROM (VALUES {values}) AS d "
+        f"JOIN {member_t} m ON m.organisation_id = d.column1 AND m.is_active = %s AND m.role <> %s "
+        f"JOIN {user_t} u ON u.id = m.user_id AND u.is_active = %s "
+        "WHERE m.user_id IS NOT NULL ON CONFLICT DO NOTHING"  # SQLite wants a WHERE before ON CONFLICT
+    )
+    params = [now, DEADLINE_KIND, *(v for row in digests for v in row), True, Role.VOLUNTEER.value, True]
+    cursor.execute(sql, params)
+    return cursor.rowcount
 
 
 def _case_url_parts() -> tuple[str, str]:
@@ -426,17 +432,16 @@ def appeal_deadline_scan() -> dict[str, int]:
         last = state.scanned_until
         db_now = connection.ops.adapt_datetimefield_value(now)  # raw SQL: the backend's own format
         since = connection.ops.adapt_datetimefield_value(last - SCAN_OVERLAP) if last else None
-        notices: list[Notification] = []
+        digests: list[tuple] = []
         with connection.cursor() as cursor:
             for crossing in _crossings():
                 recorded = _record(cursor, crossing, now=db_now, since=since)
                 counts[crossing.count_key] = len(recorded)
-                notices += _digests(crossing, recorded, scan_no=state.scans + 1, now=now)
+                digests += _digests(crossing, recorded, scan_no=state.scans + 1)
             counts["acceptance_yellow"] = _count_acceptance_yellow(
                 cursor, now=db_now, since=connection.ops.adapt_datetimefield_value(last) if last else None
             )
-        Notification.objects.bulk_create(notices, ignore_conflicts=True)
-        counts["notices"] = len(notices)
+            counts["notices"] = _send_digests(cursor, digests, now=db_now)
         state.scanned_until, state.scans = now, state.scans + 1
         state.last_counts, state.last_seconds = counts, round(time.monotonic() - started, 3)
         state.save()
