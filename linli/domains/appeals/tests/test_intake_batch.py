@@ -105,3 +105,15 @@ def test_a_retry_with_the_same_key_is_the_same_case_without_a_second_row(world, 
     b = submit(world, auto_dispatch=None, idempotency_key="retry-1")
     assert a.pk == b.pk and a.reference == b.reference
     assert Appeal.objects.filter(idempotency_key="retry-1").count() == 1
+
+
+def test_the_resident_sees_the_case_received_before_the_worker_has_run(world, later_worker, client):
+    from django.urls import reverse
+
+    appeal = submit(world, auto_dispatch=None)
+    client.force_login(world.resident)
+    page = client.get(reverse("appeals:mine_detail", args=[appeal.pk])).content.decode()
+    assert appeal.reference in page and "已收到，正在登记" in page
+    intake.finish_pending()
+    page = client.get(reverse("appeals:mine_detail", args=[appeal.pk])).content.decode()
+    assert "已收到，正在登记" not in page
