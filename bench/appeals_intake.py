@@ -19,7 +19,7 @@ What it does: a partner key with a rate allowance above the load (an administrat
 its own ``Idempotency-Key``; one in fifty is sent a second time with the same key and must come back
 with the same ``service_request_id``. Afterwards it reads the database: every acknowledged
 ``service_request_id`` must be an appeal (none lost), no key may have made two appeals, and it
-reports how long the background follow-ups (``appeal_intake_followup``: audit, webhooks, notices,
+reports how long the background follow-ups (``appeal_intake_batch``: timeline, audit, webhooks, notices,
 auto-dispatch) took to catch up. "Sustained" is the slowest 5-second window of each run.
 
 Prints one Markdown table; ``--write`` puts it into docs/benchmarks.md under "Appeals intake".
@@ -281,8 +281,8 @@ def main():
             "",
             "*stored*: acknowledged `service_request_id`s found in the database afterwards; *lost* must be 0. "
             "*slowest 5 s*: the lowest 5-second window of the run (sustained rate). *follow-ups caught up*: "
-            "how long after the run the worker needed to finish every `appeal_intake_followup` "
-            "(audit row, webhook outbox, notices, automatic dispatch).",
+            "how long after the run the worker needed to finish every intake (`appeal_intake_batch`: "
+            "the timeline's first row, audit row, webhook outbox, notices, automatic dispatch).",
             "",
         ]
     )

@@ -168,10 +168,11 @@ def main():
             *table,
             "",
             f"Open311 intake reaches **{ratio:.2f} ×** the ceiling (goal ≥ 0.5 ×). On the request path each "
-            "intake checks the key, its rate and the service, places the point (in memory), takes the day's "
-            "reference number from a sequence and writes the appeal, its submit event and one task row in "
-            "one transaction; the audit row, webhook outbox, notices and automatic dispatch follow in the "
-            "task worker (`appeal_intake_followup`), which shares the machine during the run.",
+            "intake checks the key and the service (process cache), counts its rate (shared cache), places "
+            "the point (in memory) and writes the appeal in one statement, its reference number from the "
+            "day's sequence inside it (`appeals.intake`); the timeline's first row, the audit row, webhook "
+            "outbox, notices and automatic dispatch follow in the task worker (`appeal_intake_batch`, "
+            "nudged at most once a second per server process), which shares the machine during the run.",
             "",
         ]
     )
