@@ -212,6 +212,8 @@ def request(
             connection.request(
                 method, target.path, body=body, headers={"User-Agent": USER_AGENT, **(headers or {})}
             )
+            if connection.sock is not None:  # waiting for the answer counts against the same deadline
+                connection.sock.settimeout(max(0.01, deadline - time.monotonic()))
             response = connection.getresponse()
             answer_headers = {k.lower(): v for k, v in response.getheaders()}
             location = answer_headers.get("location")

@@ -361,6 +361,8 @@ def _post_deferred(request, fmt, *, key, submission: dict, media_url: str):
     """A request with a picture to fetch: checked now, stored with its worker's task in this
     transaction, answered 202 with a ``token`` (GET tokens/{token} gives the request id once the
     worker has filed the case)."""
+    if len(media_url) > 2000:
+        raise _Bad(400, _("media_url 过长（最多 2000 字符）/ media_url is longer than 2,000 characters"))
     try:
         check_url_quick(media_url)
     except OutboundRefused as exc:

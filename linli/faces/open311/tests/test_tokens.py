@@ -224,6 +224,7 @@ def test_a_name_that_resolves_inside_the_network_is_never_fetched(
         "http://169.254.169.254/latest",
         "http://[::1]/p.jpg",
         "ftp://pics.test/p.jpg",
+        "https://pics.test/" + "a" * 2000,  # longer than the column
     ],
 )
 def test_a_media_url_at_an_inside_address_is_400(client, world, poster, settings, media_url):
