@@ -201,3 +201,88 @@ def test_two_dispatchers_at_once_the_second_is_told(people, new_page):
     expect(second.locator(".alert-warning")).to_contain_text("已被他人处理")
     expect(second.locator("#case-status")).to_have_text("已立案")
     screenshot(second, "appeals-12-conflict")
+
+
+def test_supplements_and_an_assisting_units_result_before_handling(people, new_page, live_server):
+    """The resident adds a note and a photo to her open case on her phone; the assisting department
+    reports its part with a photo; the dispatcher sees who has not reported, the lead unit's handler
+    reads both before handling."""
+    from linli.domains.appeals import services as svc
+
+    w = people
+    w.other_handler.set_password(STAFF_PASSWORD)
+    w.other_handler.save()
+    lng, lat = w.point()
+    appeal = svc.appeal_submit(
+        actor=w.resident,
+        title="小区门口垃圾堆积",
+        body="门口垃圾堆了三天",
+        category=w.rubbish,
+        lng=lng,
+        lat=lat,
+        photos=[png_bytes("intake")],
+        auto_dispatch=False,
+    )
+    appeal = svc.appeal_register(actor=w.dispatcher, appeal=appeal)
+    appeal = svc.appeal_dispatch(
+        actor=w.dispatcher, appeal=appeal, lead_unit=w.city_mgmt, assisting_units=[w.housing]
+    )
+
+    # 1. The resident adds material on her phone.
+    resident = new_page(**PHONE)
+    sign_in_resident(resident, live_server, w.resident)
+    resident.goto(f"/appeals/mine/{appeal.pk}/")
+    box = resident.locator("#supplement")
+    expect(box.locator("h2")).to_have_text("补充材料")
+    expect(box).to_contain_text("最多 8 张")  # 9 in all, one sent at intake
+    box.locator("textarea[name=note]").fill("晚上又有人往这里倒了建筑垃圾。")
+    box.locator("input[name=photos]").set_input_files([photo("more.png", "more")])
+    expect(box.locator(".photo-previews img")).to_have_count(1)
+    no_sideways_scroll(resident)
+    box.scroll_into_view_if_needed()
+    screenshot(resident, "supplement-1-form-phone", full_page=False)
+    box.get_by_role("button", name="提交补充材料").click()
+    expect(resident.locator(".alert-success")).to_contain_text("补充材料已提交")
+    item = resident.locator(".timeline-supplement")
+    expect(item).to_contain_text("晚上又有人往这里倒了建筑垃圾。")
+    expect(item.locator("img")).to_have_count(1)
+    item.scroll_into_view_if_needed()
+    screenshot(resident, "supplement-2-timeline-phone")
+
+    # 2. The dispatcher sees that the assisting unit has not reported yet.
+    dispatcher = new_page()
+    sign_in_staff(dispatcher, w.dispatcher.username)
+    dispatcher.goto(f"/appeals/case/{appeal.pk}/")
+    results = dispatcher.locator("#assist-results")
+    expect(results).to_contain_text("1 家未报送")
+    expect(results.locator(".assist-item.is-missing")).to_contain_text(w.housing.name)
+    expect(dispatcher.locator(".timeline-supplement")).to_contain_text("建筑垃圾")
+    screenshot(dispatcher, "assist-1-dispatcher-missing")
+
+    # 3. The assisting department reports its part.
+    assisting = new_page()
+    sign_in_staff(assisting, w.other_handler.username)
+    assisting.goto(f"/appeals/case/{appeal.pk}/")
+    form = assisting.locator("#assist-form")
+    form.locator("textarea[name=result]").fill("已通知物业加派保洁，并在门口张贴禁止倾倒告示。")
+    form.locator("input[name=photos]").set_input_files([photo("notice.png", "notice")])
+    screenshot(assisting, "assist-2-assisting-form")
+    form.get_by_role("button", name="报送协办结果").click()
+    expect(assisting.locator(".alert-success")).to_contain_text("协办结果已报送")
+    expect(assisting.locator("#assist-form")).to_have_count(0)
+    expect(assisting.locator("#assist-results")).to_contain_text("已报送")
+
+    # 4. The lead unit's handler reads both before handling, on his phone.
+    handler = new_page(**PHONE)
+    sign_in_staff(handler, w.handler.username)
+    handler.goto(f"/appeals/case/{appeal.pk}/")
+    expect(handler.locator("#assist-results")).to_contain_text("张贴禁止倾倒告示")
+    expect(handler.locator("#assist-results img")).to_have_count(1)
+    expect(handler.locator("#assist-results")).not_to_contain_text("未报送")
+    expect(handler.locator(".timeline")).to_contain_text("协办结果")
+    no_sideways_scroll(handler)
+    screenshot(handler, "assist-3-lead-handler-phone")
+    dispatcher.reload()
+    expect(dispatcher.locator("#assist-results .badge-warning")).to_have_count(0)
+    for page in (resident, dispatcher, assisting, handler):
+        page.problems.assert_none()

@@ -115,8 +115,6 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str | None]] = {
     "supplement": (frozenset(OPEN_STATUSES), None),
     # an assisting unit (协办) reports its part before the lead unit handles
     "assist_report": (frozenset({S.DISPATCHED, S.IN_PROGRESS, S.REOPENED}), None),
-    # another resident follows the case instead of reporting it again
-    "follow": (frozenset(OPEN_STATUSES), None),
 }
 
 
@@ -1242,10 +1240,17 @@ def appeal_extension_request(*, actor, appeal: Appeal, days: int, reason: str) -
     return request
 
 
+def assist_cycle(appeal: Appeal) -> int:
+    """Which handling cycle the case is in for its assisting units: 0 at first, one more each time it
+    went back to the units (a failed verification or a reopen). Each assisting unit reports once per
+    cycle."""
+    return appeal.events.filter(to_status=S.REOPENED).exclude(from_status=S.REOPENED).count()
+
+
 @transaction.atomic
 def appeal_assist_report(*, actor, appeal: Appeal, result: str, photos: Iterable = ()) -> Assignment:
-    """An assisting unit (协办) records what it did on its part, with photos, once per handling round;
-    the lead unit reads it before handling. Signing for the case is implied."""
+    """An assisting unit (协办) records what it did on its part, with photos, once per handling cycle
+    (``assist_cycle``); the lead unit reads it before handling. Signing for the case is implied."""
     appeal = _lock(appeal)
     _check("assist_report", appeal)
     units = jurisdiction_of(actor).organisation_ids if actor is not None else frozenset()
@@ -1261,7 +1266,8 @@ def appeal_assist_report(*, actor, appeal: Appeal, result: str, photos: Iterable
         )
     if not (result or "").strip():
         raise AppealError(_("请填写协办情况 / describe what your unit did"), code="result_required")
-    if appeal.events.filter(action=Action.ASSIST_REPORT, unit=assist.unit, data__round=appeal.round).exists():
+    cycle = assist_cycle(appeal)
+    if appeal.events.filter(action=Action.ASSIST_REPORT, unit=assist.unit, data__cycle=cycle).exists():
         raise AppealConflict(
             _("本单位本轮已报送协办结果 / your unit has already reported its part for this round"),
             code="conflict",
@@ -1278,7 +1284,7 @@ def appeal_assist_report(*, actor, appeal: Appeal, result: str, photos: Iterable
         from_status=appeal.status,
         note=result,
         unit=assist.unit,
-        data={"round": appeal.round, "role": AssignmentRole.ASSIST},
+        data={"round": appeal.round, "cycle": cycle, "role": AssignmentRole.ASSIST},
     )
     _attach(appeal, photos, kind=AttachmentKind.RESULT, actor=actor, event=event)
     return assist
@@ -1343,7 +1349,11 @@ def appeal_follow(*, actor, appeal: Appeal, source: str = "duplicate_offer") -> 
     existing = AppealFollow.objects.filter(appeal=target, resident=actor).first()
     if existing is not None:
         return existing, False
-    _check("follow", target)
+    if target.status not in OPEN_STATUSES:  # the appeal's status does not change: not in TRANSITIONS
+        raise TransitionNotAllowed(
+            _("该诉求已办结或已结束，不能再关注 / this appeal is no longer open"),
+            code="transition_not_allowed",
+        )
     try:
         with transaction.atomic():
             follow = AppealFollow.objects.create(appeal=target, resident=actor, source=source[:24])

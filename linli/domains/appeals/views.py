@@ -12,7 +12,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -37,7 +37,7 @@ from .choices import (
     DeadlineState,
     RatingValue,
 )
-from .models import Appeal, AppealFollow, Attachment, Category
+from .models import Appeal, AppealEvent, AppealFollow, Assignment, Attachment, Category
 from .routing import appeal_suggest_route
 from .services import AppealConflict, AppealError
 
@@ -506,6 +506,8 @@ def queue(request):
         q=q,
     )
     page = Paginator(qs, PAGE_SIZE).get_page(g.get("page"))
+    page.object_list = list(page.object_list)
+    _mark_assist_missing(page.object_list)
     counts = selectors.dispatcher_counts(user)
     return render(
         request,
@@ -688,11 +690,40 @@ def _case_context(request, appeal: Appeal) -> dict:
     return context
 
 
+def _mark_assist_missing(appeals) -> None:
+    """``assist_missing`` on each appeal being handled: how many of its assisting units have not
+    reported their part this round (two queries for the page)."""
+    handling = {a.pk: a for a in appeals if a.status in services.TRANSITIONS["assist_report"][0]}
+    for a in appeals:
+        a.assist_missing = 0
+    if not handling:
+        return
+    cycles = dict(
+        AppealEvent.objects.filter(appeal_id__in=handling, to_status=S.REOPENED)
+        .exclude(from_status=S.REOPENED)
+        .values_list("appeal_id")
+        .annotate(n=Count("id"))
+        .values_list("appeal_id", "n")
+    )
+    reported = {
+        (appeal_id, unit_id)
+        for appeal_id, unit_id, cycle in AppealEvent.objects.filter(
+            appeal_id__in=handling, action=Action.ASSIST_REPORT
+        ).values_list("appeal_id", "unit_id", "data__cycle")
+        if cycle == cycles.get(appeal_id, 0)
+    }
+    for appeal_id, unit_id in Assignment.objects.filter(
+        appeal_id__in=handling, is_active=True, role=AssignmentRole.ASSIST
+    ).values_list("appeal_id", "unit_id"):
+        if (appeal_id, unit_id) not in reported:
+            handling[appeal_id].assist_missing += 1
+
+
 def _assist_results(appeal: Appeal) -> list[dict]:
-    """Each active assisting unit (协办) with what it reported in this handling round, if anything."""
+    """Each active assisting unit (协办) with what it reported in this handling cycle, if anything."""
     reports = {
         e.unit_id: e
-        for e in appeal.events.filter(action=Action.ASSIST_REPORT, data__round=appeal.round)
+        for e in appeal.events.filter(action=Action.ASSIST_REPORT, data__cycle=services.assist_cycle(appeal))
         .select_related("actor")
         .prefetch_related("attachments")
         .order_by("at", "id")

@@ -133,11 +133,11 @@ def test_an_assisting_unit_reports_its_part_and_the_lead_unit_sees_it(world, on_
     assert assignment.unit == world.housing and assignment.result == "已协调物业清理楼道"
     assert assignment.signed_at is not None and assignment.handled_at is not None
     event = a.events.get(action=Action.ASSIST_REPORT)
-    assert event.unit == world.housing and event.data["round"] == 1 and event.attachments.count() == 1
+    assert event.unit == world.housing and event.data["cycle"] == 0 and event.attachments.count() == 1
     a.refresh_from_db()
     assert a.status == S.IN_PROGRESS  # the lead unit still handles
     assert any("协办结果" in t for t, _ in inbox(world.handler))
-    with pytest.raises(svc.AppealConflict):  # once per round
+    with pytest.raises(svc.AppealConflict):  # once per handling cycle
         svc.appeal_assist_report(actor=world.other_handler, appeal=a, result="再报一次")
 
 
@@ -150,13 +150,18 @@ def test_only_staff_of_an_assisting_unit_report_a_part(world):
         svc.appeal_assist_report(actor=world.other_handler, appeal=a, result=" ")
 
 
-def test_no_assisting_report_outside_handling_but_again_after_a_reopen(world):
-    a = bring_to(world, S.HANDLED)
+def test_no_assisting_report_outside_handling_but_again_after_a_failed_verification(world):
+    a = bring_to(world, S.IN_PROGRESS)
+    svc.appeal_assist_report(actor=world.other_handler, appeal=a, result="第一次的协办")
+    a = svc.appeal_handle(actor=world.handler, appeal=a, result="已清运")
     with pytest.raises(svc.TransitionNotAllowed):
         svc.appeal_assist_report(actor=world.other_handler, appeal=a, result="晚了")
     a = svc.appeal_verify(actor=world.dispatcher, appeal=a, passed=False, note="仍未解决")
-    assert a.status == S.REOPENED and a.round == 1
-    svc.appeal_assist_report(actor=world.other_handler, appeal=a, result="第二轮的协办")
+    assert a.status == S.REOPENED and svc.assist_cycle(a) == 1
+    svc.appeal_assist_report(actor=world.other_handler, appeal=a, result="第二次的协办")
+    with pytest.raises(svc.AppealConflict):
+        svc.appeal_assist_report(actor=world.other_handler, appeal=a, result="又一次")
+    assert [e.data["cycle"] for e in a.events.filter(action=Action.ASSIST_REPORT).order_by("id")] == [0, 1]
 
 
 def test_the_case_page_lists_assisting_results_and_who_has_not_reported(client, world):
@@ -259,3 +264,21 @@ def test_the_duplicate_offer_posts_to_the_follow_endpoint(client, world):
     client.force_login(world.resident)
     page = client.get(reverse("appeals:submit")).content.decode()
     assert f'data-follow-url="{reverse("appeals:follow")}"' in page
+
+
+def test_the_dispatch_queue_shows_which_cases_wait_for_an_assisting_unit(client, world):
+    waiting = bring_to(world, S.IN_PROGRESS)  # housing assists
+    alone = bring_to(world, S.SUBMITTED)
+    client.force_login(world.dispatcher)
+    page = client.get(reverse("appeals:queue")).content.decode()
+    row = page.split(waiting.reference, 1)[1].split("</tr>", 1)[0]
+    assert "协办未报 1" in row
+    assert "协办未报" not in page.split(alone.reference, 1)[1].split("</tr>", 1)[0]
+    svc.appeal_assist_report(actor=world.other_handler, appeal=waiting, result="已配合")
+    page = client.get(reverse("appeals:queue")).content.decode()
+    assert "协办未报" not in page
+    # a new round after a failed verification waits for the assisting unit again
+    waiting = svc.appeal_handle(actor=world.handler, appeal=waiting, result="已清运")
+    svc.appeal_verify(actor=world.dispatcher, appeal=waiting, passed=False, note="仍有垃圾")
+    page = client.get(reverse("appeals:queue")).content.decode()
+    assert "协办未报 1" in page  # back to the units: the assisting unit reports again

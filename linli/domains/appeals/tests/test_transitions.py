@@ -39,6 +39,8 @@ CALLS = {
     "rate": lambda w, a: svc.appeal_rate(actor=w.resident, appeal=a, value="satisfied"),
     "supervise": lambda w, a: svc.appeal_supervise(actor=w.dispatcher, appeal=a, note="请加快办理"),
     "redact": lambda w, a: svc.appeal_redact(actor=w.dispatcher, appeal=a, public_body="已处理"),
+    "supplement": lambda w, a: svc.appeal_supplement(actor=w.resident, appeal=a, note="补充说明"),
+    "assist_report": lambda w, a: svc.appeal_assist_report(actor=w.other_handler, appeal=a, result="已配合"),
 }
 
 
@@ -228,6 +230,12 @@ SPEC = {
     "supervise": ({"dispatched", "in_progress", "reopened"}, None),
     "patrol_close": ({"submitted"}, "closed"),
     "redact": ({"closed"}, None),
+    # the resident's 补充材料 while the case is open; an assisting unit's own result while it is handled
+    "supplement": (
+        {"submitted", "registered", "dispatched", "in_progress", "handled", "returned", "reopened"},
+        None,
+    ),
+    "assist_report": ({"dispatched", "in_progress", "reopened"}, None),
 }
 
 
@@ -238,4 +246,4 @@ def test_table_matches_the_product_description():
 def test_final_states_allow_nothing_but_reading():
     for final in ("rejected", "merged", "withdrawn"):
         assert svc.allowed_transitions(final) == []
-    assert set(svc.allowed_transitions("closed")) == {"reopen", "rate", "redact"}
+    assert set(svc.allowed_transitions("closed")) == {"reopen", "rate", "redact"}  # no supplement
