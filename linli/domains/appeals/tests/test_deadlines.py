@@ -250,3 +250,20 @@ def test_two_scans_at_once_record_and_notify_once(world):
     assert Supervision.objects.filter(appeal__in=cases, trigger="red").count() == 5
     assert len(deadline_notices(world.handler)) == 1
     assert DeadlineScan.objects.get().scans == 2
+
+
+def test_digests_reach_active_staff_of_the_lead_unit_only(world, clock):
+    from linli.core.orgs.choices import Role
+
+    from .conftest import grant, make_user
+
+    volunteer = grant(make_user(), world.city_mgmt, Role.VOLUNTEER, world.d.district)
+    gone = grant(make_user(), world.city_mgmt, Role.DEPARTMENT_STAFF, world.d.district)
+    gone.is_active = False
+    gone.save(update_fields=["is_active"])
+    clock.set(2025, 9, 29, 9)
+    a = bring_to(world, S.IN_PROGRESS)
+    clock.set(2025, 9, 29, 15)
+    appeal_deadline_scan.call()
+    assert [n.object_id for n in deadline_notices(world.handler_leader)] == [str(a.pk)]
+    assert not deadline_notices(volunteer) and not deadline_notices(gone)
