@@ -9,7 +9,7 @@ from linli.core.notifications.models import Notification
 from linli.domains.appeals import services as svc
 from linli.domains.appeals.choices import Action, AttachmentKind
 from linli.domains.appeals.choices import AppealStatus as S
-from linli.domains.appeals.models import AppealFollow
+from linli.domains.appeals.models import Appeal, AppealFollow, Attachment
 
 from .conftest import png_bytes
 from .helpers import bring_to, submit
@@ -282,3 +282,69 @@ def test_the_dispatch_queue_shows_which_cases_wait_for_an_assisting_unit(client,
     svc.appeal_verify(actor=world.dispatcher, appeal=waiting, passed=False, note="仍有垃圾")
     page = client.get(reverse("appeals:queue")).content.decode()
     assert "协办未报 1" in page  # back to the units: the assisting unit reports again
+
+
+# --- two people at once ------------------------------------------------------------------------------
+
+
+def test_a_supplement_on_a_stale_page_after_the_case_was_rejected_conflicts(world):
+    a = submit(world)
+    stale = Appeal.objects.get(pk=a.pk)
+    svc.appeal_reject(actor=world.dispatcher, appeal=a, reason="不属于受理范围")
+    with pytest.raises(svc.AppealConflict):
+        svc.appeal_supplement(actor=world.resident, appeal=stale, note="还有一张照片", photos=[png_bytes()])
+    assert not Attachment.objects.filter(appeal=a).exists()
+
+
+def _second_housing_member(world):
+    from linli.core.orgs.choices import Role
+
+    from .conftest import grant, make_user
+
+    return grant(make_user(), world.housing, Role.DEPARTMENT_STAFF, world.d.district)
+
+
+def test_two_members_of_the_assisting_unit_report_at_once_one_wins(world):
+    a = bring_to(world, S.IN_PROGRESS)
+    colleague = _second_housing_member(world)
+    first, second = Appeal.objects.get(pk=a.pk), Appeal.objects.get(pk=a.pk)
+    svc.appeal_assist_report(actor=world.other_handler, appeal=first, result="甲的结果")
+    with pytest.raises(svc.AppealConflict):
+        svc.appeal_assist_report(actor=colleague, appeal=second, result="乙的结果")
+    assert list(a.events.filter(action=Action.ASSIST_REPORT).values_list("note", flat=True)) == ["甲的结果"]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_assisting_reports_threads(world):
+    """Real concurrency needs row locks (PostgreSQL); SQLite serialises whole transactions."""
+    import threading
+
+    from django.db import connection, connections
+
+    from conftest import require_service
+
+    require_service(connection.vendor == "postgresql", "PostgreSQL needed for row-lock races")
+    a = bring_to(world, S.IN_PROGRESS)
+    people = [world.other_handler, _second_housing_member(world)]
+    barrier = threading.Barrier(2)
+    outcomes = []
+
+    def act(person):
+        stale = Appeal.objects.get(pk=a.pk)
+        barrier.wait()
+        try:
+            svc.appeal_assist_report(actor=person, appeal=stale, result=f"{person.pk}")
+            outcomes.append("won")
+        except svc.AppealConflict:
+            outcomes.append("conflict")
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=act, args=(p,)) for p in people]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes) == ["conflict", "won"]
+    assert a.events.filter(action=Action.ASSIST_REPORT).count() == 1
