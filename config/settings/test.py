@@ -29,3 +29,4 @@ LINLI_OUTBOUND_ALLOW_HOSTS = ["127.0.0.1"]
 # threads share one connection, which can deadlock. Each xdist worker gets its own file.
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     DATABASES["default"]["TEST"] = {"NAME": os.path.join(tempfile.gettempdir(), f"linli-test-{os.getpid()}.sqlite3")}  # noqa: F405
+LINLI_GEOGRAPHY_CHECK_SECONDS = 0  # every lookup reads the shared version, as tests change geography often

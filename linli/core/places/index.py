@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 import threading
+import time
 from array import array
 from dataclasses import dataclass
 from typing import Any
@@ -543,10 +544,30 @@ _current: PlaceIndex | None = None
 VERSION_KEY = "linli:geography-version"
 
 
+_seen_version: list = [None, 0.0]  # (version, monotonic time it was read from the shared cache)
+
+
 def geography_version():
+    """The shared geography version, read from the shared cache at most once every
+    ``LINLI_GEOGRAPHY_CHECK_SECONDS`` (default 2) per process: an intake locates its point on every
+    request, and a boundary edit reaches the other processes within that time (at once in the
+    process that made it, see ``forget_version``)."""
+    from django.conf import settings
     from django.core.cache import cache
 
-    return cache.get(VERSION_KEY, 0)
+    every = float(getattr(settings, "LINLI_GEOGRAPHY_CHECK_SECONDS", 2.0))
+    version, read_at = _seen_version
+    now = time.monotonic()
+    if version is not None and now - read_at < every:
+        return version
+    version = cache.get(VERSION_KEY, 0)
+    _seen_version[:] = [version, now]
+    return version
+
+
+def forget_version() -> None:
+    """The next ``geography_version`` reads the shared cache (after this process changed it)."""
+    _seen_version[:] = [None, 0.0]
 
 
 def index_from_db(version=None) -> PlaceIndex:
@@ -579,5 +600,6 @@ def get_index() -> PlaceIndex:
 def invalidate() -> None:
     """Drop this process's index (other processes follow the cache key)."""
     global _current
+    forget_version()
     with _lock:
         _current = None
