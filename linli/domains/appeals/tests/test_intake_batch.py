@@ -5,7 +5,6 @@ one batch finishes every pending intake exactly once."""
 import datetime as dt
 
 import pytest
-from django.test import override_settings
 from django.utils import timezone
 from django_tasks import default_task_backend
 
@@ -59,12 +58,17 @@ def test_an_intake_writes_only_the_appeal_and_one_nudge_serves_many(
         assert appeal.intake_done_at is not None
         events = list(appeal.events.values_list("action", "at", "actor_id"))
         assert events[0] == (Action.SUBMIT, appeal.created_at, world.resident.pk)
-        assert [action for action, _, actor in events[1:] if actor is None] == [Action.REGISTER, Action.DISPATCH]
+        assert [action for action, _, actor in events[1:] if actor is None] == [
+            Action.REGISTER,
+            Action.DISPATCH,
+        ]
         assert AuditEvent.objects.filter(action="appeal.submit", object_id=str(appeal.pk)).count() == 1
     assert intake.finish_pending() == 0  # nothing left, nothing done twice
 
 
-def test_the_next_nudge_comes_once_the_due_batch_has_started(world, later_worker, django_capture_on_commit_callbacks):
+def test_the_next_nudge_comes_once_the_due_batch_has_started(
+    world, later_worker, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         submit(world, auto_dispatch=None)
     intake._next_nudge[0] = 0.0  # as if the interval had passed
