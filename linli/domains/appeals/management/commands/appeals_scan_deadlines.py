@@ -4,7 +4,10 @@ from linli.domains.appeals.tasks import appeal_deadline_scan
 
 
 class Command(BaseCommand):
-    help = "Colour open appeals by their deadlines and send 催办/督办 notices (run every few minutes)."
+    help = (
+        "Record the 催办/督办 of cases whose 80% point or deadline fell since the last scan and send "
+        "each unit its digest (the colours themselves are derived when read; run every few minutes)."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument(
