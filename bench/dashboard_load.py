@@ -7,7 +7,7 @@ timed (p95 of N calls each, goal < 300 ms) and a monthly report generated (goal 
 The Jinniu demo is loaded first (its streets, communities, grids, categories, units and accounts); the
 appeals are then generated with INSERT … SELECT generate_series over two years, about 4% open, with
 ratings for half the closed ones. ``--reuse`` keeps an already loaded database. The dashboard's rollup
-(``linli/faces/dashboard/rollup.py``) is then built in full (timed) and refreshed incrementally (timed,
+(``linli/domains/appeals/stats/rollup.py``) is then built in full (timed) and refreshed incrementally (timed,
 as the every-minute task does) before the requests are measured; the load average is printed with the
 figures (the machine is shared).
 """
@@ -44,15 +44,15 @@ def main() -> None:
     django.setup()
     from django.core.management import call_command
 
+    call_command("migrate", verbosity=0)  # a reused database gets the migrations added since
     if not args.reuse:
         t = time.monotonic()
-        call_command("migrate", verbosity=0)
         call_command("load_demo", "--residents", "200", verbosity=0)
         print(f"demo loaded in {time.monotonic() - t:.1f}s")
         t = time.monotonic()
         generate(args.rows)
         print(f"{args.rows:,} appeals generated in {time.monotonic() - t:.1f}s")
-    from linli.faces.dashboard.rollup import refresh, state
+    from linli.domains.appeals.stats.rollup import refresh, state
 
     if not args.reuse or state() is None:
         t = time.monotonic()
@@ -161,8 +161,12 @@ def p95(values: list[float]) -> float:
 def measure(calls: int) -> None:
     import datetime as dt
 
+    from django.conf import settings
     from django.db import connection, reset_queries
-    from django.test import Client
+    from django.test import Client, override_settings
+
+    CACHES = settings.CACHES  # noqa: N806
+    NO_CACHE = {**CACHES, "default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}  # noqa: N806
     from django.test.utils import CaptureQueriesContext
 
     from linli.core.accounts.models import User
@@ -190,23 +194,36 @@ def measure(calls: int) -> None:
         "/dashboard/api/rates/?group=department&period=90d&channel=hotline",
         "/dashboard/api/intake/?by=category&period=365d",
         "/dashboard/api/handling/?period=365d",
-        "/statistics/",
+        "/statistics/",  # cached for a minute: after the first call, from the cache
+        "/statistics/#cold",  # "#cold": the cache off, every call computes the page
+        "/statistics/data.csv",
+        "/statistics/data.json",
+        "/statistics/data.csv#cold",
     ]
     street_user = User.objects.filter(username__startswith="street_").order_by("username").first()
+    from linli.core.orgs.models import Membership
+    from linli.core.places.models import Area
+
+    street = Membership.objects.filter(user=street_user, is_active=True).first().jurisdiction
+    community = Area.objects.filter(parent=street, kind="community").order_by("path").first()
+    grid = Area.objects.filter(parent=community, kind="grid").order_by("path").first()
+    requests += [f"/dashboard/api/area/{a.pk}/" for a in (street, community, grid)]
+    requests += [f"/dashboard/api/area/{street.pk}/?period=30d"]
     results = []
     for username in ("leader", street_user.username):
         client = Client()
         client.force_login(User.objects.get(username=username))
         for url in requests:
             times = []
+            path, _, cold = url.partition("#")
             for _ in range(calls):
                 t = time.perf_counter()
-                with CaptureQueriesContext(connection) as q:
-                    r = client.get(url, HTTP_HOST="127.0.0.1")
+                with CaptureQueriesContext(connection) as q, override_settings(CACHES=NO_CACHE if cold else CACHES):
+                    r = client.get(path, HTTP_HOST="127.0.0.1")
                 times.append((time.perf_counter() - t) * 1000)
                 assert r.status_code == 200, (url, r.status_code)
             results.append((username, url, statistics.median(times), p95(times), len(q.captured_queries)))
-            print(f"{username:24} {url:42} median {results[-1][2]:7.1f} ms  p95 {results[-1][3]:7.1f} ms  "
+            print(f"{username:24} {url:46} median {results[-1][2]:7.1f} ms  p95 {results[-1][3]:7.1f} ms  "
                   f"queries {results[-1][4]}", flush=True)
         reset_queries()
     from linli.faces.dashboard.models import Report

@@ -244,6 +244,7 @@ LINLI_PERIODIC_TASKS: list[tuple[str, str]] = [
     ("linli.faces.dashboard.tasks.dashboard_weekly_reports", "0 7 * * 1"),
     ("linli.faces.dashboard.tasks.dashboard_monthly_reports", "0 7 1 * *"),
     ("linli.domains.appeals.stats.tasks.appeal_stats_refresh", "* * * * *"),
+    ("linli.faces.dashboard.tasks.dashboard_public_warm", "* * * * *"),
 ]
 
 # The SSRF guard (linli.core.webhooks.outbound) lets the server reach only public addresses; these

@@ -40,3 +40,12 @@ def dashboard_rollup_refresh() -> None:
     from linli.domains.appeals.stats.rollup import refresh
 
     refresh()
+
+
+@task()
+def dashboard_public_warm() -> None:
+    """Every minute: the public statistics page and the open data of the default period recounted in
+    the background, so visitors are served from the cache (``public.py``)."""
+    from .public import warm
+
+    warm()

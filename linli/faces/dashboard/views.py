@@ -23,7 +23,7 @@ from linli.core.places.models import Area
 from linli.domains.appeals.choices import AppealStatus, SupervisionLevel
 from linli.domains.appeals.permissions import access_appeal_by_id, is_dispatcher
 
-from . import reports, selectors
+from . import public, reports, selectors
 from .choices import MapLevel, MapMetric, RateGroup, ReportKind, ReportStatus
 from .models import Report
 from .scope import require_scope
@@ -338,25 +338,21 @@ def report_file(request, scope, report_id: int, fmt: str):
 
 def public_stats(request):
     f = selectors.filters_from(request.GET, default_period="365d")
-    from .scope import Scope
-
-    everything = Scope(everything=True)
-    by_street = selectors.rates(everything, f, group_by="street")
-    by_category = selectors.rates(everything, f, group_by="category")
-    return render(request, "dashboard/public_stats.html", {
+    response = render(request, "dashboard/public_stats.html", {
         "filters": f,
-        "figures": selectors.headline(everything, f),
-        "by_street": by_street,
-        "by_category": by_category,
-        "trend": selectors.rate_trend(everything, f),
+        **public.public_figures(f),
         "csv_url": reverse("public_stats:open_data", args=["csv"]),
         "json_url": reverse("public_stats:open_data", args=["json"]),
     })
+    response["Cache-Control"] = f"public, max-age={public.CACHE_SECONDS}"
+    return response
 
 
 def open_data(request, fmt: str):
     f = selectors.filters_from(request.GET, default_period="365d")
-    rows = selectors.open_data_rows(since=f.since, until=f.until)
+    if fmt not in ("csv", "json"):
+        raise Http404("format")
+    rows = public.open_data(f)["rows"]  # the same for everyone: counted at most once a minute
     filename = f"linli-appeals-{f.since:%Y%m%d}-{f.until:%Y%m%d}"
     if fmt == "json":
         response = HttpResponse(
@@ -374,4 +370,5 @@ def open_data(request, fmt: str):
         raise Http404("format")
     response["Content-Disposition"] = f'attachment; filename="{filename}.{fmt}"'
     response["Access-Control-Allow-Origin"] = "*"
+    response["Cache-Control"] = f"public, max-age={public.CACHE_SECONDS}"
     return response

@@ -28,6 +28,8 @@ class AppealFact(models.Model):
     closed_at = models.DateTimeField(null=True)
     rated = models.IntegerField(default=0)
     satisfied = models.IntegerField(default=0)
+    place = models.CharField(max_length=255, default="")  # community's path, else street's, else own
+    street_place = models.CharField(max_length=255, default="")  # street's path, else own
 
     class Meta:
         indexes = [models.Index(fields=["created_at"], name="stats_fact_created")]
@@ -66,6 +68,11 @@ class MonthStat(RateCounts):
     domain_id = models.BigIntegerField(null=True)
     lead_unit_id = models.BigIntegerField(null=True)
     channel = models.CharField(max_length=16)
+    # for the open data: cases open now, and merged or withdrawn ones (not counted there) with their ratings
+    open = models.IntegerField(default=0)
+    excluded = models.IntegerField(default=0)
+    excluded_rated = models.IntegerField(default=0)
+    excluded_satisfied = models.IntegerField(default=0)
 
     class Meta:
         indexes = [models.Index(fields=["month"], name="stats_month_month")]

@@ -51,9 +51,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, Floor, Ln, TruncDate, TruncMonth
 from django.utils import timezone
 
-from linli.core.places.models import Area
-
-from ..choices import SATISFIED_VALUES, AppealStatus
+from ..choices import OPEN_STATUSES, SATISFIED_VALUES, AppealStatus
 from ..models import Appeal, Rating
 from .models import AppealFact, HandlingMonth, MonthStat, RateMonth, RollupState
 
@@ -83,6 +81,8 @@ FACT_COLUMNS = (
     "closed_at",
     "rated",
     "satisfied",
+    "place",
+    "street_place",
 )
 
 
@@ -119,7 +119,11 @@ def _insert_select(table: str, columns: tuple[str, ...], aliases: tuple[str, ...
 
 def _insert_facts(qs: QuerySet, *, ordered: bool = False) -> int:
     src = (
-        qs.annotate(x_day=TruncDate("created_at"))
+        qs.annotate(
+            x_day=TruncDate("created_at"),
+            place=Coalesce("community__path", "street__path", "path"),
+            street_place=Coalesce("street__path", "path"),
+        )
         .values(
             "id",
             "x_day",
@@ -140,6 +144,8 @@ def _insert_facts(qs: QuerySet, *, ordered: bool = False) -> int:
             "closed_at",
             "rated",
             "satisfied",
+            "place",
+            "street_place",
         )
         .order_by(*(["created_at"] if ordered else []))
     )
@@ -147,8 +153,8 @@ def _insert_facts(qs: QuerySet, *, ordered: bool = False) -> int:
     return _insert_select(AppealFact._meta.db_table, FACT_COLUMNS, aliases, src)
 
 
-def _area_path(field: str) -> Subquery:
-    return Subquery(Area.objects.filter(pk=OuterRef(field)).values("path")[:1])
+def start_of(day: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
 
 
 MONTH_KEYS = ("month", "path", "street_id", "community_id", "domain_id", "lead_unit_id", "channel")
@@ -194,18 +200,25 @@ def _sums() -> dict:
 
 
 def _month_facts(first: dt.date, end: dt.date) -> QuerySet:
-    return AppealFact.objects.filter(day__gte=first, day__lt=end).annotate(
-        x_month=TruncMonth("day"),
-        x_path=Coalesce(_area_path("community_id"), _area_path("street_id"), "path"),
+    # by created_at (indexed) rather than day: the same rows
+    return AppealFact.objects.filter(created_at__gte=start_of(first), created_at__lt=start_of(end)).annotate(
+        x_month=TruncMonth("day"), x_path=F("place")
     )
 
 
 def _insert_months(first: dt.date, end: dt.date) -> int:
     """MonthStat, RateMonth and HandlingMonth rows for the months whose first day lies in [first, end)."""
+    excluded = Q(status__in=[S.MERGED, S.WITHDRAWN])
     qs = (
         _month_facts(first, end)
         .values("x_month", "x_path", "street_id", "community_id", "domain_id", "lead_unit_id", "channel")
-        .annotate(**_sums())
+        .annotate(
+            **_sums(),
+            x_open=Count("id", filter=Q(status__in=OPEN_STATUSES)),
+            x_excluded=Count("id", filter=excluded),
+            x_excluded_rated=Coalesce(Sum("rated", filter=excluded), 0),
+            x_excluded_satisfied=Coalesce(Sum("satisfied", filter=excluded), 0),
+        )
         .order_by()
     )
     aliases = (
@@ -217,8 +230,13 @@ def _insert_months(first: dt.date, end: dt.date) -> int:
         "lead_unit_id",
         "channel",
         *SUM_ALIASES,
+        "x_open",
+        "x_excluded",
+        "x_excluded_rated",
+        "x_excluded_satisfied",
     )
-    rows = _insert_select(MonthStat._meta.db_table, MONTH_KEYS + MONTH_SUMS, aliases, qs)
+    columns = MONTH_KEYS + MONTH_SUMS + ("open", "excluded", "excluded_rated", "excluded_satisfied")
+    rows = _insert_select(MonthStat._meta.db_table, columns, aliases, qs)
     for kind, keys in RATE_PROJECTIONS.items():
         qs = (
             _month_facts(first, end)
@@ -233,16 +251,10 @@ def _insert_months(first: dt.date, end: dt.date) -> int:
         columns = ("month", "kind", "path", *[k for k in keys if k != "x_path"], *MONTH_SUMS)
         aliases = ("x_month", "x_kind", "x_place", *[k for k in keys if k != "x_path"], *SUM_ALIASES)
         rows += _insert_select(RateMonth._meta.db_table, columns, aliases, qs)
-    closed = AppealFact.objects.filter(day__gte=first, day__lt=end, status=S.CLOSED, closed_at__isnull=False)
-    closed = closed.annotate(x_month=TruncMonth("day"), x_secs=handling_seconds()).annotate(
-        x_bucket=bucket_expression("x_secs")
-    )
+    closed = _month_facts(first, end).filter(status=S.CLOSED, closed_at__isnull=False)
+    closed = closed.annotate(x_secs=handling_seconds()).annotate(x_bucket=bucket_expression("x_secs"))
     for kind in HANDLING_PROJECTIONS:
-        place = (
-            Coalesce(_area_path("street_id"), "path")
-            if kind == "street_unit"
-            else Value("", output_field=CharField())
-        )
+        place = F("street_place") if kind == "street_unit" else Value("", output_field=CharField())
         qs = (
             closed.annotate(x_kind=Value(kind, output_field=CharField()), x_place=place)
             .values("x_month", "x_kind", "x_place", "lead_unit_id", "x_bucket")
@@ -280,7 +292,11 @@ class _EpochSeconds(Func):
 
     def as_postgresql(self, compiler, connection, **extra):
         return self.as_sql(
-            compiler, connection, template="EXTRACT(EPOCH FROM (%(expressions)s))", arg_joiner=" - ", **extra
+            compiler,
+            connection,
+            template="EXTRACT(EPOCH FROM (%(expressions)s))::double precision",  # numeric is slow in ln/sort
+            arg_joiner=" - ",
+            **extra,
         )
 
     def as_sqlite(self, compiler, connection, **extra):
@@ -304,6 +320,13 @@ def bucket_expression(field: str) -> Case:
         default=Floor(Ln(F(field) / Value(60.0)) / Value(math.log(BUCKET_RATIO))),
         output_field=IntegerField(),
     )
+
+
+def bucket_of(seconds: float) -> int:
+    """``bucket_expression`` in Python."""
+    if seconds < 60 * BUCKET_RATIO:
+        return 0
+    return math.floor(math.log(seconds / 60.0) / math.log(BUCKET_RATIO))
 
 
 def bucket_bounds(bucket: int) -> tuple[float, float]:
@@ -400,8 +423,10 @@ def refresh(*, full: bool = False, now: dt.datetime | None = None) -> RollupStat
                     for d in AppealFact.objects.filter(id__in=chunk).values_list("day", flat=True).distinct()
                 }
             for m in sorted(months):
-                for model in SUMMARY_MODELS:
-                    model.objects.filter(month=m).delete()
+                MonthStat.objects.filter(month=m).delete()
+                # by kind and month: their (kind, month) index
+                RateMonth.objects.filter(kind__in=list(RATE_PROJECTIONS), month=m).delete()
+                HandlingMonth.objects.filter(kind__in=list(HANDLING_PROJECTIONS), month=m).delete()
                 _insert_months(m, next_month(m))
         late = {
             m.isoformat(): due.isoformat()

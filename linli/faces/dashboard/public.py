@@ -1,0 +1,54 @@
+"""The public statistics page's figures and the open data, the same for everyone: counted at most once a
+minute and kept in the cache. ``dashboard_public_warm`` (every minute) recounts the default period
+(the last 365 days) in the background, so a visitor is served from the cache; other periods are counted
+on the first request and kept for a minute."""
+
+from __future__ import annotations
+
+from django.core.cache import cache
+from django.utils import timezone
+
+from . import selectors
+
+CACHE_SECONDS = 60  # how long a visitor may see the same figures (HTTP max-age too)
+KEEP_SECONDS = 150  # how long the cache keeps them: the warm-up task replaces them every minute
+
+
+def _key(kind: str, f: selectors.Filters) -> str:
+    return f"dashboard:public:{kind}:{f.since.isoformat()}:{f.until.isoformat()}"
+
+
+def public_figures(f: selectors.Filters, *, recount: bool = False) -> dict:
+    """Headline, rates by street and by category, 12-month trend for the district, and when counted."""
+    key = _key("stats", f)
+    figures = None if recount else cache.get(key)
+    if figures is None or (timezone.now() - figures["at"]).total_seconds() > CACHE_SECONDS:
+        from .scope import Scope
+
+        everything = Scope(everything=True)
+        figures = {
+            "figures": selectors.headline(everything, f),
+            "by_street": selectors.rates(everything, f, group_by="street"),
+            "by_category": selectors.rates(everything, f, group_by="category"),
+            "trend": selectors.rate_trend(everything, f),
+            "at": timezone.now(),
+        }
+        cache.set(key, figures, KEEP_SECONDS)
+    return figures
+
+
+def open_data(f: selectors.Filters, *, recount: bool = False) -> dict:
+    """The open-data rows of a period, and when counted."""
+    key = _key("open-data", f)
+    data = None if recount else cache.get(key)
+    if data is None or (timezone.now() - data["at"]).total_seconds() > CACHE_SECONDS:
+        data = {"rows": selectors.open_data_rows(since=f.since, until=f.until), "at": timezone.now()}
+        cache.set(key, data, KEEP_SECONDS)
+    return data
+
+
+def warm() -> None:
+    """Recount the default period of the public page and the open data."""
+    f = selectors.filters_from({}, default_period="365d")
+    public_figures(f, recount=True)
+    open_data(f, recount=True)
