@@ -49,6 +49,7 @@ from .choices import (
     SupervisionLevel,
     SupervisionTrigger,
 )
+from .intake import insert_appeal, request_followup
 from .models import (
     Appeal,
     AppealEvent,
@@ -60,7 +61,6 @@ from .models import (
     Rating,
     Supervision,
 )
-from .intake import insert_appeal, request_followup
 from .outbox import appeal_outbox_emit
 from .photos import PhotoRejected, check_photo, max_count
 from .routing import appeal_suggest_route
@@ -647,7 +647,8 @@ def appeal_intake_complete(*, appeal_id: int, auto_dispatch: bool | None = None)
         intake_done_at=timezone.now()
     ):
         return False
-    appeal = Appeal.objects.select_related("category", "street", "community", "submitted_by").get(pk=appeal_id)
+    related = ("category", "street", "community", "submitted_by")
+    appeal = Appeal.objects.select_related(*related).get(pk=appeal_id)
     event = appeal.events.filter(action=Action.SUBMIT).select_related("actor").order_by("id").first()
     if event is None:  # an intake without photos writes only the appeal row: its timeline starts here
         event = AppealEvent.objects.create(
