@@ -1287,7 +1287,8 @@ def appeal_assist_report(*, actor, appeal: Appeal, result: str, photos: Iterable
         unit=assist.unit,
         data={"round": appeal.round, "cycle": cycle, "role": AssignmentRole.ASSIST},
     )
-    _attach(appeal, photos, kind=AttachmentKind.RESULT, actor=actor, event=event)
+    # evidence for the lead unit, not the published result: never among the public result photos
+    _attach(appeal, photos, kind=AttachmentKind.EVIDENCE, actor=actor, event=event)
     return assist
 
 

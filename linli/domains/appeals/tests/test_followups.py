@@ -134,6 +134,8 @@ def test_an_assisting_unit_reports_its_part_and_the_lead_unit_sees_it(world, on_
     assert assignment.signed_at is not None and assignment.handled_at is not None
     event = a.events.get(action=Action.ASSIST_REPORT)
     assert event.unit == world.housing and event.data["cycle"] == 0 and event.attachments.count() == 1
+    # the assisting unit's photos are evidence for the lead unit, never published as the result
+    assert list(event.attachments.values_list("kind", flat=True)) == ["evidence"]
     a.refresh_from_db()
     assert a.status == S.IN_PROGRESS  # the lead unit still handles
     assert any("协办结果" in t for t, _ in inbox(world.handler))
