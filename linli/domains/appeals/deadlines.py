@@ -99,7 +99,3 @@ def extend_handling_clock(appeal: Appeal, days: int, now: dt.datetime) -> None:
     appeal.deadline_epoch += 1
     appeal.extended_days += days
 
-
-def stop_clocks(appeal: Appeal) -> None:
-    """The clocks stop with the status: a case that is not with a unit has no colour (see
-    ``Appeal.deadline_state``). Kept as the one place services call when a case leaves the unit."""

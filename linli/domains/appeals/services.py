@@ -805,7 +805,6 @@ def appeal_reject(*, actor, appeal: Appeal, reason: str) -> Appeal:
     if not (reason or "").strip():
         raise AppealError(_("请说明不予受理的理由 / give the reason for rejecting"), code="reason_required")
     appeal.status, appeal.status_reason, appeal.closed_at = target, reason[:300], timezone.now()
-    deadlines.stop_clocks(appeal)
     appeal.save()
     _record(appeal, actor=actor, action=Action.REJECT, from_status=before, note=reason)
     return appeal
@@ -830,7 +829,6 @@ def appeal_merge(*, actor, appeal: Appeal, master: Appeal, note: str = "") -> Ap
         _deny(_("主件不在您的辖区内 / the master case lies outside your jurisdiction"))
     appeal.status, appeal.merged_into = target, master
     appeal.status_reason = note[:300]
-    deadlines.stop_clocks(appeal)
     appeal.save()
     _record(
         appeal,
@@ -1035,7 +1033,6 @@ def appeal_close(*, actor, appeal: Appeal, note: str = "") -> Appeal:
         )
     now = timezone.now()
     appeal.status, appeal.closed_at = target, now
-    deadlines.stop_clocks(appeal)
     _publish(appeal, now)
     appeal.save()
     _record(appeal, actor=actor, action=Action.CLOSE, from_status=before, note=note)
@@ -1172,7 +1169,6 @@ def appeal_handle(*, actor, appeal: Appeal, result: str, photos: Iterable = ()) 
     assignment.result, assignment.handled_at = result, now
     assignment.save(update_fields=["result", "handled_at"])
     appeal.status, appeal.result, appeal.handled_at = target, result, now
-    deadlines.stop_clocks(appeal)
     appeal.save()
     event = _record(
         appeal,
@@ -1199,7 +1195,6 @@ def appeal_return(*, actor, appeal: Appeal, reason: str) -> Appeal:
     appeal.assignments.filter(is_active=True).update(is_active=False, ended_reason=reason[:200])
     appeal.status, appeal.status_reason, appeal.lead_unit = target, reason[:300], None
     appeal.assisting_units.clear()
-    deadlines.stop_clocks(appeal)
     appeal.save()
     _record(appeal, actor=actor, action=Action.RETURN, from_status=before, note=reason, unit=assignment.unit)
     return appeal
@@ -1378,7 +1373,6 @@ def appeal_withdraw(*, actor, appeal: Appeal, reason: str = "") -> Appeal:
         _deny(_("只有诉求人本人可以撤回 / only the person who raised the appeal may withdraw it"))
     appeal.assignments.filter(is_active=True).update(is_active=False, ended_reason="withdrawn")
     appeal.status, appeal.status_reason, appeal.closed_at = target, reason[:300], timezone.now()
-    deadlines.stop_clocks(appeal)
     appeal.save()
     _record(appeal, actor=actor, action=Action.WITHDRAW, from_status=before, note=reason)
     return appeal
