@@ -5,6 +5,10 @@ on the first request and kept for a minute."""
 
 from __future__ import annotations
 
+import csv
+import io
+import json
+
 from django.core.cache import cache
 from django.utils import timezone
 
@@ -47,8 +51,37 @@ def open_data(f: selectors.Filters, *, recount: bool = False) -> dict:
     return data
 
 
+OPEN_DATA_TYPES = {"csv": "text/csv; charset=utf-8", "json": "application/json; charset=utf-8"}
+
+
+def _render(f: selectors.Filters, rows: list[dict], fmt: str) -> bytes:
+    if fmt == "json":
+        data = {"since": f.since.isoformat(), "until": f.until.isoformat(),
+                "fields": list(selectors.OPEN_DATA_FIELDS), "rows": rows}
+        return json.dumps(data, ensure_ascii=False).encode()
+    out = io.StringIO()
+    out.write("\ufeff")  # Excel opens UTF-8 CSV with Chinese correctly only with a BOM
+    writer = csv.DictWriter(out, fieldnames=selectors.OPEN_DATA_FIELDS)
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue().encode()
+
+
+def open_data_file(f: selectors.Filters, fmt: str, *, recount: bool = False) -> bytes:
+    """The open data of a period as a CSV or JSON file, written at most once a minute."""
+    key = _key(f"open-data-{fmt}", f)
+    counted = open_data(f, recount=recount)
+    data = cache.get(key)
+    if data is None or data["at"] != counted["at"]:  # written from this minute's counts only
+        data = {"body": _render(f, counted["rows"], fmt), "at": counted["at"]}
+        cache.set(key, data, KEEP_SECONDS)
+    return data["body"]
+
+
 def warm() -> None:
-    """Recount the default period of the public page and the open data."""
+    """Recount the default period of the public page and the open data (both files)."""
     f = selectors.filters_from({}, default_period="365d")
     public_figures(f, recount=True)
     open_data(f, recount=True)
+    for fmt in OPEN_DATA_TYPES:
+        open_data_file(f, fmt)

@@ -872,7 +872,7 @@ def _open_data_fast(since: dt.date, until: dt.date) -> list[dict] | None:
             label = labels.get(m) or labels.setdefault(m, m[:7] if isinstance(m, str) else _month_label(m))
             c = counts[(label, street, community, domain)]
             for i, v in enumerate(values):
-                c[i] += v or 0
+                c[i] += int(v or 0)  # PostgreSQL's sum of bigint is numeric (Decimal)
 
     for qs in p.rowsets():
         add(

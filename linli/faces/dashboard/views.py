@@ -3,9 +3,7 @@
 
 from __future__ import annotations
 
-import csv
 import functools
-import json
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -350,24 +348,11 @@ def public_stats(request):
 
 def open_data(request, fmt: str):
     f = selectors.filters_from(request.GET, default_period="365d")
-    if fmt not in ("csv", "json"):
+    if fmt not in public.OPEN_DATA_TYPES:
         raise Http404("format")
-    rows = public.open_data(f)["rows"]  # the same for everyone: counted at most once a minute
+    # the same for everyone: counted and written at most once a minute
+    response = HttpResponse(public.open_data_file(f, fmt), content_type=public.OPEN_DATA_TYPES[fmt])
     filename = f"linli-appeals-{f.since:%Y%m%d}-{f.until:%Y%m%d}"
-    if fmt == "json":
-        response = HttpResponse(
-            json.dumps({"since": f.since.isoformat(), "until": f.until.isoformat(),
-                        "fields": list(selectors.OPEN_DATA_FIELDS), "rows": rows}, ensure_ascii=False),
-            content_type="application/json; charset=utf-8",
-        )
-    elif fmt == "csv":
-        response = HttpResponse(content_type="text/csv; charset=utf-8")
-        response.write("\ufeff")  # Excel opens UTF-8 CSV with Chinese correctly only with a BOM
-        writer = csv.DictWriter(response, fieldnames=selectors.OPEN_DATA_FIELDS)
-        writer.writeheader()
-        writer.writerows(rows)
-    else:
-        raise Http404("format")
     response["Content-Disposition"] = f'attachment; filename="{filename}.{fmt}"'
     response["Access-Control-Allow-Origin"] = "*"
     response["Cache-Control"] = f"public, max-age={public.CACHE_SECONDS}"
