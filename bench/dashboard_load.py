@@ -9,7 +9,10 @@ appeals are then generated with INSERT … SELECT generate_series over two years
 ratings for half the closed ones. ``--reuse`` keeps an already loaded database. The dashboard's rollup
 (``linli/domains/appeals/stats/rollup.py``) is then built in full (timed) and refreshed incrementally (timed,
 as the every-minute task does) before the requests are measured; the load average is printed with the
-figures (the machine is shared).
+figures (the machine is shared). Also timed: the area detail (a street, one of its communities and
+grids), the public statistics page and the open-data files — served from the cache as visitors get
+them (no task worker runs here, so a request recounts when the minute is up) and, marked ``#cold``,
+with the cache off (every call counts).
 """
 
 from __future__ import annotations
