@@ -19,13 +19,14 @@ run: install assets migrate
 	  $(PY) manage.py scheduler & \
 	  $(PY) manage.py runserver 127.0.0.1:$(PORT) --noreload
 
-## Production-style: gunicorn with several processes, no debug, against DATABASE_URL; plus the worker.
+## Production-style: gunicorn with several processes, no debug, against DATABASE_URL; plus the worker
+## and the scheduler at a lower CPU priority (requests first; the worker catches up after a burst).
 serve: install assets
 	@DJANGO_SETTINGS_MODULE=config.settings.production $(PY) manage.py migrate --noinput -v0
 	@DJANGO_SETTINGS_MODULE=config.settings.production $(PY) manage.py collectstatic --noinput -v0
 	@trap 'kill 0' INT TERM EXIT; \
-	  DJANGO_SETTINGS_MODULE=config.settings.production $(PY) manage.py db_worker --queue-name '*' --no-reload & \
-	  DJANGO_SETTINGS_MODULE=config.settings.production $(PY) manage.py scheduler & \
+	  DJANGO_SETTINGS_MODULE=config.settings.production nice -n 19 $(PY) manage.py db_worker --queue-name '*' --no-reload & \
+	  DJANGO_SETTINGS_MODULE=config.settings.production nice -n 19 $(PY) manage.py scheduler & \
 	  DJANGO_SETTINGS_MODULE=config.settings.production $(VENV)/bin/gunicorn config.wsgi \
 	    --bind 127.0.0.1:$(PORT) --workers $(WORKERS) --worker-class gthread --threads 4 \
 	    --access-logfile - --graceful-timeout 10

@@ -6,7 +6,8 @@ from __future__ import annotations
 import time
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.core.cache.backends.redis import RedisCache
 
 from linli.core.problems import RateLimited
 
@@ -29,10 +30,23 @@ def check_rate(subject: str, rate: str) -> None:
     limit, period = parse_rate(rate)
     now = time.time()
     window = int(now // period)
-    key = f"linli:api-rate:{subject}:{window}"
-    try:  # one operation for every request of a window but its first
-        count = cache.incr(key)
-    except ValueError:  # the window's first request (or the counter expired)
-        count = 1 if cache.add(key, 1, timeout=period + 1) else cache.incr(key)
+    count = _count(f"linli:api-rate:{subject}:{window}", period + 1)
     if count > limit:
         raise RateLimited(retry_after=max(1, int(period - (now % period)) + 1))
+
+
+def _count(key: str, ttl: int) -> int:
+    """Add one to a window's counter and return it. On Redis one round trip (INCR and EXPIRE in a
+    pipeline; the key names its window, so renewing the expiry is harmless); on another cache, an
+    increment, or an add for the window's first request."""
+    shared = caches["default"]
+    if isinstance(shared, RedisCache):
+        name = shared.make_and_validate_key(key)
+        pipe = shared._cache.get_client(name, write=True).pipeline(transaction=False)
+        pipe.incr(name)
+        pipe.expire(name, ttl)
+        return int(pipe.execute()[0])
+    try:
+        return cache.incr(key)
+    except ValueError:  # the window's first request (or the counter expired)
+        return 1 if cache.add(key, 1, timeout=ttl) else cache.incr(key)
