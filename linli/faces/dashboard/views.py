@@ -122,13 +122,14 @@ def _scope_area_code(scope) -> str:
 def deadlines(request, scope):
     f = selectors.filters_from(request.GET, default_period="365d")
     context = _page_context(request, scope, f)
-    board = selectors.deadline_board(scope, f)
+    now = timezone.now()
+    board = selectors.deadline_board(scope, f, now=now)  # counts and colours at one instant
     context.update(
         board=board,
         red=sum(u.red for u in board),
         yellow=sum(u.yellow for u in board),
         can_supervise=is_dispatcher(request.user),
-        now=timezone.now(),
+        now=now,
     )
     return render(request, "dashboard/deadlines.html", context)
 

@@ -11,7 +11,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
-from linli.domains.appeals.choices import OPEN_STATUSES, AppealStatus
+from linli.domains.appeals.choices import HANDLING_STATUSES, OPEN_STATUSES, AppealStatus
 from linli.domains.appeals.models import Appeal, Supervision
 from linli.domains.appeals.selectors import appeal_rates, deadline_q
 from linli.faces.dashboard.scope import scope_of
@@ -133,6 +133,7 @@ def test_deadline_board_and_supervision(client, dash, clock):
     client.force_login(dash.leader)
     page = client.get(reverse("dashboard:deadlines"))
     assert late.reference in page.content.decode()
+    assert 'class="dl-red"' in page.content.decode() and "badge badge-red" in page.content.decode()
     assert b"dash-supervise" not in page.content  # leaders read; dispatchers act
     assert client.post(reverse("dashboard:supervise", args=[late.pk])).status_code == 403
     client.force_login(w.dispatcher)
@@ -146,6 +147,35 @@ def test_deadline_board_and_supervision(client, dash, clock):
     other = Appeal.objects.filter(Q(status__in=OPEN_STATUSES), ~Q(path__startswith=w.d.streets[0].path)).first()
     client.force_login(w.street_staff)
     assert client.post(reverse("dashboard:supervise", args=[other.pk])).status_code == 404
+
+
+def test_deadline_board_counts_lists_and_colours_at_one_instant(dash):
+    """The board's counts, its lists and each listed case's colour are taken at its ``now``; the late
+    cases are found on the handling statuses alone (an extra condition on the open statuses made
+    PostgreSQL misjudge their number and read them from the table instead of the covering index)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from linli.faces.dashboard import selectors
+
+    now = timezone.now()
+    second, hour = dt.timedelta(seconds=1), dt.timedelta(hours=1)
+    due_now, near, ahead, late = Appeal.objects.filter(status__in=HANDLING_STATUSES).order_by("pk")[:4]
+    instants = {due_now: (now - hour, now), near: (now, now + second), ahead: (now + second, now + hour),
+                late: (now - 2 * hour, now - hour)}
+    for case, (warn, due) in instants.items():
+        Appeal.objects.filter(pk=case.pk).update(handling_warn_at=warn, handling_due=due)
+    scope, f = scope_of(dash.leader), selectors.filters_from({"period": "365d"})
+    with CaptureQueriesContext(connection) as q:
+        board = selectors.deadline_board(scope, f, now=now)
+    assert (sum(u.red for u in board), sum(u.yellow for u in board)) == (2, 1)
+    colours = {c.pk: c.colour for u in board for c in u.cases}
+    assert colours == {due_now.pk: "red", near.pk: "yellow", late.pk: "red"}
+    assert all(c.colour_label for u in board for c in u.cases)
+    assert not any("'submitted'" in query["sql"] for query in q.captured_queries)  # status filtered once
+    earlier = selectors.deadline_board(scope, f, now=now - second)  # the deadline not yet reached
+    assert (sum(u.red for u in earlier), sum(u.yellow for u in earlier)) == (1, 1)
+    assert {c.pk: c.colour for u in earlier for c in u.cases} == {due_now.pk: "yellow", late.pk: "red"}
 
 
 # --- open data -------------------------------------------------------------------------------------
