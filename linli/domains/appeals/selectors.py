@@ -270,22 +270,9 @@ def appeal_rate_counts_from_table(
         appeals = appeals.filter(lead_unit_id=unit_id)
     if group_by == "month":
         appeals = appeals.annotate(month=TruncMonth("created_at"))
-    finished_or_not = ~Q(status__in=[S.REJECTED, S.MERGED, S.WITHDRAWN])
-    rows = (
-        appeals.values(key)
-        .annotate(
-            total=Count("id"),
-            dispatched=Count(
-                "id",
-                filter=Q(acceptance_due__isnull=False)
-                & (Q(signed_at__isnull=False) | Q(acceptance_due__lte=now)),
-            ),
-            responded=Count("id", filter=Q(signed_at__isnull=False, signed_at__lte=F("acceptance_due"))),
-            accepted=Count("id", filter=Q(registered_at__isnull=False) & finished_or_not),
-            resolved=Count("id", filter=Q(status=S.CLOSED)),
-        )
-        .order_by()
-    )
+    from .stats.rates import case_counts
+
+    rows = appeals.values(key).annotate(**case_counts(now)).order_by()
     rating_key = "appeal__" + key if group_by != "month" else "month"
     ratings = Rating.objects.filter(appeal__in=appeals.values("id"))
     if group_by == "month":

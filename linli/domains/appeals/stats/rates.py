@@ -86,24 +86,33 @@ def _filter(qs: QuerySet, *, area_path: str, category_id: int | None, unit_id: i
     return qs
 
 
+def case_counts(now: dt.datetime) -> dict:
+    """The case counts behind the three rates (docs/appeals.md, "The three rates"), as aggregates
+    over appeal-shaped rows (the appeals table, the live appeals or ``AppealFact``): the one
+    definition every path counts with."""
+    valid = ~Q(status__in=[S.REJECTED, S.MERGED, S.WITHDRAWN])
+    return {
+        "total": Count("id"),
+        "dispatched": Count(
+            "id",
+            filter=Q(acceptance_due__isnull=False)
+            & (Q(signed_at__isnull=False) | Q(acceptance_due__lte=now)),
+        ),
+        "responded": Count("id", filter=Q(signed_at__isnull=False, signed_at__lte=F("acceptance_due"))),
+        "accepted": Count("id", filter=Q(registered_at__isnull=False) & valid),
+        "resolved": Count("id", filter=Q(status=S.CLOSED)),
+    }
+
+
 def _row_counts(qs: QuerySet, field: str | None, now: dt.datetime) -> list[tuple[object, dict]]:
     """Counts per group over fact-shaped rows (the facts or the live appeals)."""
-    valid = ~Q(status__in=[S.REJECTED, S.MERGED, S.WITHDRAWN])
     if field is None:
         qs = qs.annotate(x_month=TruncMonth("created_at"))
         field = "x_month"
     rows = (
         qs.values(field)
         .annotate(
-            total=Count("id"),
-            dispatched=Count(
-                "id",
-                filter=Q(acceptance_due__isnull=False)
-                & (Q(signed_at__isnull=False) | Q(acceptance_due__lte=now)),
-            ),
-            responded=Count("id", filter=Q(signed_at__isnull=False, signed_at__lte=F("acceptance_due"))),
-            accepted=Count("id", filter=Q(registered_at__isnull=False) & valid),
-            resolved=Count("id", filter=Q(status=S.CLOSED)),
+            **case_counts(now),
             x_rated=Sum("rated"),
             x_satisfied=Sum("satisfied"),
         )
