@@ -124,29 +124,7 @@ def _insert_facts(qs: QuerySet, *, ordered: bool = False) -> int:
             place=Coalesce("community__path", "street__path", "path"),
             street_place=Coalesce("street__path", "path"),
         )
-        .values(
-            "id",
-            "x_day",
-            "created_at",
-            "status",
-            "channel",
-            "path",
-            "street_id",
-            "community_id",
-            "grid_id",
-            "category_id",
-            "category_parent_id",
-            "domain_id",
-            "lead_unit_id",
-            "acceptance_due",
-            "signed_at",
-            "registered_at",
-            "closed_at",
-            "rated",
-            "satisfied",
-            "place",
-            "street_place",
-        )
+        .values(*("x_day" if column == "day" else column for column in FACT_COLUMNS))
         .order_by(*(["created_at"] if ordered else []))
     )
     aliases = tuple("x_day" if c == "day" else c for c in FACT_COLUMNS)
