@@ -783,22 +783,42 @@ def fallback_hot_groups(scope: Scope, f: Filters, *, since: dt.datetime, limit: 
 # --- the deadline board --------------------------------------------------------------------------
 
 
+@dataclass(slots=True)
+class BoardCase:
+    """One case on the deadline board, as shown: read as plain values (the board lists hundreds; model
+    instances with their category and community cost more than the query), labels resolved here."""
+
+    pk: int
+    reference: str
+    title: str
+    status: str
+    status_label: str
+    category: str
+    community: str
+    handling_due: dt.datetime
+    due_label: str  # local "m-d H:i" (the template's date filter looks its formats up on every call)
+    colour: str  # DeadlineState at the board's instant, as counted
+    colour_label: str
+    # the case page and, for dispatchers, the 督办/催办 action: set by the page
+    url: str = ""
+    supervise_url: str = ""
+
+
 @dataclass
 class UnitDeadlines:
     unit_id: int | None
     unit: str
     red: int = 0
     yellow: int = 0
-    cases: list = field(default_factory=list)
+    cases: list[BoardCase] = field(default_factory=list)
 
 
 def deadline_board(
     scope: Scope, f: Filters, *, per_unit: int = 30, now: dt.datetime | None = None
 ) -> list[UnitDeadlines]:
     """Open cases near (yellow) or past (red) their handling deadline at ``now``, by lead unit; the units
-    with most overdue cases first, each unit's most overdue cases first. Counts, lists and each listed
-    case's ``colour`` (with ``colour_label``, ``status_label`` and ``due_label``) are taken at the same
-    instant."""
+    with most overdue cases first, each unit's ``per_unit`` most overdue cases first (``BoardCase``).
+    Counts, lists and colours are taken at the same instant."""
     now = now or timezone.now()
     red, yellow = deadline_q(DeadlineState.RED, now=now), deadline_q(DeadlineState.YELLOW, now=now)
     # No separate status__in=OPEN_STATUSES: both colours hold only in the handling statuses, which are
@@ -828,22 +848,24 @@ def deadline_board(
         )
         urgent = (
             Appeal.objects.filter(pk__in=ids)
-            .select_related("category", "community")
             .order_by(F("handling_due").asc(nulls_last=True), "id")
-            .only("id", "reference", "title", "status", "handling_warn_at", "handling_due", "created_at",
-                  "category__name", "community__name", "lead_unit_id")
+            .values_list("id", "reference", "title", "status", "handling_warn_at", "handling_due",
+                         "lead_unit_id", "category__name", "community__name")
         )
         # Display labels resolved once (get_FOO_display rebuilds the choices for every call).
         status_labels = {k: str(v) for k, v in AppealStatus.choices}
         state_labels = {k: str(v) for k, v in DeadlineState.choices}
-        for case in urgent:
-            case.status_label = status_labels.get(case.status, case.status)
-            case.colour = colour_at(now, case.handling_warn_at, case.handling_due)  # as counted
-            case.colour_label = state_labels.get(case.colour, case.colour)
-            # once here: the template's date filter looks the formats up on every call (~0.1 ms a row)
-            case.due_label = timezone.localtime(case.handling_due).strftime("%m-%d %H:%M")
-            if case.lead_unit_id in units:
-                units[case.lead_unit_id].cases.append(case)
+        for pk, reference, title, status, warn_at, due, unit_id, category, community in urgent:
+            if unit_id not in units or due is None:  # re-dispatched or stopped since the count
+                continue
+            colour = colour_at(now, warn_at, due)
+            units[unit_id].cases.append(BoardCase(
+                pk=pk, reference=reference, title=title, status=status,
+                status_label=status_labels.get(status, status), category=category or "",
+                community=community or "", handling_due=due,
+                due_label=timezone.localtime(due).strftime("%m-%d %H:%M"),
+                colour=colour, colour_label=state_labels.get(colour, colour),
+            ))
     return sorted(units.values(), key=lambda u: (-u.red, -u.yellow, u.unit))
 
 

@@ -134,11 +134,13 @@ def test_deadline_board_and_supervision(client, dash, clock):
     page = client.get(reverse("dashboard:deadlines"))
     assert late.reference in page.content.decode()
     assert 'class="dl-red"' in page.content.decode() and "badge badge-red" in page.content.decode()
+    assert f'href="{reverse("appeals:case", args=[late.pk])}"' in page.content.decode()
     assert b"dash-supervise" not in page.content  # leaders read; dispatchers act
     assert client.post(reverse("dashboard:supervise", args=[late.pk])).status_code == 403
     client.force_login(w.dispatcher)
     page = client.get(reverse("dashboard:deadlines"))
     assert b"dash-supervise" in page.content
+    assert f'action="{reverse("dashboard:supervise", args=[late.pk])}"' in page.content.decode()
     r = client.post(reverse("dashboard:supervise", args=[late.pk]), {"level": "supervision"})
     assert r.status_code == 302
     s = Supervision.objects.get(appeal=late)
