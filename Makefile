@@ -4,6 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 WORKERS ?= 4
+THREADS ?= 4
 VENDOR := linli/static/vendor
 export PYTHONDONTWRITEBYTECODE := 1
 
@@ -28,7 +29,7 @@ serve: install assets
 	  DJANGO_SETTINGS_MODULE=config.settings.production nice -n 19 $(PY) manage.py db_worker --queue-name '*' --no-reload & \
 	  DJANGO_SETTINGS_MODULE=config.settings.production nice -n 19 $(PY) manage.py scheduler & \
 	  DJANGO_SETTINGS_MODULE=config.settings.production $(VENV)/bin/gunicorn config.wsgi \
-	    --bind 127.0.0.1:$(PORT) --workers $(WORKERS) --worker-class gthread --threads 4 \
+	    --bind 127.0.0.1:$(PORT) --workers $(WORKERS) --worker-class gthread --threads $(THREADS) \
 	    --access-logfile - --graceful-timeout 10
 
 ## Install what the tests need (dev packages, assets, Chromium with a CJK font) and run them all.
