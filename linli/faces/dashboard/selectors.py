@@ -36,6 +36,7 @@ from linli.domains.appeals.choices import (
 )
 from linli.domains.appeals.models import Appeal, Category, Rating, colour_at
 from linli.domains.appeals.selectors import deadline_q  # the colours are derived from the instants
+from linli.domains.appeals.stats.rates import case_counts  # the rates' one definition
 
 from .scope import Scope
 
@@ -175,6 +176,20 @@ GROUPS = {
 }
 
 
+def _rated_and_ranked(rows: list[dict], group_by: str) -> list[dict]:
+    """The three rates of each row of counts, and (but by month) the rows ranked by 解决率, then by
+    how many cases, then by name."""
+    for r in rows:
+        r["response_rate"] = _ratio(r["responded"], r["dispatched"])
+        r["resolution_rate"] = _ratio(r["resolved"], r["accepted"])
+        r["satisfaction_rate"] = _ratio(r["satisfied"], r["rated"])
+    if group_by != "month":
+        rows.sort(key=lambda r: (-(r["resolution_rate"] or -1), -r["total"], str(r["label"])))
+        for i, r in enumerate(rows, 1):
+            r["rank"] = i
+    return rows
+
+
 def _ratio(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
 
@@ -196,7 +211,6 @@ def slow_rates(scope: Scope, f: Filters, *, group_by: str = "street", now: dt.da
     """``rates`` read from the appeals table alone (no rollup built yet; the tests' reference)."""
     now = now or timezone.now()
     key, label = GROUPS[group_by]
-    key, label = GROUPS[group_by]
     appeals = appeals_in(scope, f, period=True)
     if group_by == "month":
         appeals = appeals.annotate(month=TruncMonth("created_at"))
@@ -209,21 +223,7 @@ def slow_rates(scope: Scope, f: Filters, *, group_by: str = "street", now: dt.da
             domain_name=Coalesce("category__parent__name", "category__name"),
         )
         key, label = "domain_id", "domain_name"
-    valid = ~Q(status__in=[S.REJECTED, S.MERGED, S.WITHDRAWN])
-    rows = (
-        appeals.values(key, label)
-        .annotate(
-            total=Count("id"),
-            dispatched=Count(
-                "id",
-                filter=Q(acceptance_due__isnull=False) & (Q(signed_at__isnull=False) | Q(acceptance_due__lte=now)),
-            ),
-            responded=Count("id", filter=Q(signed_at__isnull=False, signed_at__lte=F("acceptance_due"))),
-            accepted=Count("id", filter=Q(registered_at__isnull=False) & valid),
-            resolved=Count("id", filter=Q(status=S.CLOSED)),
-        )
-        .order_by(key)
-    )
+    rows = appeals.values(key, label).annotate(**case_counts(now)).order_by(key)
     ratings = Rating.objects.filter(appeal__in=appeals.values("id"))
     if group_by == "month":
         rkey = "month"
@@ -256,16 +256,9 @@ def slow_rates(scope: Scope, f: Filters, *, group_by: str = "street", now: dt.da
                 "resolved": row["resolved"],
                 "rated": r["rated"],
                 "satisfied": r["satisfied"],
-                "response_rate": _ratio(row["responded"], row["dispatched"]),
-                "resolution_rate": _ratio(row["resolved"], row["accepted"]),
-                "satisfaction_rate": _ratio(r["satisfied"], r["rated"]),
             }
         )
-    if group_by != "month":
-        out.sort(key=lambda r: (-(r["resolution_rate"] or -1), -r["total"], str(r["label"])))
-        for i, r in enumerate(out, 1):
-            r["rank"] = i
-    return out
+    return _rated_and_ranked(out, group_by)
 
 
 def _month_label(value) -> str:
@@ -1185,19 +1178,8 @@ def fast_rates(scope: Scope, f: Filters, *, group_by: str, now: dt.datetime) -> 
     out = []
     for k in sorted(counts, key=lambda k: (k is None, k if k is not None else 0)):
         c = counts[k]
-        out.append({
-            "key": k,
-            "label": k[:7] if group_by == "month" else names.get(k, ""),
-            **c,
-            "response_rate": _ratio(c["responded"], c["dispatched"]),
-            "resolution_rate": _ratio(c["resolved"], c["accepted"]),
-            "satisfaction_rate": _ratio(c["satisfied"], c["rated"]),
-        })
-    if group_by != "month":
-        out.sort(key=lambda r: (-(r["resolution_rate"] or -1), -r["total"], str(r["label"])))
-        for i, r in enumerate(out, 1):
-            r["rank"] = i
-    return out
+        out.append({"key": k, "label": k[:7] if group_by == "month" else names.get(k, ""), **c})
+    return _rated_and_ranked(out, group_by)
 
 
 def fast_period_counts(scope: Scope, f: Filters, now: dt.datetime) -> dict | None:
