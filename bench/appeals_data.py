@@ -11,6 +11,7 @@ communities each, ``units`` handling units with five staff each, ten domains of 
 from __future__ import annotations
 
 import os
+import platform
 import subprocess
 import sys
 from pathlib import Path
@@ -18,6 +19,13 @@ from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
 PY = str(ROOT / ".venv" / "bin" / "python")
+
+
+def machine() -> str:
+    """The processor, cores and Python of this machine, for the benchmark reports."""
+    out = subprocess.run(["lscpu"], capture_output=True, text=True, check=False).stdout  # noqa: S607
+    model = next((line.split(":", 1)[1].strip() for line in out.splitlines() if "Model name" in line), "")
+    return f"{model or platform.processor()}, {os.cpu_count()} cores, Python {platform.python_version()}"
 
 
 def use_database(url: str) -> None:

@@ -21,16 +21,14 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
-import platform
 import re
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from appeals_data import ROOT, generate, reference_data, use_database  # noqa: E402
+from appeals_data import ROOT, generate, machine, reference_data, use_database  # noqa: E402
 
 SECTION = "## Appeals deadline scan"
 # (label, how long before the scan the previous one ran, runs)
@@ -63,12 +61,6 @@ def reset(cursor, as_of: str) -> None:
         "INSERT INTO appeals_deadlinescan (id, scanned_until, scans, last_counts, last_seconds) "  # noqa: S608 - fixed SQL
         f"VALUES (1, {as_of}, 0, '{{}}', 0) ON CONFLICT (id) DO UPDATE SET scanned_until = EXCLUDED.scanned_until"
     )
-
-
-def machine() -> str:
-    out = subprocess.run(["lscpu"], capture_output=True, text=True, check=False).stdout  # noqa: S607
-    model = next((line.split(":", 1)[1].strip() for line in out.splitlines() if "Model name" in line), "")
-    return f"{model or platform.processor()}, {os.cpu_count()} cores, Python {platform.python_version()}"
 
 
 def main():

@@ -21,16 +21,14 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
-import platform
 import re
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from appeals_data import ROOT, generate, reference_data, use_database  # noqa: E402
+from appeals_data import ROOT, generate, machine, reference_data, use_database  # noqa: E402
 
 SECTION = "## Appeals rates"
 CASES = [
@@ -39,12 +37,6 @@ CASES = [
     ("by department, all time", {"group_by": "department"}),
     ("by category, last 365 days", {"group_by": "category", "days": 365}),
 ]
-
-
-def machine() -> str:
-    out = subprocess.run(["lscpu"], capture_output=True, text=True, check=False).stdout  # noqa: S607
-    model = next((line.split(":", 1)[1].strip() for line in out.splitlines() if "Model name" in line), "")
-    return f"{model or platform.processor()}, {os.cpu_count()} cores, Python {platform.python_version()}"
 
 
 def main():
