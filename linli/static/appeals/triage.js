@@ -20,11 +20,13 @@
     xhr.send();
   }
 
-  function postForm(url, data, done) {
+  function postForm(url, data, done, fail) {
     var xhr = new XMLHttpRequest();
+    var failed = function () { if (fail) { fail(); } };
     xhr.open("POST", url);
     xhr.setRequestHeader("Accept", "application/json");
-    xhr.onload = function () { if (xhr.status === 200) { done(JSON.parse(xhr.responseText)); } };
+    xhr.onload = function () { if (xhr.status === 200) { done(JSON.parse(xhr.responseText)); } else { failed(); } };
+    xhr.onerror = failed;
     xhr.send(data);
   }
 
@@ -116,6 +118,8 @@
     var plainLabel = button.textContent;
     var confirmLabel = button.getAttribute("data-confirm-label");
     var pending = 0;
+    var checked = null;     // the result and photo count the findings on screen belong to
+    var submitWhenDone = false;
 
     var show = function (findings) {
       items.textContent = "";
@@ -129,21 +133,41 @@
       button.textContent = findings.length ? confirmLabel : plainLabel;
       // The handler has the findings in front of them: the server need not ask again.
       ack.value = "1";
+      if (submitWhenDone) {
+        submitWhenDone = false;
+        // New findings are shown first; with none, the handler's click goes through.
+        if (!findings.length) { handle.requestSubmit(button); }
+      }
     };
 
     var run = function () {
       if (!text.value.trim()) { box.hidden = true; button.textContent = plainLabel; return; }
+      var count = photos ? photos.files.length : 0;
+      var key = text.value + "\u0000" + count;
+      if (key === checked) { return; }  // already checked: a late debounced call changes nothing
+      checked = key;
       var data = new FormData();
       data.append("csrfmiddlewaretoken", handle.querySelector("[name=csrfmiddlewaretoken]").value);
       data.append("result", text.value);
-      data.append("photos", photos ? photos.files.length : 0);
+      data.append("photos", count);
       pending += 1;
       ack.value = "";
       postForm(handle.getAttribute("data-check-url"), data, function (res) {
         pending -= 1;
         if (pending === 0) { show(res.findings || []); }
+      }, function () {
+        // No check this time: the server checks the result itself when it is sent.
+        pending -= 1;
+        checked = null;
+        if (pending === 0 && submitWhenDone) { submitWhenDone = false; handle.requestSubmit(button); }
       });
     };
+    handle.addEventListener("submit", function (event) {
+      if (pending > 0) {  // a check is on its way: wait for it rather than have the server ask again
+        event.preventDefault();
+        submitWhenDone = true;
+      }
+    });
     var runLater = debounce(run, 400);
     text.addEventListener("input", runLater);
     if (photos) { photos.addEventListener("change", run); }
