@@ -111,6 +111,128 @@ def test_growth_compares_the_last_week_with_the_week_before():
     assert (g.recent, g.previous) == (2, 2) and g.growth == 0.0  # (3, 10] vs (-4, 3]
 
 
+# Labels: groups written by hand, labelled as given (no grouping), among a few unrelated titles so
+# that the IDF means something.
+UNRELATED = [
+    "金沙路公交站台破损",
+    "新桥社区图书室开放时间",
+    "学校门口早晚交通拥堵",
+    "小区电梯经常故障",
+    "楼道里的灯坏了",
+    "小区停车位不足",
+    "希望增加公交线路",
+    "噪音",
+]
+FUNCTION_AND_VAGUE = (
+    "的",
+    "了",
+    "吗",
+    "呢",
+    "请问",
+    "关于",
+    "疑惑",
+    "希望",
+    "为什么",
+    "怎么办",
+    "能否",
+    "相关",
+    "情况",
+    "问题",
+)
+
+
+def _labels(groups: dict[str, list[str]], categories: dict[str, str] | None = None) -> dict[str, object]:
+    items, members = [], []
+    for k, (place, titles) in enumerate(groups.items()):
+        members.append(list(range(len(items), len(items) + len(titles))))
+        for j, title in enumerate(titles):
+            items.append(
+                HotItem(
+                    id=f"g{k}-{j}",
+                    title=title,
+                    body="",
+                    at=T0 + dt.timedelta(days=j),
+                    places=(place,),
+                    place_name=place,
+                    category=(categories or {}).get(place, ""),
+                )
+            )
+    for j, title in enumerate(UNRELATED):
+        items.append(HotItem(id=f"u{j}", title=title, body="", at=T0, places=(f"u{j}",), place_name=f"u{j}"))
+    return {g.place: g for g in summarise(items, members, until=T0 + dt.timedelta(days=7))}
+
+
+def _natural(group, titles):
+    problem = group.problem
+    assert group.label == f"{group.place} · {problem}"
+    assert 2 <= len(problem) <= 8
+    assert any(problem in t for t in titles)  # real text of the titles, not words stitched together
+    assert group.place not in problem
+    assert not any(w in problem for w in FUNCTION_AND_VAGUE), problem
+    return problem
+
+
+def test_label_of_night_construction_noise_names_the_noise():
+    titles = [
+        "请问幸福路工地晚上施工噪音太大怎么办",
+        "幸福路工地夜间施工噪音扰民",
+        "关于幸福路工地夜间噪音的疑惑",
+        "幸福路夜间施工噪音严重影响休息",
+    ]
+    group = _labels({"幸福路": titles})["幸福路"]
+    assert "噪音" in _natural(group, titles)
+
+
+def test_label_leaves_out_questions_wishes_and_doubts():
+    titles = [
+        "请问锦绣花园的垃圾为什么没人清运",
+        "锦绣花园垃圾清运不及时，希望尽快处理",
+        "关于锦绣花园垃圾清运的疑惑",
+        "锦绣花园小区垃圾清运太慢",
+    ]
+    group = _labels({"锦绣花园": titles})["锦绣花园"]
+    assert _natural(group, titles) == "垃圾清运"
+
+
+def test_label_keeps_negations_and_verb_object_phrases():
+    groups = {
+        "力作苑": ["力作苑小区路灯不亮", "力作苑路灯坏了很久", "力作苑小区路灯不亮没人修"],
+        "和平街": ["和平街早市占道经营，建议取缔", "和平街商贩占道经营", "投诉和平街占道经营问题"],
+        "东湖小区": [
+            "东湖小区门口违章停车堵塞消防通道",
+            "东湖小区违章停车无人管理",
+            "请问东湖小区违章停车能否处理",
+        ],
+    }
+    labels = _labels(groups)
+    assert _natural(labels["力作苑"], groups["力作苑"]) == "路灯不亮"
+    assert _natural(labels["和平街"], groups["和平街"]) == "占道经营"
+    assert _natural(labels["东湖小区"], groups["东湖小区"]) == "违章停车"
+
+
+def test_label_prefers_what_is_wrong_to_what_is_asked_for():
+    titles = ["清水路路灯太暗，建议更换节能灯", "清水路晚上路灯太暗，建议更换节能灯", "清水路路灯太暗"]
+    group = _labels({"清水路": titles})["清水路"]
+    assert _natural(group, titles) == "路灯太暗"
+
+
+def test_label_does_not_repeat_the_place():
+    titles = ["洪山公园建设何时启动", "洪山公园什么时候动工建设", "洪山公园的建设计划何时启动"]
+    group = _labels({"洪山公园": titles})["洪山公园"]
+    problem = _natural(group, titles)
+    assert "公园" not in problem and "建设" in problem
+
+
+def test_label_without_a_problem_phrase_falls_back_to_the_category_then_the_title():
+    vague = ["请问红星村的问题能否正式答复", "关于红星村的疑惑", "请问红星村相关情况"]
+    labels = _labels(
+        {"红星村": vague, "白云村": [t.replace("红星村", "白云村") for t in vague]}, {"红星村": "村务公开"}
+    )
+    assert labels["红星村"].label == "红星村 · 村务公开"
+    fallback = labels["白云村"].problem
+    assert fallback and "白云村" not in fallback and len(fallback) <= 11
+
+
 @pytest.fixture(autouse=True)
 def _setup(settings):
     settings.LINLI_APPEALS_AUTO_DISPATCH = False
