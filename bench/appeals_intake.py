@@ -81,9 +81,15 @@ def prepare() -> dict:
     return info
 
 
-def run(port: int, info: dict, *, clients: int, seconds: float, tag: str) -> dict:
-    """Concurrent clients for ``seconds``; returns counts, latencies and the acknowledged ids."""
+def run(port: int, info: dict, *, clients: int, seconds: float, tag: str, rate: float = 0) -> dict:
+    """Concurrent clients for ``seconds``; returns counts, latencies and the acknowledged ids.
+
+    With ``rate`` (open loop) the n-th request is due at ``start + n / rate`` whatever the server
+    does, and its latency counts from that moment, so a server that falls behind sees its queue in
+    the figures (no coordinated omission); the ``clients`` connections only carry the requests.
+    Without it (closed loop) each client sends its next request when the last one is answered."""
     lock = threading.Lock()
+    slot = iter(range(10**9))  # next(...) is atomic under the GIL
     latencies: list[float] = []
     done_at: list[float] = []
     acknowledged: list[str] = []
@@ -93,8 +99,8 @@ def run(port: int, info: dict, *, clients: int, seconds: float, tag: str) -> dic
     started = time.perf_counter()
     stop_at = started + seconds
 
-    def post(conn, body: bytes, key: str):
-        t0 = time.perf_counter()
+    def post(conn, body: bytes, key: str, due: float | None = None):
+        t0 = time.perf_counter() if due is None else due
         try:
             conn.request("POST", PATH, body=body, headers={**headers, "Idempotency-Key": key})
             response = conn.getresponse()
@@ -110,6 +116,14 @@ def run(port: int, info: dict, *, clients: int, seconds: float, tag: str) -> dic
         mine, ends, ids, codes, i = [], [], [], {}, 0
         while time.perf_counter() < stop_at:
             i += 1
+            due = None
+            if rate:
+                due = started + next(slot) / rate
+                if due >= stop_at:
+                    break
+                wait = due - time.perf_counter()
+                if wait > 0:
+                    time.sleep(wait)
             lng, lat = info["points"][(n + i) % len(info["points"])]
             form = {
                 "api_key": info["key"],
@@ -120,7 +134,7 @@ def run(port: int, info: dict, *, clients: int, seconds: float, tag: str) -> dic
             }
             body = urllib.parse.urlencode(form).encode()
             key = f"{tag}-{n}-{i}-{uuid.uuid4().hex[:8]}"
-            code, payload, elapsed = post(conn, body, key)
+            code, payload, elapsed = post(conn, body, key, due)
             if code == 0:
                 conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
             mine.append(elapsed)
@@ -214,7 +228,10 @@ def machine() -> str:
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, default=8077)
-    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--clients", type=int, default=16, help="connections (closed loop: clients)")
+    parser.add_argument(
+        "--rate", type=float, default=0, help="open loop: requests per second offered (0: closed loop)"
+    )
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--wait-followups", type=float, default=600, help="seconds to wait for the worker")
@@ -231,7 +248,7 @@ def main():
     for n in range(args.runs):
         tag = f"b{uuid.uuid4().hex[:8]}"
         load = " / ".join(f"{v:.1f}" for v in os.getloadavg())
-        r = run(args.port, info, clients=args.clients, seconds=args.seconds, tag=tag)
+        r = run(args.port, info, clients=args.clients, seconds=args.seconds, tag=tag, rate=args.rate)
         stored = check_stored(r["acknowledged"], tag, wait_followups=args.wait_followups)
         r.update(stored, load=load)
         lost = stored["acknowledged"] - stored["stored"]
@@ -266,14 +283,21 @@ def main():
         f"| **{med['p99']:.1f}** | |"
     )
     db = re.sub(r"//[^@]*@", "//", os.environ.get("DATABASE_URL", "sqlite"))
+    rate_arg = f" --rate {args.rate:g}" if args.rate else ""
+    load_desc = (
+        f"an open-loop load of {args.rate:g} requests/s over {args.clients} keep-alive connections, "
+        "each latency counted from the moment its request was due"
+        if args.rate
+        else f"{args.clients} concurrent keep-alive clients, each sending when its last request is answered"
+    )
     text = "\n".join(
         [
             SECTION,
             "",
-            f"`bench/appeals_intake.py --clients {args.clients} --seconds {args.seconds:.0f} --runs {args.runs}`, "
-            f"{dt.date.today()}, {machine()}; `make serve` (gunicorn 4 workers × 4 threads, production "
-            f"settings, the task worker and the scheduler) on {db}; {args.clients} concurrent keep-alive "
-            "clients on 127.0.0.1 posting Open311 `POST requests` (each a new appeal with its own "
+            f"`bench/appeals_intake.py --clients {args.clients}{rate_arg} --seconds {args.seconds:.0f} "
+            f"--runs {args.runs}`, {dt.date.today()}, {machine()}; `make serve` (gunicorn 4 workers × 4 "
+            f"threads, production settings, the task worker and the scheduler) on {db}; {load_desc} "
+            "on 127.0.0.1 posting Open311 `POST requests` (each a new appeal with its own "
             "Idempotency-Key; every 50th sent twice and checked to name the same case). The server, "
             "PostgreSQL, the task worker and the clients share the two cores.",
             "",

@@ -42,7 +42,7 @@ def _count(key: str, ttl: int) -> int:
     shared = caches["default"]
     if isinstance(shared, RedisCache):
         name = shared.make_and_validate_key(key)
-        pipe = shared._cache.get_client(name, write=True).pipeline(transaction=False)
+        pipe = _redis_client(shared).pipeline(transaction=False)
         pipe.incr(name)
         pipe.expire(name, ttl)
         return int(pipe.execute()[0])
@@ -50,3 +50,16 @@ def _count(key: str, ttl: int) -> int:
         return cache.incr(key)
     except ValueError:  # the window's first request (or the counter expired)
         return 1 if cache.add(key, 1, timeout=ttl) else cache.incr(key)
+
+
+_clients: dict[int, object] = {}
+
+
+def _redis_client(shared: RedisCache):
+    """The cache's Redis client, made once per process and cache object (Django makes a new one on
+    every call, which costs more than the round trip). A Redis client is safe to share between
+    threads, and its connection pool starts afresh in a forked process."""
+    client = _clients.get(id(shared))
+    if client is None:
+        client = _clients[id(shared)] = shared._cache.get_client(write=True)
+    return client

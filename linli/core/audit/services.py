@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.db import models
@@ -27,7 +28,24 @@ def audit_record(
 ) -> AuditEvent:
     """Record that ``actor`` did ``action`` to ``obj``. Call it inside the service's transaction so
     the trail and the change commit together."""
-    return AuditEvent.objects.create(
+    event = audit_entry(
+        actor=actor, action=action, obj=obj, changes=changes, reason=reason, ip_address=ip_address
+    )
+    event.save(force_insert=True)
+    return event
+
+
+def audit_entry(
+    *,
+    actor,
+    action: str,
+    obj: models.Model,
+    changes: dict[str, Any] | None = None,
+    reason: str = "",
+    ip_address: str | None = None,
+) -> AuditEvent:
+    """The unsaved row ``audit_record`` writes; a batch writes many with ``audit_record_many``."""
+    return AuditEvent(
         actor=actor if getattr(actor, "is_authenticated", False) else None,
         action=action,
         object_type=object_type_of(obj),
@@ -37,6 +55,11 @@ def audit_record(
         reason=reason[:300],
         ip_address=ip_address,
     )
+
+
+def audit_record_many(entries: Iterable[AuditEvent]) -> list[AuditEvent]:
+    """Rows from ``audit_entry``, written in one statement (a batch of background follow-ups)."""
+    return AuditEvent.objects.bulk_create(list(entries))
 
 
 def changes_between(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
@@ -58,5 +81,7 @@ def _plain(value):
 
 
 def _scrub(changes: dict[str, Any]) -> dict[str, Any]:
-    return {k: ("***" if k in SENSITIVE_FIELDS and v not in ("***", ["***", "***"]) else v)
-            for k, v in changes.items()}
+    return {
+        k: ("***" if k in SENSITIVE_FIELDS and v not in ("***", ["***", "***"]) else v)
+        for k, v in changes.items()
+    }

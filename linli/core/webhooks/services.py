@@ -15,7 +15,9 @@ import random
 import secrets
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -108,10 +110,26 @@ def outbox_emit(
     return event
 
 
+_subscriptions_read: ContextVar[list[Subscription] | None] = ContextVar("linli_subscriptions", default=None)
+
+
 def _active_subscriptions() -> list[Subscription]:
+    read = _subscriptions_read.get()
+    if read is not None:
+        return read
     return list(
         Subscription.objects.filter(is_active=True).only("id", "is_active", "event_types", "external_source")
     )
+
+
+@contextmanager
+def subscriptions_read_once() -> Iterator[None]:
+    """Inside the block the active subscriptions are read once (a batch of events written together)."""
+    token = _subscriptions_read.set(_active_subscriptions())
+    try:
+        yield
+    finally:
+        _subscriptions_read.reset(token)
 
 
 def enqueue_deliveries(delivery_ids: Iterable[int]) -> None:

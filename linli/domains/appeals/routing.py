@@ -4,6 +4,9 @@ routing rules only. Smart triage can plug in a model and fall back to this one."
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -37,13 +40,42 @@ def matching_rules(appeal: Appeal) -> list[RoutingRule]:
     categories = [appeal.category_id]
     if appeal.category.parent_id:
         categories.append(appeal.category.parent_id)
-    rules = (
-        RoutingRule.objects.filter(category_id__in=categories, is_active=True, lead_unit__is_active=True)
-        .filter(Q(area__isnull=True) | Q(area__path__in=_ancestor_paths(appeal.path)))
-        .select_related("area")
+    ancestors = _ancestor_paths(appeal.path)
+    loaded = _rules_loaded.get()
+    if loaded is not None:
+        within = set(ancestors)
+        rules = [
+            r for r in loaded if r.category_id in categories and (r.area_id is None or r.area.path in within)
+        ]
+    else:
+        rules = (
+            _active_rules()
+            .filter(category_id__in=categories)
+            .filter(Q(area__isnull=True) | Q(area__path__in=ancestors))
+        )
+    return sorted(rules, key=lambda r: (_specificity(r, appeal), -r.pk), reverse=True)
+
+
+def _active_rules():
+    return (
+        RoutingRule.objects.filter(is_active=True, lead_unit__is_active=True)
+        .select_related("area", "category", "lead_unit")  # what str(rule) names
         .prefetch_related("assisting_units")
     )
-    return sorted(rules, key=lambda r: (_specificity(r, appeal), -r.pk), reverse=True)
+
+
+_rules_loaded: ContextVar[list[RoutingRule] | None] = ContextVar("linli_routing_rules", default=None)
+
+
+@contextmanager
+def rules_read_once() -> Iterator[None]:
+    """Inside the block ``matching_rules`` reads the active rules loaded once (a batch of intakes
+    routed together) instead of querying for each appeal."""
+    token = _rules_loaded.set(list(_active_rules()))
+    try:
+        yield
+    finally:
+        _rules_loaded.reset(token)
 
 
 def _ancestor_paths(path: str) -> list[str]:

@@ -26,12 +26,13 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
-from linli.core.audit.services import audit_record
+from linli.core.audit.services import audit_entry, audit_record, audit_record_many
 from linli.core.orgs.choices import Role
 from linli.core.orgs.jurisdiction import is_staff_member, jurisdiction_of
 from linli.core.orgs.models import Membership, Organisation
 from linli.core.places.choices import AreaKind
 from linli.core.places.models import Area, Compound
+from linli.core.webhooks.services import subscriptions_read_once
 
 from . import deadlines, permissions
 from .choices import (
@@ -63,7 +64,7 @@ from .models import (
 )
 from .outbox import appeal_outbox_emit
 from .photos import PhotoRejected, check_photo, max_count
-from .routing import appeal_suggest_route
+from .routing import appeal_suggest_route, rules_read_once
 
 logger = logging.getLogger("linli.appeals")
 S = AppealStatus
@@ -672,6 +673,91 @@ def appeal_intake_complete(*, appeal_id: int, auto_dispatch: bool | None = None)
     if channel != Channel.PATROL and appeal.status == S.SUBMITTED:
         _maybe_auto_dispatch(appeal, enabled=auto_dispatch)
     return True
+
+
+def appeal_intake_complete_many(appeal_ids: Sequence[int]) -> list[Appeal]:
+    """The follow-ups of a batch of intakes (``intake.finish_pending``), the same as
+    ``appeal_intake_complete`` gives each, written in bulk: one claim, one read, one INSERT each for
+    the missing timeline rows, the audit rows and the dispatchers' notices (one notice per dispatcher
+    for the batch, see ``tasks.notify_new_intakes``), the subscriptions read once. Returns the
+    appeals claimed here, for ``appeal_intake_route_many``. Call inside a transaction that holds the
+    rows' locks; a failure undoes the whole batch (the caller then finishes each appeal alone)."""
+    from .tasks import notify_new_intakes
+
+    now = timezone.now()
+    claimed = list(
+        Appeal.objects.filter(pk__in=list(appeal_ids), intake_done_at__isnull=True).values_list(
+            "pk", flat=True
+        )
+    )
+    if not claimed:
+        return []
+    Appeal.objects.filter(pk__in=claimed).update(intake_done_at=now)
+    related = ("category", "street", "community", "submitted_by")
+    appeals = list(Appeal.objects.filter(pk__in=claimed).select_related(*related).order_by("pk"))
+    events = {}
+    for event in (
+        AppealEvent.objects.filter(appeal_id__in=claimed, action=Action.SUBMIT)
+        .select_related("actor")
+        .order_by("-id")
+    ):
+        events[event.appeal_id] = event  # the first one wins (read last)
+    missing = [
+        AppealEvent(
+            appeal=appeal,
+            at=appeal.created_at,
+            actor=appeal.submitted_by,
+            action=Action.SUBMIT,
+            from_status="",
+            to_status=S.SUBMITTED,
+            data={"channel": appeal.channel},
+        )
+        for appeal in appeals
+        if appeal.pk not in events
+    ]
+    for event in AppealEvent.objects.bulk_create(missing):
+        events[event.appeal_id] = event
+    audit_record_many(
+        audit_entry(
+            actor=events[appeal.pk].actor,
+            action=f"appeal.{Action.SUBMIT}",
+            obj=appeal,
+            changes={
+                "status": ["", S.SUBMITTED],
+                "channel": events[appeal.pk].data.get("channel", appeal.channel),
+            },
+        )
+        for appeal in appeals
+    )
+    with subscriptions_read_once():
+        for appeal in appeals:
+            appeal_outbox_emit(_as_submitted(appeal), events[appeal.pk])
+    try:
+        with transaction.atomic():
+            notify_new_intakes([(appeal, events[appeal.pk]) for appeal in appeals])
+    except Exception:  # a notice must never undo the intakes' follow-ups
+        logger.exception("notices for %s new appeals failed", len(appeals))
+    for appeal in appeals:
+        appeal._intake_channel = events[appeal.pk].data.get("channel", appeal.channel)
+    return appeals
+
+
+def appeal_intake_route_many(appeals: Sequence[Appeal]) -> None:
+    """Automatic routing and dispatch of a batch of new appeals (after
+    ``appeal_intake_complete_many``), each as ``appeal_intake_complete`` routes one, with the
+    classifier run once over the batch and the routing rules read once."""
+    from linli.domains.triage.suggest import read_ahead
+
+    waiting = [
+        a
+        for a in appeals
+        if getattr(a, "_intake_channel", a.channel) != Channel.PATROL and a.status == S.SUBMITTED
+    ]
+    if not waiting:
+        return
+    with read_ahead((a.title, a.body) for a in waiting), rules_read_once():
+        for appeal in waiting:
+            _maybe_auto_dispatch(appeal, enabled=None)
 
 
 def _notify_now(event_id: int) -> None:

@@ -28,7 +28,7 @@ from .choices import (
     SupervisionLevel,
     SupervisionTrigger,
 )
-from .models import Appeal, AppealEvent, DeadlineScan, Supervision
+from .models import Appeal, AppealEvent, AppealFollow, DeadlineScan, Supervision
 
 logger = logging.getLogger("linli.appeals")
 
@@ -111,7 +111,6 @@ def _notify_followers(appeal: Appeal, event: AppealEvent, key: str) -> int:
     they see neither its text nor who raised it, only its number, place and status."""
     if not event.public or not (event.to_status != event.from_status or event.action == Action.CLOSE):
         return 0
-    from .models import AppealFollow
     from .services import coarse_place
 
     follower_ids = set(AppealFollow.objects.filter(appeal=appeal).values_list("resident_id", flat=True))
@@ -207,6 +206,62 @@ def appeal_notify(event_id: int) -> int:
     elif sms and not appeal.resident_id:
         _sms_contact(appeal, text, event=event)
     created += _notify_followers(appeal, event, key)
+    return created
+
+
+def notify_new_intakes(submitted: list[tuple[Appeal, AppealEvent]]) -> int:
+    """The dispatchers' notices for a batch of new appeals (``services.appeal_intake_complete_many``):
+    a dispatcher with one new case in their area gets the notice ``appeal_notify`` gives for its
+    submission (same dedupe key); one with several gets one notice naming them (up to
+    ``DIGEST_REFERENCES``), linking to the queue. Followers, if a case has any yet, as
+    ``appeal_notify``. One read of the dispatchers, one INSERT. Returns how many notices were written
+    (a notice whose dedupe key its recipient has already is skipped, but counted)."""
+    if not submitted:
+        return 0
+    dispatchers = list(
+        Membership.objects.filter(role__in=[Role.DISPATCHER], is_active=True, user__is_active=True)
+        .exclude(jurisdiction__isnull=True)
+        .values_list("user_id", "jurisdiction__path")
+    )
+    cases: dict[int, list[tuple[Appeal, AppealEvent]]] = defaultdict(list)
+    for appeal, event in submitted:
+        within = set(_prefixes(appeal.path))
+        for user_id in sorted({u for u, path in dispatchers if path in within} - {event.actor_id}):
+            cases[user_id].append((appeal, event))
+    rows = []
+    for user_id, mine in cases.items():
+        appeal, event = mine[0]
+        if len(mine) == 1:
+            title, body, url = _text(appeal, event), event.note[:500], _case_url(appeal, resident=False)
+            obj_type, obj_id, key = appeal._meta.label_lower, str(appeal.pk), event_dedupe_key(event)
+        else:
+            refs = "、".join(a.reference for a, _e in mine[:DIGEST_REFERENCES])
+            more = len(mine) - DIGEST_REFERENCES
+            title = _("%(n)s 件新诉求待受理 / new appeals to register") % {"n": len(mine)}
+            body = refs + (_(" 等") if more > 0 else "")
+            url, obj_type, obj_id = reverse("appeals:queue"), "", ""
+            key = f"appeal-intakes:{mine[0][1].pk}-{mine[-1][1].pk}"
+        rows.append(
+            Notification(
+                recipient_id=user_id,
+                kind=NOTICE_KIND,
+                title=title[:120],
+                body=body,
+                url=url,
+                dedupe_key=key,
+                object_type=obj_type,
+                object_id=obj_id,
+            )
+        )
+    created = len(Notification.objects.bulk_create(rows, ignore_conflicts=True))
+    following = set(
+        AppealFollow.objects.filter(appeal_id__in=[a.pk for a, _e in submitted]).values_list(
+            "appeal_id", flat=True
+        )
+    )
+    for appeal, event in submitted:
+        if appeal.pk in following:
+            created += _notify_followers(appeal, event, event_dedupe_key(event))
     return created
 
 

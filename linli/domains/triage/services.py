@@ -14,7 +14,9 @@ import logging
 import time
 import warnings
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 
 import numpy as np
@@ -597,12 +599,43 @@ def triage_set_map(
 # --- predictions and corrections ---------------------------------------------------------------------
 
 
+_written_together: ContextVar[list[TriagePrediction] | None] = ContextVar("linli_predictions", default=None)
+
+
+@contextmanager
+def predictions_written_together() -> Iterator[None]:
+    """Inside the block ``triage_prediction_record`` collects the rows; they are written in one
+    statement when it ends (one already kept for the same appeal and version is left as it is)."""
+    rows: list[TriagePrediction] = []
+    token = _written_together.set(rows)
+    try:
+        yield
+    finally:
+        _written_together.reset(token)
+    if rows:
+        TriagePrediction.objects.bulk_create(rows, ignore_conflicts=True)
+
+
 def triage_prediction_record(
     *, appeal: Appeal, model_id: int, top: list[tuple[int, float]], confidence: float, unit_id: int | None
 ) -> TriagePrediction | None:
-    """Keep what the model read in ``appeal`` (once per appeal and model version)."""
+    """Keep what the model read in ``appeal`` (once per appeal and model version). Inside
+    ``predictions_written_together`` the row is written with the others when the block ends."""
     if not top:
         return None
+    together = _written_together.get()
+    if together is not None:
+        prediction = TriagePrediction(
+            appeal=appeal,
+            model_id=model_id,
+            category_id=top[0][0],
+            probability=top[0][1],
+            top=[{"category": c, "p": round(p, 4)} for c, p in top],
+            confidence=confidence,
+            unit_id=unit_id,
+        )
+        together.append(prediction)
+        return prediction
     try:
         with transaction.atomic():
             prediction, _created = TriagePrediction.objects.get_or_create(

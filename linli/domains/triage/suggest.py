@@ -15,6 +15,9 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -81,8 +84,12 @@ def reset() -> None:
 
 
 def active() -> Loaded | None:
-    """The active model, loaded once per process and version; None when no version is active."""
+    """The active model, loaded once per process and version; None when no version is active.
+    Inside ``read_ahead`` the model that read the batch."""
     global _loaded, _failed
+    pinned = _read_ahead.get()
+    if pinned is not None:
+        return pinned[0]
     marker = cache.get(CACHE_KEY)
     if marker is None:
         row = TriageModel.objects.filter(status=ModelStatus.ACTIVE).values_list("pk", "sha256").first()
@@ -126,12 +133,46 @@ def _load(marker: str) -> Loaded | None:
     return Loaded(marker, row.pk, row.version, classifier, ids, parents)
 
 
+# (the model, {(marker, title, body): probabilities}) inside ``read_ahead``
+_read_ahead: ContextVar[tuple[Loaded | None, dict] | None] = ContextVar(
+    "linli_triage_read_ahead", default=None
+)
+
+
 def read(title: str, body: str, model: Loaded | None = None) -> Reading | None:
     model = model or active()
     if model is None or not ((title or "").strip() or (body or "").strip()):
         return None
-    proba = model.classifier.predict_proba([title or ""], [body or ""])[0]
+    pinned = _read_ahead.get()
+    proba = pinned[1].get((model.marker, title or "", body or "")) if pinned else None
+    if proba is None:
+        proba = model.classifier.predict_proba([title or ""], [body or ""])[0]
     return Reading(model, {int(cid): float(p) for cid, p in zip(model.category_ids, proba, strict=True)})
+
+
+@contextmanager
+def read_ahead(messages: Iterable[tuple[str, str]]) -> Iterator[None]:
+    """Inside the block ``read`` answers these (title, body) messages from one prediction over all of
+    them (a batch of intakes: one call to the classifier instead of one per appeal)."""
+    model = active()
+    pairs = list(
+        dict.fromkeys((t or "", b or "") for t, b in messages if (t or "").strip() or (b or "").strip())
+    )
+    ahead = {}
+    if model is not None and pairs:
+        try:
+            rows = model.classifier.predict_proba([t for t, _ in pairs], [b for _, b in pairs])
+            ahead = {(model.marker, t, b): row for (t, b), row in zip(pairs, rows, strict=True)}
+        except Exception:  # each appeal is then read on its own (and logged there if it fails again)
+            logger.exception("triage could not read a batch of %s messages", len(pairs))
+    from .services import predictions_written_together
+
+    token = _read_ahead.set((model, ahead))
+    try:
+        with predictions_written_together():
+            yield
+    finally:
+        _read_ahead.reset(token)
 
 
 def suggest_categories(title: str, body: str, k: int = 3) -> tuple[Loaded | None, list[dict]]:

@@ -77,23 +77,108 @@ def test_the_next_nudge_comes_once_the_due_batch_has_started(
     assert _names(later_worker) == ["appeal_intake_batch", "appeal_intake_batch"]
 
 
-def test_a_failing_follow_up_does_not_block_the_others(world, later_worker, monkeypatch):
+def test_when_the_bulk_write_fails_each_appeal_is_finished_alone(world, later_worker, monkeypatch):
     a = submit(world, auto_dispatch=None)
     b = submit(world, auto_dispatch=None)
     from linli.domains.appeals import services
 
     real = services.appeal_intake_complete
 
+    def bulk_fails(ids):
+        AppealEvent.objects.create(appeal=a, action=Action.SUBMIT, to_status=S.SUBMITTED)  # half-written
+        raise RuntimeError("bulk boom")
+
     def flaky(*, appeal_id, auto_dispatch=None):
         if appeal_id == a.pk:
             raise RuntimeError("boom")
         return real(appeal_id=appeal_id, auto_dispatch=auto_dispatch)
 
+    monkeypatch.setattr(services, "appeal_intake_complete_many", bulk_fails)
     monkeypatch.setattr(services, "appeal_intake_complete", flaky)
     assert intake.finish_pending() == 1
     assert Appeal.objects.get(pk=a.pk).intake_done_at is None  # left for the sweep
     assert Appeal.objects.get(pk=b.pk).intake_done_at is not None
-    assert not AppealEvent.objects.filter(appeal=a).exists()  # its half-done follow-up rolled back
+    assert not AppealEvent.objects.filter(appeal=a).exists()  # its half-done follow-ups rolled back
+    assert AppealEvent.objects.filter(appeal=b, action=Action.SUBMIT).count() == 1
+
+
+def test_a_batch_writes_what_one_follow_up_writes(world, later_worker, settings):
+    """The bulk follow-up of a batch and the follow-up of a single appeal leave the same rows."""
+    from linli.core.webhooks.models import OutboxEvent, Subscription
+    from linli.domains.appeals import services
+
+    Subscription.objects.create(
+        partner="融媒体",
+        target_url="https://partner.example/hook",
+        secret="s" * 32,
+        event_types=["appeal.created"],
+    )
+    alone = submit(world, auto_dispatch=None)
+    assert services.appeal_intake_complete(appeal_id=alone.pk)
+    batch = [submit(world, auto_dispatch=None, grid_index=i) for i in range(3)]
+    assert intake.finish_pending() == 3
+
+    def left(appeal):
+        appeal.refresh_from_db()
+        events = [(e.action, e.actor_id, e.from_status, e.to_status) for e in appeal.events.order_by("id")]
+        audit = list(
+            AuditEvent.objects.filter(object_id=str(appeal.pk), action__startswith="appeal.")
+            .order_by("id")
+            .values_list("action", "actor_id", "changes")
+        )
+        outbox = OutboxEvent.objects.get(event_type="appeal.created", object_id=str(appeal.pk))
+        payload = {
+            k: v
+            for k, v in outbox.payload.items()
+            if k not in {"reference", "created_at", "street", "community"}
+        }
+        return appeal.status, appeal.lead_unit_id, events, audit, payload
+
+    expected = left(alone)
+    assert expected[0] == S.DISPATCHED and expected[2][0][0] == Action.SUBMIT  # routed by the rules
+    for appeal in batch:
+        assert appeal.pk != alone.pk and left(appeal) == expected
+        assert appeal.intake_done_at is not None
+    assert intake.finish_pending() == 0
+
+
+def test_a_dispatcher_gets_one_notice_for_a_batch_and_the_usual_one_for_a_single_case(
+    world, later_worker, settings
+):
+    from linli.core.notifications.models import Notification
+    from linli.domains.appeals.tasks import appeal_notify
+
+    settings.LINLI_APPEALS_AUTO_DISPATCH = False
+    one = submit(world, auto_dispatch=None)
+    assert intake.finish_pending() == 1
+    single = Notification.objects.get(recipient=world.dispatcher)
+    submit_event = one.events.get(action=Action.SUBMIT)
+    assert single.url.endswith(f"/{one.pk}/") and one.reference in single.title
+    assert single.dedupe_key == f"appeal-event:{submit_event.pk}"
+    assert appeal_notify.call(event_id=submit_event.pk) == 0  # the same notice as the event's own
+    # the street 2 dispatcher sees only cases in street 2
+    assert not Notification.objects.filter(recipient=world.street2_dispatcher).exists()
+
+    several = [submit(world, auto_dispatch=None, grid_index=i) for i in range(3)]
+    assert intake.finish_pending() == 3
+    digest = Notification.objects.exclude(pk=single.pk).get(recipient=world.dispatcher)
+    assert digest.title.startswith("3 件新诉求待受理") and digest.url.endswith("/appeals/queue/")
+    assert all(a.reference in digest.body for a in several)
+
+
+def test_a_batch_costs_the_same_statements_whatever_its_size(world, later_worker, settings):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    settings.LINLI_APPEALS_AUTO_DISPATCH = False
+    counts = []
+    for size in (1, 2, 8):  # the first batch also fills the process's caches
+        for i in range(size):
+            submit(world, auto_dispatch=None, grid_index=i % 4)
+        with CaptureQueriesContext(connection) as queries:
+            assert intake.finish_pending() == size
+        counts.append(len(queries))
+    assert counts[1] == counts[2]
 
 
 def test_an_intake_with_photos_writes_its_timeline_at_once(world, later_worker):

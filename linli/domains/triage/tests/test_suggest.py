@@ -113,3 +113,41 @@ def test_suggest_categories_for_the_form(world, noise):
     assert [f["id"] for f in found][0] == noise.pk
     assert found[0]["domain"] == "环境保护" and found[0]["choosable"] is True
     assert len(found) == 3 and found[0]["probability"] >= found[1]["probability"] >= found[2]["probability"]
+
+
+def test_a_batch_of_intakes_is_read_in_one_call_and_routed_as_one_by_one(world, noise, settings, monkeypatch):
+    """The worker's batch (``intake.finish_pending``) asks the classifier once for all its appeals and
+    keeps the same readings, predictions and automatic dispatches as single follow-ups."""
+    from django_tasks import default_task_backend
+
+    from linli.domains.appeals import intake
+
+    settings.LINLI_APPEALS_AUTO_DISPATCH_CONFIDENCE = 0.8
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+    install_model(world, noise)
+    model = suggest.active()
+    single = {text: suggest.read(*text).probabilities for text in (RUBBISH, NOISE)}
+    calls = []
+    real = type(model.classifier).predict_proba
+
+    def counted(self, titles, bodies):
+        calls.append(len(titles))
+        return real(self, titles, bodies)
+
+    monkeypatch.setattr(type(model.classifier), "predict_proba", counted)
+    sure = submit(world, RUBBISH, world.rubbish, auto_dispatch=None)
+    unsure = submit(world, NOISE, world.rubbish, auto_dispatch=None)
+    assert sure.intake_done_at is None and unsure.intake_done_at is None
+    assert intake.finish_pending() == 2
+    default_task_backend.clear()
+    assert calls == [2]  # one prediction for the batch
+    sure.refresh_from_db()
+    unsure.refresh_from_db()
+    assert sure.status == S.DISPATCHED and sure.lead_unit == world.city_mgmt
+    assert unsure.status == S.SUBMITTED
+    for appeal, text in ((sure, RUBBISH), (unsure, NOISE)):
+        prediction = appeal.triage_predictions.get()
+        best = max(single[text].items(), key=lambda item: item[1])
+        assert prediction.category_id == best[0] and prediction.probability == pytest.approx(
+            best[1], abs=1e-9
+        )
