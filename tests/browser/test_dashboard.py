@@ -4,13 +4,16 @@ map draws its polygons. Screenshots under test-artifacts/screenshots/dashboard-*
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from linli.domains.appeals.choices import OPEN_STATUSES
 from linli.domains.appeals.models import Appeal
-from linli.faces.dashboard.tests.conftest import dash  # noqa: F401 - the fixture
 from linli.domains.appeals.tests.conftest import world  # noqa: F401 - the fixture
+from linli.faces.dashboard.tests.conftest import dash  # noqa: F401 - the fixture
 
 from .conftest import STAFF_PASSWORD, screenshot, sign_in_staff
 
@@ -86,7 +89,17 @@ def test_district_leader(desktop, people, live_server):
     expect(detail).to_be_visible()
     expect(detail.locator(".dashmap-cases li").first).to_be_visible()
     screenshot(desktop, "dashboard-leader-map-detail", full_page=False)
+    # one case past its handling deadline, one past 80% of its time: both on the deadline board
+    late, near = Appeal.objects.filter(status="in_progress").order_by("pk")[:2]
+    now = timezone.now()
+    Appeal.objects.filter(pk=late.pk).update(handling_due=now - dt.timedelta(hours=3))
+    Appeal.objects.filter(pk=near.pk).update(
+        handling_warn_at=now - dt.timedelta(hours=1), handling_due=now + dt.timedelta(hours=5)
+    )
     desktop.goto("/dashboard/deadlines/")
+    expect(desktop.locator("tr.dl-red", has_text=late.reference)).to_contain_text("超期")
+    expect(desktop.locator("tr.dl-yellow", has_text=near.reference)).to_be_visible()
+    expect(desktop.locator(".page-header .badge-red")).to_have_text("超期 1")
     screenshot(desktop, "dashboard-leader-deadlines")
     desktop.problems.assert_none()
 
