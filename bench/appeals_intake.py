@@ -286,7 +286,7 @@ def main():
     rate_arg = f" --rate {args.rate:g}" if args.rate else ""
     load_desc = (
         f"an open-loop load of {args.rate:g} requests/s over {args.clients} keep-alive connections, "
-        "each latency counted from the moment its request was due"
+        "each latency counted from the moment its request was due,"
         if args.rate
         else f"{args.clients} concurrent keep-alive clients, each sending when its last request is answered"
     )
