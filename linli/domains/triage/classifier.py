@@ -6,9 +6,10 @@ A linear model over sparse TF-IDF features, small and fast enough for the CPU of
   that it weighs more (sublinear tf);
 * the same n-grams and words of the title alone and of the body alone (their own vocabularies and
   IDF, half weight), so a word can say something different in a title than in a body;
-* a linear SVM blended with an NB-SVM (SVMs on features scaled by each label's log-count ratio), folded
-  into one linear model whose scores become calibrated probabilities by temperature scaling fitted on
-  cross-validated scores (so the probabilities sum to 1 and the argmax is the linear model's).
+* a linear SVM and an NB-SVM (SVMs on features scaled by each label's log-count ratio) stacked by a
+  logistic regression on their out-of-fold scores, folded into one linear model whose scores become
+  calibrated probabilities by temperature scaling fitted on out-of-fold scores (so the probabilities
+  sum to 1 and the argmax is the linear model's).
 
 Training examples may have only a title or only a body; both are used as they are.
 
@@ -21,6 +22,7 @@ from __future__ import annotations
 import io
 import json
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -31,7 +33,9 @@ import scipy.sparse as sp
 import sklearn
 from scipy.optimize import minimize_scalar
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression, SGDClassifier
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.svm import LinearSVC
 
@@ -64,6 +68,12 @@ class TriageConfig:
     # Weight of the NB-SVM (one-vs-rest SVMs on features scaled by each label's log-count ratio) in the
     # blend with the plain SVM; 0 for the plain SVM alone.
     nb_weight: float = 1.0
+    # Stacking: the members whose 2-fold out-of-fold scores feed a multinomial logistic regression
+    # (inverse regularisation ``meta_C``); ``svm`` and ``nb`` (NB-SVM, left out when nb_weight is 0)
+    # read every block, ``sgd`` is an SGD classifier with the modified Huber loss, ``svm:GROUP`` a
+    # linear SVM on one group of blocks (char, word, title, body). Empty: the SVM + NB-SVM blend.
+    stack: tuple[str, ...] = ("svm", "nb")
+    meta_C: float = 0.1
     class_weight: str | None = None
     calibration_folds: int = 2
     random_state: int = 0
@@ -162,6 +172,18 @@ class TriageClassifier:
                 blocks.append(x * weight if weight != 1.0 else x)
         return sp.hstack(blocks, format="csr", dtype=np.float32)
 
+    def _block_groups(self) -> dict[str, list[tuple[int, int, float]]]:
+        """Column ranges and weights of the stacked blocks, by group: ``char`` and ``word`` (whole
+        message), ``title`` and ``body`` (each field's character and word blocks)."""
+        groups: dict[str, list[tuple[int, int, float]]] = {"char": [], "word": [], "title": [], "body": []}
+        offset = 0
+        for name, weight in self._weights.items():
+            width = len(self._vectorizers[name].idf_)
+            group = name.split("_")[0] if "_" in name else name
+            groups[group].append((offset, offset + width, weight))
+            offset += width
+        return groups
+
     # --- training and prediction ------------------------------------------------------------------
 
     def fit(
@@ -176,9 +198,23 @@ class TriageClassifier:
         x = self._features(titles, bodies, fit=True)
         say(f"{x.shape[1]} features in {time.perf_counter() - started:.1f}s; training the SVM …")
         cfg = self.config
-        svm = _LinearBlend(
-            C=cfg.C, nb_weight=cfg.nb_weight, class_weight=cfg.class_weight, random_state=cfg.random_state
-        )
+        members = [m for m in cfg.stack if m != "nb" or cfg.nb_weight]
+        groups = self._block_groups()
+        members = [m for m in members if not m.startswith("svm:") or groups.get(m[4:])]
+        _, counts = np.unique(labels, return_counts=True)
+        if len(members) >= 2 and len(counts) > 2 and counts.min() >= 2:
+            svm = _LinearStack(
+                C=cfg.C,
+                members=tuple(members),
+                groups=groups,
+                meta_C=cfg.meta_C,
+                class_weight=cfg.class_weight,
+                random_state=cfg.random_state,
+            )
+        else:
+            svm = _LinearBlend(
+                C=cfg.C, nb_weight=cfg.nb_weight, class_weight=cfg.class_weight, random_state=cfg.random_state
+            )
         self._model = _TemperatureCalibrated.fit(svm, x, labels, folds=cfg.calibration_folds, say=say)
         self.classes_ = np.asarray(self._model.classes_)
         self.trained_at = time.time()
@@ -348,6 +384,107 @@ class _LinearBlend(ClassifierMixin, BaseEstimator):
         return self.classes_[np.argmax(scores, axis=1)]
 
 
+class _LinearStack(ClassifierMixin, BaseEstimator):
+    """Several linear models over the same features stacked by a logistic regression, folded into one
+    linear model.
+
+    Each member (a linear SVM on all features or on one group of blocks, the NB-SVM, an SGD classifier
+    with the modified Huber loss, which is robust to mislabelled examples) is trained on half of the
+    examples and scores the other half, and the other way round; a multinomial logistic regression
+    learns from these out-of-fold scores how much to trust each member for each label. The members are
+    then trained on all examples. Every member's scores (divided by the standard deviation of its
+    training scores) are linear in the features and so is the regression, so ``coef_`` and
+    ``intercept_`` hold one linear model and prediction costs what a single linear model does. The
+    out-of-fold scores of the regression (``oof_decision_``) serve the temperature calibration.
+    """
+
+    def __init__(
+        self,
+        C=0.5,
+        members=("svm", "nb"),
+        groups=None,
+        meta_C=0.1,
+        folds=2,
+        class_weight=None,
+        random_state=0,
+    ):
+        self.C = C
+        self.members = members
+        self.groups = groups
+        self.meta_C = meta_C
+        self.folds = folds
+        self.class_weight = class_weight
+        self.random_state = random_state
+
+    def _fit_members(self, x, labels) -> list[tuple[np.ndarray, np.ndarray]]:
+        """``(coef, intercept)`` of every member, each over all columns, scaled to unit score spread."""
+        fitted = []
+        for member in self.members:
+            if member == "nb":
+                blend = _LinearBlend(C=self.C, class_weight=self.class_weight, random_state=self.random_state)
+                blend.classes_ = np.unique(labels)
+                coef, intercept = blend._nb_svm(x, labels)
+            elif member == "sgd":
+                model = SGDClassifier(
+                    loss="modified_huber",
+                    alpha=5e-5,
+                    max_iter=30,
+                    tol=1e-4,
+                    class_weight=self.class_weight,
+                    random_state=self.random_state,
+                )
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", ConvergenceWarning)
+                    model.fit(x, labels)
+                coef, intercept = model.coef_.astype(np.float64), model.intercept_.astype(np.float64)
+            else:
+                svm = LinearSVC(C=self.C, class_weight=self.class_weight, random_state=self.random_state)
+                if member.startswith("svm:"):
+                    # One group of blocks, each at its own unit weight.
+                    blocks = self.groups[member[4:]]
+                    columns = np.concatenate([np.arange(a, b) for a, b, _ in blocks])
+                    unweight = np.concatenate(
+                        [np.full(b - a, 1.0 / w, dtype=np.float32) for a, b, w in blocks]
+                    )
+                    svm.fit(x[:, columns] @ sp.diags(unweight), labels)
+                    coef = np.zeros((len(svm.classes_), x.shape[1]))
+                    coef[:, columns] = svm.coef_ * unweight
+                else:
+                    svm.fit(x, labels)
+                    coef = svm.coef_.astype(np.float64)
+                intercept = svm.intercept_.astype(np.float64)
+            scale = _score_scale(x, coef, intercept)
+            fitted.append((coef / scale, intercept / scale))
+        return fitted
+
+    @staticmethod
+    def _scores(x, fitted) -> np.ndarray:
+        return np.hstack([np.asarray(x @ coef.T) + intercept for coef, intercept in fitted])
+
+    def fit(self, x, labels):
+        labels = np.asarray(labels)
+        self.classes_ = np.unique(labels)
+        k = len(self.classes_)
+        oof = np.zeros((x.shape[0], k * len(self.members)))
+        splitter = StratifiedKFold(self.folds, shuffle=True, random_state=self.random_state)
+        for part, rest in splitter.split(np.zeros(len(labels)), labels):
+            oof[rest] = self._scores(x[rest], self._fit_members(x[part], labels[part]))
+        meta = LogisticRegression(C=self.meta_C, max_iter=1000).fit(oof, labels)
+        self.oof_decision_ = meta.decision_function(oof)
+        coef = np.zeros((k, x.shape[1]))
+        intercept = meta.intercept_.astype(np.float64).copy()
+        for i, (member_coef, member_intercept) in enumerate(self._fit_members(x, labels)):
+            weights = meta.coef_[:, i * k : (i + 1) * k]
+            coef += weights @ member_coef
+            intercept += weights @ member_intercept
+        self.coef_ = coef.astype(np.float32)
+        self.intercept_ = intercept.astype(np.float32)
+        return self
+
+    decision_function = _LinearBlend.decision_function
+    predict = _LinearBlend.predict
+
+
 def _score_scale(x, coef, intercept) -> float:
     scale = float(np.std(np.asarray(x @ coef.T) + intercept))
     return scale if scale > 0 else 1.0
@@ -372,6 +509,15 @@ class _TemperatureCalibrated:
     ) -> _TemperatureCalibrated:
         classes, y, counts = np.unique(labels, return_inverse=True, return_counts=True)
         folds = min(folds, int(counts.min()))
+        if isinstance(svm, _LinearStack):
+            # The stack's own out-of-fold scores: no second cross-validation.
+            say(f"stacking {', '.join(svm.members)} on {svm.folds}-fold out-of-fold scores …")
+            svm.fit(x, labels)
+            scores = svm.oof_decision_
+            del svm.oof_decision_
+            model = cls(svm, 1.0)
+            model.temperature = _fit_temperature(model._as_matrix(scores), y)
+            return model
         if folds >= 2:
             say(f"calibrating on {folds}-fold cross-validated scores …")
             splitter = StratifiedKFold(folds, shuffle=True, random_state=svm.random_state)
