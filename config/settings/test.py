@@ -30,3 +30,8 @@ LINLI_OUTBOUND_ALLOW_HOSTS = ["127.0.0.1"]
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     DATABASES["default"]["TEST"] = {"NAME": os.path.join(tempfile.gettempdir(), f"linli-test-{os.getpid()}.sqlite3")}  # noqa: F405
 LINLI_GEOGRAPHY_CHECK_SECONDS = 0  # every lookup reads the shared version, as tests change geography often
+
+# Static files as in development: found where they are, no collected copy needed (a fresh clone has
+# none, and WhiteNoise would warn on every test that builds the middleware).
+WHITENOISE_AUTOREFRESH = True
+WHITENOISE_USE_FINDERS = True
