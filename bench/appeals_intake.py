@@ -118,7 +118,7 @@ def run(port: int, info: dict, *, clients: int, seconds: float, tag: str, rate: 
     def client(n: int):
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         mine, ends, ids, codes, i = [], [], [], {}, 0
-        while time.perf_counter() < stop_at:
+        while rate or time.perf_counter() < stop_at:  # open loop: every slot due in the run is sent
             i += 1
             due = None
             if rate:
