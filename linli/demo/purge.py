@@ -53,3 +53,14 @@ def demo_areas(district_code: str) -> QuerySet:
 
 def purge_district(district_code: str) -> int:
     return purge(demo_areas(district_code))
+
+
+def remove_demo(district_code: str) -> int:
+    """The demo as ``load_demo --reset`` removes it: first what each module loaded outside the
+    district (``demo_unload``: the triage model versions, for one), then the district itself."""
+    from .generator import demo_modules
+
+    removed = sum(
+        module.demo_unload() or 0 for _label, module in demo_modules() if hasattr(module, "demo_unload")
+    )
+    return removed + purge_district(district_code)

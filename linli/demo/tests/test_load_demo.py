@@ -22,7 +22,7 @@ from linli.core.privacy import idcard
 from linli.core.privacy.lookup import id_number_hash, phone_hash
 from linli.demo.data.jinniu import STREETS
 from linli.demo.generator import DEMO_PASSWORD
-from linli.demo.purge import purge_district
+from linli.demo.purge import remove_demo
 
 RESIDENTS = 200
 TOLERANCE = 1e-5  # degrees (~1 m): children are snapped to a 1e-6° grid inside their parent
@@ -62,7 +62,7 @@ def loaded(django_db_setup, django_db_blocker):
         load()
     yield
     with django_db_blocker.unblock():
-        purge_district("510106")
+        remove_demo("510106")  # as load_demo --reset: the modules' demo data outside the district too
         AuditEvent.objects.exclude(pk__in=events).delete()  # before the accounts they name
         User.objects.exclude(pk__in=users).delete()
 

@@ -8,8 +8,8 @@ from django.db import transaction
 from linli.core.places.choices import AreaKind
 from linli.core.places.models import Area
 from linli.demo.data.jinniu import DISTRICT_CODE
-from linli.demo.generator import DEFAULT_RESIDENTS, DEFAULT_SEED, JinniuDemo, demo_modules
-from linli.demo.purge import purge_district
+from linli.demo.generator import DEFAULT_RESIDENTS, DEFAULT_SEED, JinniuDemo
+from linli.demo.purge import remove_demo
 
 
 class Command(BaseCommand):
@@ -31,8 +31,14 @@ class Command(BaseCommand):
         )
 
     def handle(
-        self, *args, if_empty=False, reset=False, residents=DEFAULT_RESIDENTS, seed=DEFAULT_SEED,
-        core_only=False, **options
+        self,
+        *args,
+        if_empty=False,
+        reset=False,
+        residents=DEFAULT_RESIDENTS,
+        seed=DEFAULT_SEED,
+        core_only=False,
+        **options,
     ):
         if residents < 1:
             raise CommandError("--residents must be at least 1")
@@ -46,15 +52,12 @@ class Command(BaseCommand):
         with transaction.atomic():
             if exists:
                 self.stdout.write("Deleting the previous demo …")
-                removed = sum(
-                    module.demo_unload() or 0
-                    for _label, module in demo_modules()
-                    if hasattr(module, "demo_unload")
-                )
-                removed += purge_district(DISTRICT_CODE)
+                removed = remove_demo(DISTRICT_CODE)
                 self.stdout.write(f"  {removed} rows deleted ({time.monotonic() - started:.1f}s)")
             self.stdout.write(f"Loading the Jinniu demo (seed {seed}, {residents} residents) …")
-            ctx = JinniuDemo(residents=residents, seed=seed, log=self.stdout.write, modules=not core_only).load()
+            ctx = JinniuDemo(
+                residents=residents, seed=seed, log=self.stdout.write, modules=not core_only
+            ).load()
         elapsed = time.monotonic() - started
         width = max(len(k) for k in ctx.counts)
         self.stdout.write(self.style.SUCCESS(f"Jinniu demo loaded in {elapsed:.1f}s:"))
