@@ -638,6 +638,20 @@ def _as_submitted(appeal: Appeal) -> Appeal:
     return snapshot
 
 
+def _submit_event(appeal: Appeal) -> AppealEvent:
+    """The first row of the timeline of an intake that wrote only the appeal row (unsaved), dated
+    when the case was received."""
+    return AppealEvent(
+        appeal=appeal,
+        at=appeal.created_at,
+        actor=appeal.submitted_by,
+        action=Action.SUBMIT,
+        from_status="",
+        to_status=S.SUBMITTED,
+        data={"channel": appeal.channel},
+    )
+
+
 @transaction.atomic
 def appeal_intake_complete(*, appeal_id: int, auto_dispatch: bool | None = None) -> bool:
     """The follow-ups of one intake, exactly once per appeal (a conditional update on
@@ -652,15 +666,8 @@ def appeal_intake_complete(*, appeal_id: int, auto_dispatch: bool | None = None)
     appeal = Appeal.objects.select_related(*related).get(pk=appeal_id)
     event = appeal.events.filter(action=Action.SUBMIT).select_related("actor").order_by("id").first()
     if event is None:  # an intake without photos writes only the appeal row: its timeline starts here
-        event = AppealEvent.objects.create(
-            appeal=appeal,
-            at=appeal.created_at,
-            actor=appeal.submitted_by,
-            action=Action.SUBMIT,
-            from_status="",
-            to_status=S.SUBMITTED,
-            data={"channel": appeal.channel},
-        )
+        event = _submit_event(appeal)
+        event.save(force_insert=True)
     channel = event.data.get("channel", appeal.channel)
     audit_record(
         actor=event.actor,
@@ -702,19 +709,7 @@ def appeal_intake_complete_many(appeal_ids: Sequence[int]) -> list[Appeal]:
         .order_by("-id")
     ):
         events[event.appeal_id] = event  # the first one wins (read last)
-    missing = [
-        AppealEvent(
-            appeal=appeal,
-            at=appeal.created_at,
-            actor=appeal.submitted_by,
-            action=Action.SUBMIT,
-            from_status="",
-            to_status=S.SUBMITTED,
-            data={"channel": appeal.channel},
-        )
-        for appeal in appeals
-        if appeal.pk not in events
-    ]
+    missing = [_submit_event(appeal) for appeal in appeals if appeal.pk not in events]
     for event in AppealEvent.objects.bulk_create(missing):
         events[event.appeal_id] = event
     audit_record_many(
