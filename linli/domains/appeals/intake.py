@@ -179,14 +179,14 @@ def finish_pending(*, limit: int = 5000, chunk: int = 100) -> int:
             after = ids[-1]
             try:
                 with transaction.atomic():
-                    appeals = appeal_intake_complete_many(ids)
+                    submitted = appeal_intake_complete_many(ids)
             except Exception:
                 logger.exception(
                     "intake follow-ups of %s appeals failed in bulk; finishing them one by one", len(ids)
                 )
             else:
-                done += len(appeals)
-                appeal_intake_route_many(appeals)
+                done += len(submitted)
+                appeal_intake_route_many(submitted)
                 continue
             for appeal_id in ids:
                 try:

@@ -682,13 +682,13 @@ def appeal_intake_complete(*, appeal_id: int, auto_dispatch: bool | None = None)
     return True
 
 
-def appeal_intake_complete_many(appeal_ids: Sequence[int]) -> list[Appeal]:
+def appeal_intake_complete_many(appeal_ids: Sequence[int]) -> list[tuple[Appeal, str]]:
     """The follow-ups of a batch of intakes (``intake.finish_pending``), the same as
     ``appeal_intake_complete`` gives each, written in bulk: one claim, one read, one INSERT each for
     the missing timeline rows, the audit rows and the dispatchers' notices (one notice per dispatcher
     for the batch, see ``tasks.notify_new_intakes``), the subscriptions read once. Returns the
-    appeals claimed here, for ``appeal_intake_route_many``. Call inside a transaction that holds the
-    rows' locks; a failure undoes the whole batch (the caller then finishes each appeal alone)."""
+    appeals claimed here with the channel each came in by, for ``appeal_intake_route_many``. Call
+    inside a transaction that holds the rows' locks; a failure undoes the whole batch (the caller then finishes each appeal alone)."""
     from .tasks import notify_new_intakes
 
     now = timezone.now()
@@ -712,15 +712,13 @@ def appeal_intake_complete_many(appeal_ids: Sequence[int]) -> list[Appeal]:
     missing = [_submit_event(appeal) for appeal in appeals if appeal.pk not in events]
     for event in AppealEvent.objects.bulk_create(missing):
         events[event.appeal_id] = event
+    channels = {a.pk: events[a.pk].data.get("channel", a.channel) for a in appeals}
     audit_record_many(
         audit_entry(
             actor=events[appeal.pk].actor,
             action=f"appeal.{Action.SUBMIT}",
             obj=appeal,
-            changes={
-                "status": ["", S.SUBMITTED],
-                "channel": events[appeal.pk].data.get("channel", appeal.channel),
-            },
+            changes={"status": ["", S.SUBMITTED], "channel": channels[appeal.pk]},
         )
         for appeal in appeals
     )
@@ -732,22 +730,16 @@ def appeal_intake_complete_many(appeal_ids: Sequence[int]) -> list[Appeal]:
             notify_new_intakes([(appeal, events[appeal.pk]) for appeal in appeals])
     except Exception:  # a notice must never undo the intakes' follow-ups
         logger.exception("notices for %s new appeals failed", len(appeals))
-    for appeal in appeals:
-        appeal._intake_channel = events[appeal.pk].data.get("channel", appeal.channel)
-    return appeals
+    return [(appeal, channels[appeal.pk]) for appeal in appeals]
 
 
-def appeal_intake_route_many(appeals: Sequence[Appeal]) -> None:
+def appeal_intake_route_many(submitted: Sequence[tuple[Appeal, str]]) -> None:
     """Automatic routing and dispatch of a batch of new appeals (after
     ``appeal_intake_complete_many``), each as ``appeal_intake_complete`` routes one, with the
     classifier run once over the batch and the routing rules read once."""
     from linli.domains.triage.suggest import read_ahead
 
-    waiting = [
-        a
-        for a in appeals
-        if getattr(a, "_intake_channel", a.channel) != Channel.PATROL and a.status == S.SUBMITTED
-    ]
+    waiting = [a for a, channel in submitted if channel != Channel.PATROL and a.status == S.SUBMITTED]
     if not waiting:
         return
     with read_ahead((a.title, a.body) for a in waiting), rules_read_once():
