@@ -688,7 +688,8 @@ def appeal_intake_complete_many(appeal_ids: Sequence[int]) -> list[tuple[Appeal,
     the missing timeline rows, the audit rows and the dispatchers' notices (one notice per dispatcher
     for the batch, see ``tasks.notify_new_intakes``), the subscriptions read once. Returns the
     appeals claimed here with the channel each came in by, for ``appeal_intake_route_many``. Call
-    inside a transaction that holds the rows' locks; a failure undoes the whole batch (the caller then finishes each appeal alone)."""
+    inside a transaction that holds the rows' locks; a failure undoes the whole batch (the caller
+    then finishes each appeal alone)."""
     from .tasks import notify_new_intakes
 
     now = timezone.now()
