@@ -96,11 +96,13 @@ def run(port: int, info: dict, *, clients: int, seconds: float, tag: str, rate: 
     slot = iter(range(10**9))  # next(...) is atomic under the GIL
     latencies: list[float] = []
     done_at: list[float] = []
+    sent_at: list[float] = []  # when each request was due (open loop) or sent, seconds from the start
     acknowledged: list[str] = []
     statuses: dict[int, int] = {}
     retry_mismatch: list[tuple[str, str]] = []
     headers = {"Content-Type": "application/x-www-form-urlencoded", "Connection": "keep-alive"}
     started = time.perf_counter()
+    started_clock = time.strftime("%H:%M:%S")
     stop_at = started + seconds
 
     def post(conn, body: bytes, key: str, due: float | None = None):
@@ -117,7 +119,7 @@ def run(port: int, info: dict, *, clients: int, seconds: float, tag: str, rate: 
 
     def client(n: int):
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        mine, ends, ids, codes, i = [], [], [], {}, 0
+        mine, ends, starts, ids, codes, i = [], [], [], [], {}, 0
         while rate or time.perf_counter() < stop_at:  # open loop: every slot due in the run is sent
             i += 1
             due = None
@@ -138,6 +140,7 @@ def run(port: int, info: dict, *, clients: int, seconds: float, tag: str, rate: 
             }
             body = urllib.parse.urlencode(form).encode()
             key = f"{tag}-{n}-{i}-{uuid.uuid4().hex[:8]}"
+            starts.append((due or time.perf_counter()) - started)
             code, payload, elapsed = post(conn, body, key, due)
             if code == 0:
                 conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
@@ -157,6 +160,7 @@ def run(port: int, info: dict, *, clients: int, seconds: float, tag: str, rate: 
         with lock:
             latencies.extend(mine)
             done_at.extend(ends)
+            sent_at.extend(starts)
             acknowledged.extend(ids)
             for k, v in codes.items():
                 statuses[k] = statuses.get(k, 0) + v
@@ -167,6 +171,7 @@ def run(port: int, info: dict, *, clients: int, seconds: float, tag: str, rate: 
     for t in threads:
         t.join()
     elapsed = time.perf_counter() - started
+    seconds_slowest = _slowest_seconds(sent_at, latencies)
     latencies.sort()
 
     def pct(p):
@@ -190,7 +195,22 @@ def run(port: int, info: dict, *, clients: int, seconds: float, tag: str, rate: 
         "max": latencies[-1] * 1000 if latencies else float("nan"),
         "mean": statistics.fmean(latencies) * 1000 if latencies else float("nan"),
         "retry_mismatch": retry_mismatch,
+        "timeline": seconds_slowest,
+        "started": started_clock,
     }
+
+
+def _slowest_seconds(sent_at: list[float], latencies: list[float], top: int = 5) -> list[str]:
+    """The ``top`` seconds of the run with the slowest requests: ``"second: max ms (n over 100 ms)"``,
+    by when the requests were due, so a stall shows where it began."""
+    by_second: dict[int, list[float]] = {}
+    for at, latency in zip(sent_at, latencies, strict=True):
+        by_second.setdefault(int(at), []).append(latency * 1000)
+    worst = sorted(by_second.items(), key=lambda kv: -max(kv[1]))[:top]
+    return [
+        f"{second}s: {max(values):.0f} ms ({sum(v > 100 for v in values)} > 100 ms)"
+        for second, values in sorted(worst)
+    ]
 
 
 def check_stored(refs: list[str], tag: str, *, wait_followups: float) -> dict:
@@ -261,7 +281,8 @@ def main():
             f"p99 {r['p99']:.1f} ms, statuses {r['statuses']}, acknowledged {stored['acknowledged']}, "
             f"stored {stored['stored']}, lost {lost}, appeals made {stored['made']} for {stored['distinct_keys']} keys, "
             f"retry mismatches {len(r['retry_mismatch'])}, follow-ups pending {stored['followups_pending']} "
-            f"after {stored['followup_wait_s']} s; load before {load}",
+            f"after {stored['followup_wait_s']} s; load before {load}; "
+            f"slowest seconds (run started {r['started']}): " + ", ".join(r["timeline"]),
             flush=True,
         )
         rows.append(r)
