@@ -4,6 +4,19 @@ rebuilds every row from the appeals tables, so these tables may be emptied at an
 from __future__ import annotations
 
 from django.db import models
+from django.db.models import F, Q, Value
+from django.db.models.functions import Coalesce
+
+# A summary row is one group of facts: its dimension columns are unique together, a null id counting
+# as this value (so that ``rollup.refresh`` can add a group's changes with INSERT … ON CONFLICT).
+NULL_KEY = -1
+
+
+def unique_dimensions(name: str, *columns: str, nullable: tuple[str, ...] = ()) -> models.UniqueConstraint:
+    """The unique index of a summary's dimensions; ``rollup.conflict_target`` reads it back."""
+    return models.UniqueConstraint(
+        *(Coalesce(c, Value(NULL_KEY)) if c in nullable else F(c) for c in columns), name=name
+    )
 
 
 class AppealFact(models.Model):
@@ -30,9 +43,18 @@ class AppealFact(models.Model):
     satisfied = models.IntegerField(default=0)
     place = models.CharField(max_length=255, default="")  # community's path, else street's, else own
     street_place = models.CharField(max_length=255, default="")  # street's path, else own
+    updated_at = models.DateTimeField(null=True)  # the appeal's, when this row was written from it
 
     class Meta:
-        indexes = [models.Index(fields=["created_at"], name="stats_fact_created")]
+        indexes = [
+            models.Index(fields=["created_at"], name="stats_fact_created"),
+            # the unsigned cases with an acceptance deadline, whose latest deadline a summary keeps
+            models.Index(
+                fields=["created_at"],
+                name="stats_fact_unsigned",
+                condition=Q(signed_at__isnull=True, acceptance_due__isnull=False),
+            ),
+        ]
 
     def __str__(self):
         return f"fact {self.pk}"
@@ -76,6 +98,19 @@ class MonthStat(RateCounts):
 
     class Meta:
         indexes = [models.Index(fields=["month"], name="stats_month_month")]
+        constraints = [
+            unique_dimensions(
+                "stats_month_dims",
+                "month",
+                "path",
+                "street_id",
+                "community_id",
+                "domain_id",
+                "lead_unit_id",
+                "channel",
+                nullable=("street_id", "community_id", "domain_id", "lead_unit_id"),
+            )
+        ]
 
     def __str__(self):
         return f"{self.month:%Y-%m} {self.path}"
@@ -102,6 +137,20 @@ class RateMonth(RateCounts):
 
     class Meta:
         indexes = [models.Index(fields=["kind", "month"], name="stats_rate_kind_month")]
+        constraints = [
+            unique_dimensions(
+                "stats_rate_dims",
+                "month",
+                "kind",
+                "path",
+                "street_id",
+                "community_id",
+                "category_id",
+                "category_parent_id",
+                "lead_unit_id",
+                nullable=("street_id", "community_id", "category_id", "category_parent_id", "lead_unit_id"),
+            )
+        ]
 
     def __str__(self):
         return f"{self.kind} {self.month:%Y-%m}"
@@ -125,6 +174,17 @@ class HandlingMonth(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["kind", "month"], name="stats_handling_kind_month")]
+        constraints = [
+            unique_dimensions(
+                "stats_handling_dims",
+                "month",
+                "kind",
+                "path",
+                "lead_unit_id",
+                "bucket",
+                nullable=("lead_unit_id",),
+            )
+        ]
 
     def __str__(self):
         return f"{self.kind} {self.month:%Y-%m} #{self.bucket}"

@@ -34,6 +34,7 @@ from django.db.models import (
     Case,
     CharField,
     Count,
+    Exists,
     F,
     FloatField,
     Func,
@@ -53,7 +54,7 @@ from django.utils import timezone
 
 from ..choices import OPEN_STATUSES, SATISFIED_VALUES, AppealStatus
 from ..models import Appeal, Rating
-from .models import AppealFact, HandlingMonth, MonthStat, RateMonth, RollupState
+from .models import NULL_KEY, AppealFact, HandlingMonth, MonthStat, RateMonth, RollupState
 
 S = AppealStatus
 MARGIN = dt.timedelta(minutes=10)  # transactions that commit late
@@ -83,6 +84,7 @@ FACT_COLUMNS = (
     "satisfied",
     "place",
     "street_place",
+    "updated_at",
 )
 
 
@@ -117,17 +119,19 @@ def _insert_select(table: str, columns: tuple[str, ...], aliases: tuple[str, ...
         return cur.rowcount
 
 
+def _fact_rows(qs: QuerySet) -> tuple[QuerySet, tuple[str, ...]]:
+    """The fact rows of some appeals (``live_appeals()``), and the alias of each of ``FACT_COLUMNS``."""
+    src = qs.annotate(
+        x_day=TruncDate("created_at"),
+        place=Coalesce("community__path", "street__path", "path"),
+        street_place=Coalesce("street__path", "path"),
+    ).values(*("x_day" if column == "day" else column for column in FACT_COLUMNS))
+    return src, tuple("x_day" if c == "day" else c for c in FACT_COLUMNS)
+
+
 def _insert_facts(qs: QuerySet, *, ordered: bool = False) -> int:
-    src = (
-        qs.annotate(
-            x_day=TruncDate("created_at"),
-            place=Coalesce("community__path", "street__path", "path"),
-            street_place=Coalesce("street__path", "path"),
-        )
-        .values(*("x_day" if column == "day" else column for column in FACT_COLUMNS))
-        .order_by(*(["created_at"] if ordered else []))
-    )
-    aliases = tuple("x_day" if c == "day" else c for c in FACT_COLUMNS)
+    src, aliases = _fact_rows(qs)
+    src = src.order_by(*(["created_at"] if ordered else []))
     return _insert_select(AppealFact._meta.db_table, FACT_COLUMNS, aliases, src)
 
 
@@ -179,17 +183,21 @@ def _sums() -> dict:
 
 def _month_facts(first: dt.date, end: dt.date) -> QuerySet:
     # by created_at (indexed) rather than day: the same rows
-    return AppealFact.objects.filter(created_at__gte=start_of(first), created_at__lt=start_of(end)).annotate(
-        x_month=TruncMonth("day"), x_path=F("place")
+    return _with_month(
+        AppealFact.objects.filter(created_at__gte=start_of(first), created_at__lt=start_of(end))
     )
 
 
-def _insert_months(first: dt.date, end: dt.date) -> int:
-    """MonthStat, RateMonth and HandlingMonth rows for the months whose first day lies in [first, end)."""
+def _with_month(facts: QuerySet) -> QuerySet:
+    return facts.annotate(x_month=TruncMonth("day"), x_path=F("place"))
+
+
+def _summaries(facts: QuerySet):
+    """For each summary table and projection: (model, kind, columns, aliases, grouped queryset) — the
+    facts ``facts`` (annotated by ``_with_month``) summed into that table's rows."""
     excluded = Q(status__in=[S.MERGED, S.WITHDRAWN])
     qs = (
-        _month_facts(first, end)
-        .values("x_month", "x_path", "street_id", "community_id", "domain_id", "lead_unit_id", "channel")
+        facts.values("x_month", "x_path", "street_id", "community_id", "domain_id", "lead_unit_id", "channel")
         .annotate(
             **_sums(),
             x_open=Count("id", filter=Q(status__in=OPEN_STATUSES)),
@@ -214,11 +222,10 @@ def _insert_months(first: dt.date, end: dt.date) -> int:
         "x_excluded_satisfied",
     )
     columns = MONTH_KEYS + MONTH_SUMS + ("open", "excluded", "excluded_rated", "excluded_satisfied")
-    rows = _insert_select(MonthStat._meta.db_table, columns, aliases, qs)
+    yield MonthStat, None, columns, aliases, qs
     for kind, keys in RATE_PROJECTIONS.items():
         qs = (
-            _month_facts(first, end)
-            .annotate(
+            facts.annotate(
                 x_kind=Value(kind, output_field=CharField()),
                 x_place=F("x_path") if "x_path" in keys else Value("", output_field=CharField()),
             )
@@ -228,8 +235,8 @@ def _insert_months(first: dt.date, end: dt.date) -> int:
         )
         columns = ("month", "kind", "path", *[k for k in keys if k != "x_path"], *MONTH_SUMS)
         aliases = ("x_month", "x_kind", "x_place", *[k for k in keys if k != "x_path"], *SUM_ALIASES)
-        rows += _insert_select(RateMonth._meta.db_table, columns, aliases, qs)
-    closed = _month_facts(first, end).filter(status=S.CLOSED, closed_at__isnull=False)
+        yield RateMonth, kind, columns, aliases, qs
+    closed = facts.filter(status=S.CLOSED, closed_at__isnull=False)
     closed = closed.annotate(x_secs=handling_seconds()).annotate(x_bucket=bucket_expression("x_secs"))
     for kind in HANDLING_PROJECTIONS:
         place = F("street_place") if kind == "street_unit" else Value("", output_field=CharField())
@@ -239,13 +246,17 @@ def _insert_months(first: dt.date, end: dt.date) -> int:
             .annotate(x_n=Count("id"), x_seconds=Sum("x_secs"))
             .order_by()
         )
-        rows += _insert_select(
-            HandlingMonth._meta.db_table,
-            ("month", "kind", "path", "lead_unit_id", "bucket", "n", "seconds"),
-            ("x_month", "x_kind", "x_place", "lead_unit_id", "x_bucket", "x_n", "x_seconds"),
-            qs,
-        )
-    return rows
+        columns = ("month", "kind", "path", "lead_unit_id", "bucket", "n", "seconds")
+        aliases = ("x_month", "x_kind", "x_place", "lead_unit_id", "x_bucket", "x_n", "x_seconds")
+        yield HandlingMonth, kind, columns, aliases, qs
+
+
+def _insert_months(first: dt.date, end: dt.date) -> int:
+    """MonthStat, RateMonth and HandlingMonth rows for the months whose first day lies in [first, end)."""
+    return sum(
+        _insert_select(model._meta.db_table, columns, aliases, qs)
+        for model, _kind, columns, aliases, qs in _summaries(_month_facts(first, end))
+    )
 
 
 # RateMonth's projections: the fact columns each one keeps ("x_path": the community-level path).
@@ -354,6 +365,166 @@ def state() -> RollupState | None:
     return RollupState.objects.order_by("-pk").first()
 
 
+# --- the incremental refresh ------------------------------------------------------------------------
+
+
+def _null_safe_differs() -> str:
+    return "IS DISTINCT FROM" if connection.vendor == "postgresql" else "IS NOT"
+
+
+def _changed(ids: list[int]) -> tuple[list[int], list[int]]:
+    """Of the appeals ``ids``: those whose fact row is missing or differs in a column the figures read,
+    and those whose fact differs only in ``updated_at`` (a change the figures do not see)."""
+    src, aliases = _fact_rows(live_appeals().filter(id__in=ids))
+    sql, params = src.query.sql_with_params()
+    qn = connection.ops.quote_name
+    op = _null_safe_differs()
+    pairs = [(c, a) for c, a in zip(FACT_COLUMNS, aliases, strict=True) if c != "id"]
+    figures = " OR ".join(f"n.{qn(a)} {op} f.{qn(c)}" for c, a in pairs if c != "updated_at")
+    table = qn(AppealFact._meta.db_table)
+    with connection.cursor() as cur:
+        # our own table and column names; the values travel as parameters
+        cur.execute(
+            f"SELECT n.{qn('id')}, CASE WHEN f.{qn('id')} IS NULL OR {figures} THEN 1 ELSE 0 END"  # noqa: S608
+            f" FROM ({sql}) n LEFT JOIN {table} f ON f.{qn('id')} = n.{qn('id')}"
+            f" WHERE f.{qn('id')} IS NULL OR {figures} OR n.{qn('updated_at')} {op} f.{qn('updated_at')}",
+            params,
+        )
+        found = cur.fetchall()
+    return sorted(i for i, fig in found if fig), sorted(i for i, fig in found if not fig)
+
+
+def conflict_target(model) -> str:
+    """The ON CONFLICT target of a summary: the expressions of its unique dimensions index."""
+    (constraint,) = model._meta.constraints
+    qn = connection.ops.quote_name
+    terms = []
+    for expr in constraint.expressions:
+        if isinstance(expr, Coalesce):
+            terms.append(f"(COALESCE({qn(expr.source_expressions[0].name)}, {NULL_KEY}))")
+        else:
+            terms.append(qn(expr.name))
+    return ", ".join(terms)
+
+
+def _dimensions(model) -> set[str]:
+    (constraint,) = model._meta.constraints
+    return {
+        e.source_expressions[0].name if isinstance(e, Coalesce) else e.name for e in constraint.expressions
+    }
+
+
+def _add_to_summary(model, columns, aliases, qs: QuerySet, *, sign: int) -> int:
+    """Add (``sign`` 1) or subtract (-1) the grouped sums ``qs`` to the summary rows of the same
+    dimensions, creating the missing ones. The latest unsigned deadline (``unsigned_due_max``) is
+    not a sum: adding keeps the later one; subtracting a group's latest one clears it, and a row with
+    unsigned cases and no latest deadline is then recomputed (``_repair_due_max``)."""
+    qn = connection.ops.quote_name
+    table = qn(model._meta.db_table)
+    dims = _dimensions(model)
+    select, sets = [], []
+    for c, a in zip(columns, aliases, strict=True):
+        if c in dims or c == "unsigned_due_max" or sign > 0:
+            select.append(f"t.{qn(a)}")
+        else:
+            select.append(f"-t.{qn(a)}")
+        col, new, old = qn(c), f"EXCLUDED.{qn(c)}", f"{table}.{qn(c)}"
+        if c in dims:
+            continue
+        if c != "unsigned_due_max":
+            sets.append(f"{col} = {old} + {new}")
+        elif sign > 0:  # a stale row (unsigned cases, no deadline) stays stale until repaired
+            sets.append(
+                f"{col} = CASE WHEN {table}.{qn('unsigned')} > 0 AND {old} IS NULL THEN NULL"
+                f" WHEN {old} IS NULL OR {new} > {old} THEN {new} ELSE {old} END"
+            )
+        else:
+            sets.append(f"{col} = CASE WHEN {new} >= {old} THEN NULL ELSE {old} END")
+    sql, params = qs.query.sql_with_params()
+    cols = ", ".join(qn(c) for c in columns)
+    with connection.cursor() as cur:
+        # our own table and column names; the values travel as parameters. "WHERE true": SQLite's
+        # parser would otherwise read ON CONFLICT as a join's ON.
+        cur.execute(
+            f"INSERT INTO {table} ({cols}) SELECT {', '.join(select)} FROM ({sql}) t WHERE true"  # noqa: S608
+            f" ON CONFLICT ({conflict_target(model)}) DO UPDATE SET {', '.join(sets)}",
+            params,
+        )
+        return cur.rowcount
+
+
+def _apply(ids: list[int], *, sign: int) -> int:
+    facts = _with_month(AppealFact.objects.filter(id__in=ids))
+    return sum(
+        _add_to_summary(model, columns, aliases, qs, sign=sign)
+        for model, _kind, columns, aliases, qs in _summaries(facts)
+    )
+
+
+def _months_of(ids: list[int]) -> set[dt.date]:
+    days = AppealFact.objects.filter(id__in=ids).values_list("day", flat=True).distinct().order_by()
+    return {month_start(d) for d in days}
+
+
+def _repair_due_max(months: set[dt.date]) -> int:
+    """Recompute ``unsigned_due_max`` of the rows that lost their latest unsigned deadline, from the
+    month's unsigned facts (a partial index holds them)."""
+    repaired = 0
+    for m in sorted(months):
+        unsigned = _month_facts(m, next_month(m)).filter(signed_at__isnull=True, acceptance_due__isnull=False)
+        month_keys = ("x_path", "street_id", "community_id", "domain_id", "lead_unit_id", "channel")
+        projections = [(MonthStat, None, month_keys)] + [
+            (RateMonth, kind, keys) for kind, keys in RATE_PROJECTIONS.items()
+        ]
+        for model, kind, keys in projections:
+            stale = model.objects.filter(month=m, unsigned__gt=0, unsigned_due_max__isnull=True)
+            if kind is not None:
+                stale = stale.filter(kind=kind)
+            fields = ["path" if k == "x_path" else k for k in keys]
+            stale_rows = list(stale.values_list("pk", *fields))
+            if not stale_rows:
+                continue
+            latest = {
+                tuple(r[:-1]): r[-1]
+                for r in unsigned.values(*keys).annotate(due=Max("acceptance_due")).values_list(*keys, "due")
+            }
+            for pk, *key in stale_rows:
+                repaired += model.objects.filter(pk=pk).update(unsigned_due_max=latest.get(tuple(key)))
+    return repaired
+
+
+def _catch_up(*, since: dt.datetime) -> int:
+    """The incremental refresh (module docstring): the facts of the appeals that changed, and their
+    old and new contributions to the monthly sums. Returns the number of facts rewritten."""
+    newer = Appeal.objects.filter(updated_at__gte=since).exclude(
+        Exists(AppealFact.objects.filter(pk=OuterRef("pk"), updated_at=OuterRef("updated_at")))
+    )
+    ids = set(newer.values_list("id", flat=True))
+    ids |= set(Rating.objects.filter(at__gte=since).values_list("appeal_id", flat=True))
+    rows = 0
+    months: set[dt.date] = set()
+    ids_list = sorted(ids)
+    for i in range(0, len(ids_list), CHUNK):
+        changed, touched = _changed(ids_list[i : i + CHUNK])
+        if touched:  # the figures do not change: only the version the fact was written from
+            version = Appeal.objects.filter(pk=OuterRef("pk")).values("updated_at")[:1]
+            AppealFact.objects.filter(id__in=touched).update(updated_at=Subquery(version))
+        if not changed:
+            continue
+        months |= _months_of(changed)
+        _apply(changed, sign=-1)
+        AppealFact.objects.filter(id__in=changed).delete()
+        rows += _insert_facts(live_appeals().filter(id__in=changed))
+        months |= _months_of(changed)
+        _apply(changed, sign=1)
+    if months:
+        MonthStat.objects.filter(month__in=months, total=0).delete()
+        RateMonth.objects.filter(kind__in=list(RATE_PROJECTIONS), month__in=months, total=0).delete()
+        HandlingMonth.objects.filter(kind__in=list(HANDLING_PROJECTIONS), month__in=months, n=0).delete()
+        _repair_due_max(months)
+    return rows
+
+
 SUMMARY_MODELS = (MonthStat, RateMonth, HandlingMonth)
 LOCK_KEY = 0x4C4E5354  # "LNST": the advisory lock that lets one refresh run at a time
 
@@ -383,29 +554,7 @@ def refresh(*, full: bool = False, now: dt.datetime | None = None) -> RollupStat
             if bounds["lo"]:
                 _insert_months(month_start(bounds["lo"]), next_month(bounds["hi"]))
         else:
-            since = current.refreshed_at - MARGIN
-            ids = set(Appeal.objects.filter(updated_at__gte=since).values_list("id", flat=True))
-            ids |= set(Rating.objects.filter(at__gte=since).values_list("appeal_id", flat=True))
-            months: set[dt.date] = set()
-            ids_list = sorted(ids)
-            for i in range(0, len(ids_list), CHUNK):
-                chunk = ids_list[i : i + CHUNK]
-                months |= {
-                    month_start(d)
-                    for d in AppealFact.objects.filter(id__in=chunk).values_list("day", flat=True).distinct()
-                }
-                AppealFact.objects.filter(id__in=chunk).delete()
-                rows += _insert_facts(live_appeals().filter(id__in=chunk))
-                months |= {
-                    month_start(d)
-                    for d in AppealFact.objects.filter(id__in=chunk).values_list("day", flat=True).distinct()
-                }
-            for m in sorted(months):
-                MonthStat.objects.filter(month=m).delete()
-                # by kind and month: their (kind, month) index
-                RateMonth.objects.filter(kind__in=list(RATE_PROJECTIONS), month=m).delete()
-                HandlingMonth.objects.filter(kind__in=list(HANDLING_PROJECTIONS), month=m).delete()
-                _insert_months(m, next_month(m))
+            rows = _catch_up(since=current.refreshed_at - MARGIN)
         late = {
             m.isoformat(): due.isoformat()
             for m, due in MonthStat.objects.filter(unsigned_due_max__gt=now)
