@@ -39,12 +39,12 @@ from sklearn.linear_model import LogisticRegression, SGDClassifier
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.svm import LinearSVC
 
-from .text import normalize, segment
+from .text import dedup_key, normalize, segment
 
 __all__ = ["ModelFormatError", "TriageClassifier", "TriageConfig", "load_model"]
 
 MAGIC = b"LINLI-TRIAGE-MODEL"
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 
 Progress = Callable[[str], None]
 
@@ -74,6 +74,13 @@ class TriageConfig:
     # linear SVM on one group of blocks (char, word, title, body). Empty: the SVM + NB-SVM blend.
     stack: tuple[str, ...] = ("svm", "nb")
     meta_C: float = 0.1
+    # The nearest-neighbour member (``knn`` in ``stack``): for each label, the sum of the cosine
+    # similarities, raised to ``knn_power``, of the ``knn`` training messages of that label most similar
+    # to the message (over the whole-message character and word blocks); ``knn_terms`` > 0 keeps only
+    # that many heaviest terms of each stored training message.
+    knn: int = 20
+    knn_power: float = 1.0
+    knn_terms: int = 0
     class_weight: str | None = None
     calibration_folds: int = 2
     random_state: int = 0
@@ -202,20 +209,28 @@ class TriageClassifier:
         groups = self._block_groups()
         members = [m for m in members if not m.startswith("svm:") or groups.get(m[4:])]
         _, counts = np.unique(labels, return_counts=True)
-        if len(members) >= 2 and len(counts) > 2 and counts.min() >= 2:
+        linear = [m for m in members if m != "knn"]
+        if len(members) >= 2 and linear and len(counts) > 2 and counts.min() >= 2:
             svm = _LinearStack(
                 C=cfg.C,
                 members=tuple(members),
                 groups=groups,
                 meta_C=cfg.meta_C,
+                knn=cfg.knn,
+                knn_power=cfg.knn_power,
+                knn_terms=cfg.knn_terms,
                 class_weight=cfg.class_weight,
                 random_state=cfg.random_state,
             )
+            fit_params = {"copies": _copies(titles, bodies)} if "knn" in members else {}
         else:
             svm = _LinearBlend(
                 C=cfg.C, nb_weight=cfg.nb_weight, class_weight=cfg.class_weight, random_state=cfg.random_state
             )
-        self._model = _TemperatureCalibrated.fit(svm, x, labels, folds=cfg.calibration_folds, say=say)
+            fit_params = {}
+        self._model = _TemperatureCalibrated.fit(
+            svm, x, labels, folds=cfg.calibration_folds, say=say, fit_params=fit_params
+        )
         self.classes_ = np.asarray(self._model.classes_)
         self.trained_at = time.time()
         self.train_size = len(labels)
@@ -238,13 +253,21 @@ class TriageClassifier:
         model = self._model.svm
         coef = model.coef_
         scores = model.intercept_.astype(np.float64)
+        neighbours = getattr(model, "neighbours_", None)
+        columns, cells = [], []
         offset = 0
         for name, weight in self._weights.items():
             vectorizer = self._vectorizers[name]
             tokens = self._char_analyzer(docs[name][0]) if name.endswith("char") else docs[name][0]
             index, values = _tfidf_one(vectorizer, tokens)
             scores = scores + (coef[:, offset + index] @ values) * weight
+            if neighbours is not None:
+                columns.append(offset + index)
+                cells.append(values * np.float32(weight))
             offset += len(vectorizer.idf_)
+        if neighbours is not None:
+            query = neighbours.query_one(np.concatenate(columns), np.concatenate(cells))
+            scores = scores + model.knn_coef_ @ neighbours.scores(query)[0]
         return self._model.proba_from_scores(scores[None, :] if coef.shape[0] > 1 else scores)
 
     def __getstate__(self):
@@ -405,6 +428,9 @@ class _LinearStack(ClassifierMixin, BaseEstimator):
         groups=None,
         meta_C=0.1,
         folds=2,
+        knn=20,
+        knn_power=1.0,
+        knn_terms=0,
         class_weight=None,
         random_state=0,
     ):
@@ -413,6 +439,9 @@ class _LinearStack(ClassifierMixin, BaseEstimator):
         self.groups = groups
         self.meta_C = meta_C
         self.folds = folds
+        self.knn = knn
+        self.knn_power = knn_power
+        self.knn_terms = knn_terms
         self.class_weight = class_weight
         self.random_state = random_state
 
@@ -420,6 +449,8 @@ class _LinearStack(ClassifierMixin, BaseEstimator):
         """``(coef, intercept)`` of every member, each over all columns, scaled to unit score spread."""
         fitted = []
         for member in self.members:
+            if member == "knn":
+                continue  # not linear: fitted apart
             if member == "nb":
                 blend = _LinearBlend(C=self.C, class_weight=self.class_weight, random_state=self.random_state)
                 blend.classes_ = np.unique(labels)
@@ -461,14 +492,25 @@ class _LinearStack(ClassifierMixin, BaseEstimator):
     def _scores(x, fitted) -> np.ndarray:
         return np.hstack([np.asarray(x @ coef.T) + intercept for coef, intercept in fitted])
 
-    def fit(self, x, labels):
+    def fit(self, x, labels, copies=None):
+        """``copies``: for some training rows, the other rows that repeat the same message (its title or
+        body alone, say); the nearest-neighbour member does not count them as its neighbours."""
         labels = np.asarray(labels)
         self.classes_ = np.unique(labels)
         k = len(self.classes_)
-        oof = np.zeros((x.shape[0], k * len(self.members)))
+        linear = [m for m in self.members if m != "knn"]
+        oof = np.zeros((x.shape[0], k * len(linear)))
         splitter = StratifiedKFold(self.folds, shuffle=True, random_state=self.random_state)
         for part, rest in splitter.split(np.zeros(len(labels)), labels):
             oof[rest] = self._scores(x[rest], self._fit_members(x[part], labels[part]))
+        if "knn" in self.members:
+            # Leave-one-out: each training message's neighbours are the others, without its copies.
+            neighbours = _Neighbours(
+                self.knn, self.knn_power, self.knn_terms, self._neighbour_columns(x.shape[1])
+            ).fit(x, labels, self.classes_)
+            knn_oof = neighbours.scores(neighbours.rows(x), leave_out=copies or {})
+            knn_scale = float(np.std(knn_oof)) or 1.0
+            oof = np.hstack([oof, knn_oof / knn_scale])
         meta = LogisticRegression(C=self.meta_C, max_iter=1000).fit(oof, labels)
         self.oof_decision_ = meta.decision_function(oof)
         coef = np.zeros((k, x.shape[1]))
@@ -479,10 +521,134 @@ class _LinearStack(ClassifierMixin, BaseEstimator):
             intercept += weights @ member_intercept
         self.coef_ = coef.astype(np.float32)
         self.intercept_ = intercept.astype(np.float32)
+        if "knn" in self.members:
+            self.neighbours_ = neighbours
+            self.knn_coef_ = (meta.coef_[:, -k:] / knn_scale).astype(np.float32)
+        else:
+            self.neighbours_ = None
         return self
 
-    decision_function = _LinearBlend.decision_function
+    def _neighbour_columns(self, width: int) -> list[tuple[int, int]]:
+        """The whole-message character and word blocks (all columns when the groups are unknown)."""
+        if not self.groups:
+            return [(0, width)]
+        return [(a, b) for group in ("char", "word") for a, b, _ in self.groups.get(group, [])]
+
+    def decision_function(self, x):
+        scores = _LinearBlend.decision_function(self, x)
+        neighbours = getattr(self, "neighbours_", None)
+        if neighbours is not None:
+            scores = scores + neighbours.scores(neighbours.rows(x)) @ self.knn_coef_.T
+        return scores
+
     predict = _LinearBlend.predict
+
+
+class _Neighbours:
+    """Per-label nearest-neighbour scores over L2-normalised TF-IDF rows.
+
+    For each label, the sum of the ``k`` largest cosine similarities (each raised to ``power``) between a
+    message and the training messages of that label. The training rows are stored transposed (one row
+    per term, columns grouped by label), so scoring one message is one sparse row times a sparse matrix
+    and a partial sort per label.
+    """
+
+    def __init__(self, k: int, power: float, terms: int, columns: list[tuple[int, int]]):
+        self.k = k
+        self.power = power
+        self.terms = terms
+        self.columns = columns
+
+    def rows(self, x) -> sp.csr_matrix:
+        """The columns the search reads, each row scaled to unit length."""
+        rows = sp.hstack([x[:, a:b] for a, b in self.columns], format="csr", dtype=np.float32)
+        return _normalise_rows(rows)
+
+    def fit(self, x, labels: np.ndarray, classes: np.ndarray) -> _Neighbours:
+        rows = self.rows(x)
+        if self.terms:
+            rows = _normalise_rows(_heaviest(rows, self.terms))
+        order = np.argsort(np.searchsorted(classes, labels), kind="stable")
+        self.position_ = np.empty(len(order), dtype=np.intp)
+        self.position_[order] = np.arange(len(order))  # training row -> stored column
+        self.bounds_ = np.searchsorted(np.searchsorted(classes, labels[order]), np.arange(len(classes) + 1))
+        self.matrix_ = rows[order].T.tocsr()
+        self.matrix_.sort_indices()
+        return self
+
+    def query_one(self, columns: np.ndarray, values: np.ndarray) -> sp.csr_matrix:
+        """One message's row in the search space from its (column, value) pairs in the full features."""
+        keep_columns, keep_values, offset = [], [], 0
+        for a, b in self.columns:
+            inside = (columns >= a) & (columns < b)
+            keep_columns.append(columns[inside] - a + offset)
+            keep_values.append(values[inside])
+            offset += b - a
+        index, data = np.concatenate(keep_columns), np.concatenate(keep_values).astype(np.float32)
+        norm = float(np.sqrt(data @ data))
+        if norm > 0:
+            data = data / norm
+        return sp.csr_matrix((data, index, [0, len(index)]), shape=(1, offset))
+
+    def scores(
+        self, queries: sp.csr_matrix, *, leave_out: dict | None = None, chunk: int = 1000
+    ) -> np.ndarray:
+        """``(n, labels)`` scores; with ``leave_out`` the queries are the training rows themselves, and
+        each leaves out itself and the rows ``leave_out[i]`` lists."""
+        bounds = self.bounds_
+        result = np.zeros((queries.shape[0], len(bounds) - 1))
+        for start in range(0, queries.shape[0], chunk):
+            similarity = (queries[start : start + chunk] @ self.matrix_).toarray()
+            if leave_out is not None:
+                for i in range(similarity.shape[0]):
+                    similarity[i, self.position_[start + i]] = 0.0
+                    others = leave_out.get(start + i)
+                    if others is not None:
+                        similarity[i, self.position_[others]] = 0.0
+            for label, (a, b) in enumerate(zip(bounds[:-1], bounds[1:], strict=True)):
+                block = similarity[:, a:b]
+                k = min(self.k, b - a)
+                if k < 1:
+                    continue
+                top = -np.partition(-block, k - 1, axis=1)[:, :k] if k < b - a else block
+                top = np.maximum(top, 0.0)
+                result[start : start + len(similarity), label] = (top**self.power).sum(axis=1)
+        return result
+
+
+def _normalise_rows(rows: sp.csr_matrix) -> sp.csr_matrix:
+    norms = np.sqrt(np.asarray(rows.multiply(rows).sum(axis=1), dtype=np.float64)).ravel()
+    norms[norms == 0] = 1.0
+    return sp.csr_matrix(sp.diags((1.0 / norms).astype(np.float32)) @ rows, dtype=np.float32)
+
+
+def _heaviest(rows: sp.csr_matrix, n: int) -> sp.csr_matrix:
+    """Each row's ``n`` largest values, the others dropped."""
+    rows = rows.tocsr(copy=True)
+    for i in range(rows.shape[0]):
+        a, b = rows.indptr[i], rows.indptr[i + 1]
+        if b - a > n:
+            values = rows.data[a:b]
+            values[np.argpartition(-values, n - 1)[n:]] = 0.0
+    rows.eliminate_zeros()
+    return rows
+
+
+def _copies(titles: Sequence, bodies: Sequence) -> dict[int, np.ndarray]:
+    """For each training row that shares its title or its body with others (ignoring case, spaces and
+    punctuation), those other rows: a message and its title-only and body-only copies, say."""
+    by_key: dict[str, list[int]] = {}
+    for i, (title, body) in enumerate(zip(titles, bodies, strict=True)):
+        for prefix, text in (("t", title), ("b", body)):
+            key = dedup_key(_clean(text))
+            if key:
+                by_key.setdefault(prefix + key, []).append(i)
+    copies: dict[int, set[int]] = {}
+    for rows in by_key.values():
+        if len(rows) > 1:
+            for i in rows:
+                copies.setdefault(i, set()).update(rows)
+    return {i: np.fromiter(rows - {i}, dtype=np.intp) for i, rows in copies.items()}
 
 
 def _score_scale(x, coef, intercept) -> float:
@@ -505,14 +671,21 @@ class _TemperatureCalibrated:
 
     @classmethod
     def fit(
-        cls, svm: _LinearBlend, x, labels: list[str], *, folds: int, say: Progress
+        cls,
+        svm: _LinearBlend,
+        x,
+        labels: list[str],
+        *,
+        folds: int,
+        say: Progress,
+        fit_params: dict | None = None,
     ) -> _TemperatureCalibrated:
         classes, y, counts = np.unique(labels, return_inverse=True, return_counts=True)
         folds = min(folds, int(counts.min()))
         if isinstance(svm, _LinearStack):
             # The stack's own out-of-fold scores: no second cross-validation.
             say(f"stacking {', '.join(svm.members)} on {svm.folds}-fold out-of-fold scores …")
-            svm.fit(x, labels)
+            svm.fit(x, labels, **(fit_params or {}))
             scores = svm.oof_decision_
             del svm.oof_decision_
             model = cls(svm, 1.0)

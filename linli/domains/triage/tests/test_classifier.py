@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+import scipy.sparse as sp
 
 from linli.domains.triage.classifier import (
     FORMAT_VERSION,
@@ -57,7 +58,7 @@ def test_save_and_load_give_identical_predictions(trained, tmp_path):
     size = model.save(path)
     assert size == path.stat().st_size > 0
     header = read_header(path)
-    assert header["format"] == FORMAT_VERSION == 2
+    assert header["format"] == FORMAT_VERSION == 3
     assert header["classes"] == ["交通运输", "教育文体", "环境保护"]
     loaded = load_model(path)
     np.testing.assert_array_equal(loaded.predict_proba(titles, bodies), model.predict_proba(titles, bodies))
@@ -133,3 +134,88 @@ def test_examples_without_any_title_train_without_a_title_block():
     assert list(model.predict(titles, bodies)) == list(labels)
     single = np.array([model.predict_proba([t], [b])[0] for t, b in zip(titles, bodies, strict=True)])
     np.testing.assert_allclose(single, model.predict_proba(titles, bodies), rtol=1e-5, atol=1e-6)
+
+
+KNN = dict(stack=("svm", "nb", "knn"), knn=3)
+
+
+@pytest.fixture(scope="module")
+def with_neighbours():
+    train, test = split()
+    titles, bodies, labels = zip(*train, strict=True)
+    return TriageClassifier(TriageConfig(**KNN)).fit(titles, bodies, labels), test
+
+
+def test_the_neighbour_member_keeps_one_path_for_one_message_and_for_many(with_neighbours):
+    model, test = with_neighbours
+    stack = model._model.svm
+    assert stack.neighbours_ is not None and stack.knn_coef_.shape == (3, 3)
+    titles, bodies, labels = zip(*test, strict=True)
+    assert list(model.predict(titles, bodies)) == list(labels)
+    titles, bodies = [*titles, "", "路灯"], [*bodies, "没有见过的字", ""]
+    batch = model.predict_proba(titles, bodies)
+    single = np.array([model.predict_proba([t], [b])[0] for t, b in zip(titles, bodies, strict=True)])
+    np.testing.assert_allclose(single, batch, rtol=1e-5, atol=1e-6)
+    # The scores themselves (the probabilities of a separable set are too close to 0 and 1 to tell).
+    x = model._features(titles, bodies)
+    linear = np.asarray(x @ stack.coef_.T) + stack.intercept_
+    full = stack.decision_function(x)
+    assert np.abs(full - linear).max() > 0.01
+    model._model.temperature, temperature = 1e6, model._model.temperature
+    try:
+        single = np.array([model.predict_proba([t], [b])[0] for t, b in zip(titles, bodies, strict=True)])
+        np.testing.assert_allclose(single, model.predict_proba(titles, bodies), rtol=1e-6)
+    finally:
+        model._model.temperature = temperature
+
+
+def test_the_neighbour_member_survives_a_round_trip(with_neighbours, tmp_path):
+    model, test = with_neighbours
+    titles, bodies, _ = zip(*test, strict=True)
+    model.save(tmp_path / "model.bin")
+    loaded = load_model(tmp_path / "model.bin")
+    assert read_header(tmp_path / "model.bin")["config"]["stack"] == ["svm", "nb", "knn"]
+    np.testing.assert_array_equal(loaded.predict_proba(titles, bodies), model.predict_proba(titles, bodies))
+    np.testing.assert_array_equal(
+        loaded.predict_proba(titles[:1], bodies[:1]), model.predict_proba(titles[:1], bodies[:1])
+    )
+
+
+def test_a_near_repeat_of_a_training_message_takes_its_label_through_the_neighbours():
+    # A bus complaint filed under 教育文体 among many ordinary ones: the linear part follows the many, the
+    # neighbour member the one message the new one nearly repeats.
+    train, _ = split()
+    odd = ("金沙路公交", "希望在金沙路增开公交线路，早高峰公交车太挤，站台太远，周末夜班车也少。", "教育文体")
+    titles, bodies, labels = zip(*train, odd, strict=True)
+    config = TriageConfig(stack=("svm", "nb", "knn"), knn=1, C=0.01)  # too regularised to learn one message
+    model = TriageClassifier(config).fit(titles, bodies, labels)
+    stack = model._model.svm
+    repeat = (["金沙路公交"], ["希望金沙路增开公交线路，早高峰公交车太挤，站台太远，周末夜班车也少！"])
+    x = model._features(*repeat)
+    linear = np.asarray(x @ stack.coef_.T) + stack.intercept_
+    assert stack.classes_[np.argmax(linear)] == "交通运输"
+    stack.knn_coef_ = np.eye(3, dtype=np.float32) * 1000  # the neighbours decide
+    assert model.predict(*repeat)[0] == "教育文体"
+    ordinary = (["抚琴西路公交线路"], ["希望在抚琴西路增开公交线路，早高峰公交车太挤。"])
+    assert model.predict(*ordinary)[0] == "交通运输"
+
+
+def test_neighbour_scores_leave_out_the_message_itself_and_its_copies():
+    from linli.domains.triage.classifier import _Neighbours
+
+    x = sp.csr_matrix(
+        np.array([[1, 0, 0, 0], [1, 0.1, 0, 0], [0, 0, 1, 0], [0, 0, 1, 0.2], [0, 1, 0, 1]], dtype=np.float32)
+    )
+    labels = np.array(["b", "b", "a", "a", "b"])
+    neighbours = _Neighbours(1, 1.0, 0, [(0, 4)]).fit(x, labels, np.array(["a", "b"]))
+    rows = neighbours.rows(x)
+    plain = neighbours.scores(rows)
+    # Each row finds itself; the last one only row 3, through column 3.
+    np.testing.assert_allclose(plain[:, 0], [0, 0, 1, 1, 0.2 / np.sqrt(2.08)], rtol=1e-5)
+    left_out = neighbours.scores(rows, leave_out={})
+    assert left_out[0, 1] == pytest.approx(1 / np.sqrt(1.01), rel=1e-5)  # row 1, not itself
+    assert left_out[2, 0] == pytest.approx(1 / np.sqrt(1.04), rel=1e-5)
+    without_copy = neighbours.scores(rows, leave_out={0: np.array([1]), 1: np.array([0])})
+    assert without_copy[0, 1] < 0.5 and without_copy[1, 1] < 0.5
+    query = neighbours.query_one(np.array([0, 1]), np.array([3.0, 0.3], dtype=np.float32))
+    np.testing.assert_allclose(neighbours.scores(query), neighbours.scores(rows[1]), rtol=1e-5)
