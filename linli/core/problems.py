@@ -10,6 +10,7 @@ from django.http import Http404, JsonResponse
 from ninja import Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
+from pydantic import field_validator
 
 PROBLEM_TYPE_BASE = "/api/problems/"
 
@@ -22,6 +23,28 @@ class Problem(Schema):
     status: int
     detail: str
     retry_after: int | None = None
+
+
+def _has_nul(value) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, (list, tuple, set)):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
+class Input(Schema):
+    """Base of every request body and query schema: text holding a NUL character is refused as bad
+    input (PostgreSQL cannot store it in a text or JSON column, and no person types it)."""
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul(cls, value):
+        if _has_nul(value):
+            raise ValueError("文本不能包含空字符（NUL）/ text must not contain NUL characters")
+        return value
 
 
 class RateLimited(Exception):

@@ -1,9 +1,12 @@
 from ninja import Schema
 
-from linli.core.problems import Problem  # noqa: E402,F401 - re-exported for the accounts API
+from linli.core.problems import (
+    Input,
+    Problem,  # noqa: E402,F401 - re-exported for the accounts API
+)
 
 
-class OtpRequestIn(Schema):
+class OtpRequestIn(Input):
     phone: str
 
 
@@ -13,7 +16,7 @@ class OtpRequestOut(Schema):
     resend_after: int
 
 
-class OtpVerifyIn(Schema):
+class OtpVerifyIn(Input):
     phone: str
     code: str
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from django.core.exceptions import ObjectDoesNotExist
 from django.http import JsonResponse
-from ninja import Query, Router, Schema
+from ninja import Query, Router
 from ninja.errors import HttpError
 
+from linli.core.problems import Input, problem
 from linli.core.problems import Problem as ProblemOut
-from linli.core.problems import problem
 
 from . import selectors
 from .choices import AreaKind
@@ -21,7 +21,7 @@ def _problem(status: int, title: str, detail: str) -> JsonResponse:
     return problem(status, title, detail, code="places-" + title.replace(" ", "-"))
 
 
-class LocateIn(Schema):
+class LocateIn(Input):
     lng: float
     lat: float
 

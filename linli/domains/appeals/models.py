@@ -127,7 +127,10 @@ class RoutingRule(models.Model):
 
 
 class Appeal(models.Model):
-    reference = models.CharField(_("编号"), max_length=24, unique=True)
+    # Unique by a constraint (appeal_reference_unique), not ``unique=True``, which on PostgreSQL would
+    # add a second, pattern-ops index that no query uses (references are matched exactly or by
+    # ``icontains``): every index is written again by each insert and each non-HOT update.
+    reference = models.CharField(_("编号"), max_length=24)
     title = models.CharField(_("标题"), max_length=120)
     body = models.TextField(_("内容"))
     category = models.ForeignKey(
@@ -173,7 +176,7 @@ class Appeal(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
-    path = models.CharField(_("区域路径"), max_length=255, db_index=True)
+    path = models.CharField(_("区域路径"), max_length=255)  # indexed for prefixes: appeal_path_prefix
     compound = models.ForeignKey(
         "places.Compound",
         verbose_name=_("小区"),
@@ -189,6 +192,7 @@ class Appeal(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="appeals",
+        db_index=False,  # never searched by road; deleting a road is refused (PROTECT) by a scan
     )
     # who
     resident = models.ForeignKey(
@@ -236,6 +240,7 @@ class Appeal(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        db_index=False,  # appeal_routing_rule: only the routed ones
     )
     merged_into = models.ForeignKey(
         "self",
@@ -244,6 +249,7 @@ class Appeal(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="duplicates",
+        db_index=False,  # appeal_merged_into: only the merged ones
     )
     # deadlines (working time, see linli.core.workdays)
     acceptance_due = models.DateTimeField(_("签收时限"), null=True, blank=True)
@@ -283,6 +289,7 @@ class Appeal(models.Model):
         verbose_name_plural = _("诉求")
         ordering = ["-created_at", "-id"]
         constraints = [
+            models.UniqueConstraint(fields=["reference"], name="appeal_reference_unique"),
             models.UniqueConstraint(
                 fields=["submitted_by", "idempotency_key"],
                 condition=~Q(idempotency_key=""),
@@ -322,6 +329,16 @@ class Appeal(models.Model):
             ),
             models.Index(
                 fields=["published", "-closed_at"], name="appeal_published", condition=Q(published=True)
+            ),
+            # Jurisdictions are matched by prefix (``path__startswith``): a pattern-ops index on
+            # PostgreSQL (opclasses are ignored elsewhere), which also serves equality.
+            models.Index(fields=["path"], name="appeal_path_prefix", opclasses=["varchar_pattern_ops"]),
+            # Partial: most appeals have neither, and an index entry costs every insert and update.
+            models.Index(
+                fields=["merged_into"], name="appeal_merged_into", condition=Q(merged_into__isnull=False)
+            ),
+            models.Index(
+                fields=["routing_rule"], name="appeal_routing_rule", condition=Q(routing_rule__isnull=False)
             ),
             # Intakes whose follow-up task has not finished (the sweep re-enqueues old ones).
             models.Index(

@@ -7,13 +7,13 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
-from ninja import File, Header, Query, Router, Schema
+from ninja import File, Header, Query, Router
 from ninja.files import UploadedFile
 from ninja.responses import Status
 
 from linli.core.apikeys.models import Scope
 from linli.core.orgs.models import Organisation
-from linli.core.problems import Problem
+from linli.core.problems import Input, Problem
 from linli.domains.appeals import permissions as appeal_permissions
 from linli.domains.appeals import selectors
 from linli.domains.appeals import services as svc
@@ -224,7 +224,7 @@ def appeal_handdown(request, payload: s.HanddownIn, idempotency_key: str = IDEMP
 # --- read -------------------------------------------------------------------------------------------
 
 
-class ListFilters(Schema):
+class ListFilters(Input):
     status: str | None = None
     category: str | None = None
     channel: str | None = None

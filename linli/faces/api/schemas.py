@@ -7,24 +7,26 @@ from typing import Annotated, Literal
 
 from ninja import Field, Schema
 
+from linli.core.problems import Input
+
 # Database ids: positive and within what every database (and JavaScript) holds exactly.
 Id = Annotated[int, Field(ge=1, le=2**53 - 1)]
 
 
-class TokenIn(Schema):
+class TokenIn(Input):
     username: str = Field(..., max_length=150)
     password: str = Field(..., max_length=200)
     totp: str = Field("", max_length=12, description="动态口令 / TOTP code, when the account has it on")
     label: str = Field("", max_length=80, description="设备名 / device label")
 
 
-class SmsTokenIn(Schema):
+class SmsTokenIn(Input):
     phone: str = Field(..., max_length=20)
     code: str = Field(..., max_length=12)
     label: str = Field("", max_length=80)
 
 
-class OtpIn(Schema):
+class OtpIn(Input):
     phone: str = Field(..., max_length=20)
 
 
@@ -68,7 +70,7 @@ class CategoryOut(Schema):
     children: list[CategoryOut] = []
 
 
-class AppealIn(Schema):
+class AppealIn(Input):
     title: str = Field(..., min_length=1, max_length=120)
     body: str = Field(..., min_length=1, max_length=4000)
     category: str | None = Field(None, max_length=40, description="类别编码 / category code")
@@ -152,7 +154,7 @@ class UploadOut(Schema):
 # --- actions ----------------------------------------------------------------------------------------
 
 
-class NoteIn(Schema):
+class NoteIn(Input):
     note: str = Field("", max_length=2000)
 
 
@@ -161,7 +163,7 @@ class RegisterIn(NoteIn):
     priority: Literal["normal", "urgent"] | None = None
 
 
-class ReasonIn(Schema):
+class ReasonIn(Input):
     reason: str = Field(..., min_length=1, max_length=300)
 
 
@@ -174,12 +176,12 @@ class DispatchIn(NoteIn):
     assisting_units: list[str] = Field([], max_length=10)
 
 
-class HandleIn(Schema):
+class HandleIn(Input):
     result: str = Field(..., min_length=1, max_length=4000)
     photo_ids: list[Id] = Field([], max_length=9)
 
 
-class ExtensionIn(Schema):
+class ExtensionIn(Input):
     days: int = Field(..., ge=1, le=60)
     reason: str = Field(..., min_length=1, max_length=2000)
 
@@ -193,10 +195,10 @@ class VerifyIn(NoteIn):
     photo_ids: list[Id] = Field([], max_length=9)
 
 
-class WithdrawIn(Schema):
+class WithdrawIn(Input):
     reason: str = Field("", max_length=300)
 
 
-class RateIn(Schema):
+class RateIn(Input):
     value: Literal["satisfied", "basically_satisfied", "unsatisfied"]
     comment: str = Field("", max_length=2000)

@@ -131,6 +131,20 @@ def test_resident_creates_with_idempotency_key_and_lists_with_cursor(client, wor
     assert client.get(f"{V1}/appeals/mine", {"cursor": "!!"}, **headers).status_code == 400
 
 
+@pytest.mark.parametrize(
+    "field, value",
+    [("title", "门口\x00垃圾"), ("body", "\x00"), ("answers", {"floor": "3\x00"}), ("address", "一环路\x00")],
+)
+def test_text_with_a_nul_character_is_bad_input_and_stores_nothing(client, world, bearer, field, value):
+    headers = bearer(world.resident)
+    response = create(client, headers, new_appeal(world, **{field: value}), key=f"nul-{field}")
+    assert response.status_code == 400 and response["Content-Type"] == "application/problem+json"
+    assert "NUL" in response.json()["detail"]
+    assert not Appeal.objects.filter(idempotency_key=f"nul-{field}").exists()
+    filters = client.get(f"{V1}/appeals/", {"q": "垃\x00圾"}, **bearer(world.dispatcher))
+    assert filters.status_code == 400 and "NUL" in filters.json()["detail"]
+
+
 def test_reading_is_scoped_like_the_web_pages(client, world, bearer, on_commit):
     appeal = bring_to(world, AppealStatus.SUBMITTED)  # in street 1
     assert client.get(f"{V1}/appeals/{appeal.pk}", **bearer(world.resident)).status_code == 200
