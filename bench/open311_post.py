@@ -3,7 +3,7 @@
 side with a bare Django view that inserts one row (``/api/v1/_bench/insert``, mounted with
 LINLI_BENCH_VIEWS=1): the ceiling for a write on the same machine, database and server.
 
-Run (PostgreSQL, production settings, gunicorn):
+Run (PostgreSQL, production settings, Granian as `make serve` starts it):
 
     createdb -h 127.0.0.1 -U postgres linli_bench
     export DATABASE_URL=postgres://postgres@127.0.0.1:5432/linli_bench LINLI_BENCH_VIEWS=1
@@ -173,7 +173,7 @@ def main():
             SECTION,
             "",
             f"{dt.date.today()}, {platform.machine()} with {os.cpu_count()} cores, Python {platform.python_version()}, "
-            f"load {load}; gunicorn as in `make serve` (4 workers × 4 threads, production settings) on {db}; "
+            f"load {load}; Granian as in `make serve` (a process per core × 4 threads, production settings) on {db}; "
             f"{args.clients} concurrent keep-alive clients on 127.0.0.1 for {args.seconds:.0f} s each, "
             f"{args.runs} pairs of runs; "
             f"the server, the database and the clients share the machine.",
