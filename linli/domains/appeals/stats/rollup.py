@@ -16,11 +16,41 @@ dashboard's figures stay fast at a million appeals with exactly the definitions 
 - Live: appeals submitted since the start of the day of the last refresh (``cut``) are read from the
   appeals table (indexed on ``created_at``, a small slice), so today's figures are exact at once.
 
-``refresh()`` brings facts and months up to date: incrementally (appeals whose ``updated_at`` or
-whose rating is newer than the last refresh, minus a margin for late commits) or in full. It runs
-every minute (``dashboard_rollup_refresh`` in ``LINLI_PERIODIC_TASKS``), before each report, and by
-``manage.py dashboard_rollup [--full]``. Changes to older appeals reach the figures at the next
-refresh. Without any refresh (fresh install, tests) the selectors read the appeals table only.
+``refresh()`` brings facts and months up to date, in full (``full=True``, or when never built: every
+row rebuilt) or incrementally, at a cost in proportion to what changed since the last refresh:
+
+- Which facts. A transaction that commits after a refresh may carry an ``updated_at`` (or a rating's
+  ``at``) from before it, so the candidates are still the appeals whose ``updated_at`` or whose
+  rating's ``at`` is newer than the last refresh minus ``MARGIN`` (10 minutes). But each fact keeps
+  the ``updated_at`` of the appeal it was written from (a version), so the candidates whose fact holds
+  their current ``updated_at`` are skipped at once by one indexed join on the primary key, without
+  recomputing their row. The rest (new or newer appeals, recent ratings) get their fact row computed
+  in SQL and compared with the stored one column by column (``IS DISTINCT FROM``; SQLite ``IS NOT``):
+  a fact that differs only in ``updated_at`` (a change the figures do not read) gets the new version
+  written; only those that differ in a column the figures read are rewritten. So the margin costs a
+  read of the recent ``updated_at`` values, not a rewrite of ten minutes of facts; a late commit is
+  still caught (its ``updated_at`` differs from the fact's version), and two refreshes with nothing
+  changed in between write nothing.
+- Monthly sums by deltas. For the rewritten facts, their old rows' contribution is subtracted from
+  each summary row of the same dimensions and their new rows' contribution added (``_add_to_summary``:
+  ``INSERT … SELECT … ON CONFLICT (dimensions) DO UPDATE SET n = n + EXCLUDED.n``, one statement per
+  table and projection, grouped in SQL); each summary has a unique index on its dimensions, null ids
+  counting as ``models.NULL_KEY`` in the index only (the columns stay null for the readers). Rows
+  whose group is left empty (``total`` or ``n`` 0) are deleted, as a full refresh would not make them.
+  ``unsigned_due_max`` (the latest acceptance deadline of the unsigned cases) is not a sum: adding keeps
+  the later deadline; subtracting the one that was the group's latest clears it, and after the deltas
+  a row with unsigned cases but no deadline gets it recomputed from the month's unsigned facts (a
+  partial index holds them; few rows lose their latest deadline in a minute). ``HandlingMonth`` is
+  additive per bucket; its ``seconds`` are float sums, so they equal a full refresh's to the last bits
+  of rounding only (a full refresh's own float sum depends on the order of the rows too).
+
+Results equal a full refresh's (``tests/test_incremental.py``). As before, what the incremental
+refresh does not see is a change without a newer ``updated_at`` (a place's or a category's path or
+parent renamed, an appeal deleted): ``refresh(full=True)`` (``manage.py dashboard_rollup --full``).
+It runs every minute (``appeal_stats_refresh`` in ``LINLI_PERIODIC_TASKS``), before each report, and
+by ``manage.py dashboard_rollup [--full]``; one refresh at a time (PostgreSQL advisory lock). Changes
+to older appeals reach the figures at the next refresh. Without any refresh (fresh install, tests) the
+selectors read the appeals table only.
 """
 
 from __future__ import annotations
@@ -49,6 +79,7 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, Floor, Ln, TruncDate, TruncMonth
 from django.utils import timezone
 
@@ -372,28 +403,6 @@ def _null_safe_differs() -> str:
     return "IS DISTINCT FROM" if connection.vendor == "postgresql" else "IS NOT"
 
 
-def _changed(ids: list[int]) -> tuple[list[int], list[int]]:
-    """Of the appeals ``ids``: those whose fact row is missing or differs in a column the figures read,
-    and those whose fact differs only in ``updated_at`` (a change the figures do not see)."""
-    src, aliases = _fact_rows(live_appeals().filter(id__in=ids))
-    sql, params = src.query.sql_with_params()
-    qn = connection.ops.quote_name
-    op = _null_safe_differs()
-    pairs = [(c, a) for c, a in zip(FACT_COLUMNS, aliases, strict=True) if c != "id"]
-    figures = " OR ".join(f"n.{qn(a)} {op} f.{qn(c)}" for c, a in pairs if c != "updated_at")
-    table = qn(AppealFact._meta.db_table)
-    with connection.cursor() as cur:
-        # our own table and column names; the values travel as parameters
-        cur.execute(
-            f"SELECT n.{qn('id')}, CASE WHEN f.{qn('id')} IS NULL OR {figures} THEN 1 ELSE 0 END"  # noqa: S608
-            f" FROM ({sql}) n LEFT JOIN {table} f ON f.{qn('id')} = n.{qn('id')}"
-            f" WHERE f.{qn('id')} IS NULL OR {figures} OR n.{qn('updated_at')} {op} f.{qn('updated_at')}",
-            params,
-        )
-        found = cur.fetchall()
-    return sorted(i for i, fig in found if fig), sorted(i for i, fig in found if not fig)
-
-
 def conflict_target(model) -> str:
     """The ON CONFLICT target of a summary: the expressions of its unique dimensions index."""
     (constraint,) = model._meta.constraints
@@ -453,16 +462,60 @@ def _add_to_summary(model, columns, aliases, qs: QuerySet, *, sign: int) -> int:
         return cur.rowcount
 
 
-def _apply(ids: list[int], *, sign: int) -> int:
-    facts = _with_month(AppealFact.objects.filter(id__in=ids))
+CHANGED_TABLE = "appeal_stats_changed"  # a temporary table: the new rows of the facts being rewritten
+
+
+def _changed_ids() -> RawSQL:
+    return RawSQL(f"SELECT id FROM {CHANGED_TABLE}", [])  # noqa: S608, S611 - a constant name
+
+
+def _stage(ids: list[int]) -> int:
+    """The fact rows of the appeals ``ids`` as they are now, in a temporary table, less those equal
+    to the stored fact (a fact differing only in ``updated_at`` gets that version written). Returns
+    how many are left: the facts to rewrite."""
+    qn = connection.ops.quote_name
+    table, staged = qn(AppealFact._meta.db_table), qn(CHANGED_TABLE)
+    with connection.cursor() as cur:
+        drop = " ON COMMIT DROP" if connection.vendor == "postgresql" else ""
+        cur.execute(f"CREATE TEMPORARY TABLE {staged}{drop} AS SELECT * FROM {table} WHERE 1 = 0")  # noqa: S608
+        cur.execute(f"CREATE UNIQUE INDEX {qn(CHANGED_TABLE + '_id')} ON {staged} (id)")
+    for i in range(0, len(ids), CHUNK):
+        src, aliases = _fact_rows(live_appeals().filter(id__in=ids[i : i + CHUNK]))
+        _insert_select(staged, FACT_COLUMNS, aliases, src)
+    op = _null_safe_differs()
+    same = " AND ".join(
+        f"NOT (n.{qn(c)} {op} f.{qn(c)})" for c in FACT_COLUMNS if c not in ("id", "updated_at")
+    )
+    same_figures = f"SELECT n.id FROM {staged} n JOIN {table} f ON f.id = n.id WHERE {same}"  # noqa: S608
+    with connection.cursor() as cur:
+        # our own table and column names; no values
+        versions = f"{same_figures} AND n.{qn('updated_at')} {op} f.{qn('updated_at')}"
+        cur.execute(versions)
+        if cur.fetchall():
+            cur.execute(
+                f"UPDATE {table} SET {qn('updated_at')} = (SELECT n.{qn('updated_at')}"  # noqa: S608
+                f" FROM {staged} n WHERE n.id = {table}.id) WHERE id IN ({versions})"
+            )
+        cur.execute(f"DELETE FROM {staged} WHERE id IN ({same_figures})")  # noqa: S608
+        if connection.vendor == "postgresql":
+            cur.execute(f"ANALYZE {staged}")
+        cur.execute(f"SELECT COUNT(*) FROM {staged}")  # noqa: S608
+        return cur.fetchone()[0]
+
+
+def _apply(*, sign: int) -> int:
+    """Subtract (``sign`` -1) or add (1) the staged facts' contribution to every summary."""
+    facts = _with_month(AppealFact.objects.filter(id__in=_changed_ids()))
     return sum(
         _add_to_summary(model, columns, aliases, qs, sign=sign)
         for model, _kind, columns, aliases, qs in _summaries(facts)
     )
 
 
-def _months_of(ids: list[int]) -> set[dt.date]:
-    days = AppealFact.objects.filter(id__in=ids).values_list("day", flat=True).distinct().order_by()
+def _months_of_changed() -> set[dt.date]:
+    days = (
+        AppealFact.objects.filter(id__in=_changed_ids()).values_list("day", flat=True).distinct().order_by()
+    )
     return {month_start(d) for d in days}
 
 
@@ -501,23 +554,24 @@ def _catch_up(*, since: dt.datetime) -> int:
     )
     ids = set(newer.values_list("id", flat=True))
     ids |= set(Rating.objects.filter(at__gte=since).values_list("appeal_id", flat=True))
-    rows = 0
-    months: set[dt.date] = set()
-    ids_list = sorted(ids)
-    for i in range(0, len(ids_list), CHUNK):
-        changed, touched = _changed(ids_list[i : i + CHUNK])
-        if touched:  # the figures do not change: only the version the fact was written from
-            version = Appeal.objects.filter(pk=OuterRef("pk")).values("updated_at")[:1]
-            AppealFact.objects.filter(id__in=touched).update(updated_at=Subquery(version))
-        if not changed:
-            continue
-        months |= _months_of(changed)
-        _apply(changed, sign=-1)
-        AppealFact.objects.filter(id__in=changed).delete()
-        rows += _insert_facts(live_appeals().filter(id__in=changed))
-        months |= _months_of(changed)
-        _apply(changed, sign=1)
-    if months:
+    if not ids:
+        return 0
+    rows = _stage(sorted(ids))
+    if rows:
+        months = _months_of_changed()  # of the old facts
+        _apply(sign=-1)
+        AppealFact.objects.filter(id__in=_changed_ids()).delete()
+        qn = connection.ops.quote_name
+        cols = ", ".join(qn(c) for c in FACT_COLUMNS)
+        with connection.cursor() as cur:
+            cur.execute(
+                f"INSERT INTO {qn(AppealFact._meta.db_table)} ({cols}) SELECT {cols} FROM {qn(CHANGED_TABLE)}"  # noqa: S608
+            )
+        months |= _months_of_changed()  # of the new ones
+        _apply(sign=1)
+    with connection.cursor() as cur:
+        cur.execute(f"DROP TABLE {connection.ops.quote_name(CHANGED_TABLE)}")
+    if rows:
         MonthStat.objects.filter(month__in=months, total=0).delete()
         RateMonth.objects.filter(kind__in=list(RATE_PROJECTIONS), month__in=months, total=0).delete()
         HandlingMonth.objects.filter(kind__in=list(HANDLING_PROJECTIONS), month__in=months, n=0).delete()
