@@ -15,7 +15,8 @@ import logging
 import re
 import threading
 from collections.abc import Iterable, Sequence
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -213,8 +214,33 @@ def _record(
     audit_record(actor=actor, action=f"appeal.{action}", obj=appeal, changes=changes, reason=note)
     appeal_outbox_emit(appeal, event)  # signed webhooks: written in this transaction
     event_id = event.pk
-    transaction.on_commit(lambda: _enqueue_notification(event_id))
+    inline = _inline_notices.get()
+    if inline is not None:
+        inline.append(event_id)
+    else:
+        transaction.on_commit(lambda: _enqueue_notification(event_id))
     return event
+
+
+# Inside a background task, the notices of the events recorded are written by the task itself
+# (``notices_inline``) instead of one ``appeal_notify`` task each: an automatic dispatch records two
+# events, and at hundreds of intakes a second the queue would fill with tasks the worker then
+# claims one by one.
+_inline_notices: ContextVar[list[int] | None] = ContextVar("appeal_inline_notices", default=None)
+
+
+@contextmanager
+def notices_inline():
+    """The notices of the events recorded in the block, written at its end in the same transaction
+    (each in its own savepoint: a failing notice undoes nothing else). For background tasks only."""
+    event_ids: list[int] = []
+    token = _inline_notices.set(event_ids)
+    try:
+        yield
+    finally:
+        _inline_notices.reset(token)
+    for event_id in event_ids:
+        _notify_now(event_id)
 
 
 def _enqueue_notification(event_id: int) -> None:
@@ -678,7 +704,8 @@ def appeal_intake_complete(*, appeal_id: int, auto_dispatch: bool | None = None)
     appeal_outbox_emit(_as_submitted(appeal), event)
     _notify_now(event.pk)
     if channel != Channel.PATROL and appeal.status == S.SUBMITTED:
-        _maybe_auto_dispatch(appeal, enabled=auto_dispatch)
+        with notices_inline():
+            _maybe_auto_dispatch(appeal, enabled=auto_dispatch)
     return True
 
 
@@ -743,7 +770,7 @@ def appeal_intake_route_many(submitted: Sequence[tuple[Appeal, str]]) -> None:
     waiting = [a for a, channel in submitted if channel != Channel.PATROL and a.status == S.SUBMITTED]
     if not waiting:
         return
-    with read_ahead((a.title, a.body) for a in waiting), rules_read_once():
+    with read_ahead((a.title, a.body) for a in waiting), rules_read_once(), notices_inline():
         for appeal in waiting:
             _maybe_auto_dispatch(appeal, enabled=None)
 

@@ -142,6 +142,26 @@ def test_a_batch_writes_what_one_follow_up_writes(world, later_worker, settings)
     assert intake.finish_pending() == 0
 
 
+def test_automatic_dispatches_in_a_batch_write_their_notices_without_a_task_each(world, later_worker):
+    """The register and dispatch events of an automatic dispatch are noticed by the batch itself, as
+    ``appeal_notify`` would notice them, instead of two queued tasks per appeal."""
+    from linli.core.notifications.models import Notification
+    from linli.domains.appeals.tasks import appeal_notify
+
+    batch = [submit(world, auto_dispatch=None, grid_index=i) for i in range(3)]
+    later_worker.clear()
+    assert intake.finish_pending() == 3
+    assert "appeal_notify" not in _names(later_worker)
+    for appeal in batch:
+        appeal.refresh_from_db()
+        assert appeal.status == S.DISPATCHED  # routed by the rules
+        dispatch = appeal.events.get(action=Action.DISPATCH)
+        key = f"appeal-event:{dispatch.pk}"
+        noticed = set(Notification.objects.filter(dedupe_key=key).values_list("recipient_id", flat=True))
+        assert world.handler.pk in noticed
+        assert appeal_notify.call(event_id=dispatch.pk) == 0  # the task would have added nothing
+
+
 def test_a_dispatcher_gets_one_notice_for_a_batch_and_the_usual_one_for_a_single_case(
     world, later_worker, settings
 ):
