@@ -35,3 +35,4 @@ LINLI_GEOGRAPHY_CHECK_SECONDS = 0  # every lookup reads the shared version, as t
 # none, and WhiteNoise would warn on every test that builds the middleware).
 WHITENOISE_AUTOREFRESH = True
 WHITENOISE_USE_FINDERS = True
+LINLI_APPEALS_INTAKE_YIELD = 0  # the intake batch never waits for a surge to pass in tests

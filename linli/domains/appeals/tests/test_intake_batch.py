@@ -9,7 +9,7 @@ from django.utils import timezone
 from django_tasks import default_task_backend
 
 from linli.core.audit.models import AuditEvent
-from linli.domains.appeals import intake
+from linli.domains.appeals import intake, services
 from linli.domains.appeals.choices import Action
 from linli.domains.appeals.choices import AppealStatus as S
 from linli.domains.appeals.models import Appeal, AppealEvent
@@ -226,3 +226,30 @@ def test_the_resident_sees_the_case_received_before_the_worker_has_run(world, la
     intake.finish_pending()
     page = client.get(reverse("appeals:mine_detail", args=[appeal.pk])).content.decode()
     assert "已收到，正在登记" not in page
+
+
+def test_a_batch_yields_between_chunks_only_while_intakes_keep_arriving(
+    world, later_worker, settings, monkeypatch
+):
+    settings.LINLI_APPEALS_AUTO_DISPATCH = False
+    settings.LINLI_APPEALS_INTAKE_YIELD = 1.0
+    for i in range(4):
+        submit(world, auto_dispatch=None, grid_index=i)
+    slept = []
+    monkeypatch.setattr(intake.time, "sleep", slept.append)
+    assert intake.finish_pending(chunk=2) == 4
+    assert slept == []  # a backlog after the surge is finished at full speed
+
+    real = services.appeal_intake_complete_many
+
+    def and_one_more_arrives(ids):
+        done = real(ids)
+        if len(slept) < 1:
+            submit(world, auto_dispatch=None)
+        return done
+
+    for i in range(2):
+        submit(world, auto_dispatch=None, grid_index=i)
+    monkeypatch.setattr(services, "appeal_intake_complete_many", and_one_more_arrives)
+    assert intake.finish_pending(chunk=2) == 3
+    assert len(slept) == 1 and 0 <= slept[0] <= 1.0
