@@ -45,6 +45,9 @@ __all__ = ["ModelFormatError", "TriageClassifier", "TriageConfig", "load_model"]
 
 MAGIC = b"LINLI-TRIAGE-MODEL"
 FORMAT_VERSION = 3
+# Formats this version still reads: a format-2 file is a model without the nearest-neighbour member
+# (its stack predicts as before), so a district's active model survives the upgrade.
+READABLE_FORMATS = (2, 3)
 
 Progress = Callable[[str], None]
 
@@ -317,9 +320,10 @@ class TriageClassifier:
         if not first.startswith(MAGIC + b" "):
             raise ModelFormatError("not a Linli triage model")
         header = json.loads(first[len(MAGIC) + 1 :])
-        if header.get("format") != FORMAT_VERSION:
+        if header.get("format") not in READABLE_FORMATS:
             raise ModelFormatError(
-                f"model format {header.get('format')}, this version reads {FORMAT_VERSION}"
+                f"model format {header.get('format')}, this version reads "
+                + ", ".join(str(f) for f in READABLE_FORMATS)
             )
         model = joblib.load(io.BytesIO(payload))
         if not isinstance(model, cls):

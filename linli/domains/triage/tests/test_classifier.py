@@ -64,6 +64,36 @@ def test_save_and_load_give_identical_predictions(trained, tmp_path):
     np.testing.assert_array_equal(loaded.predict_proba(titles, bodies), model.predict_proba(titles, bodies))
 
 
+def test_a_model_of_the_previous_format_still_predicts(trained, tmp_path):
+    """A district's active model saved before the neighbour member (format 2: no ``knn`` settings in
+    its stack) keeps working after the upgrade instead of leaving routing to the rules."""
+    import copy
+    import io
+    import json
+
+    import joblib
+
+    from linli.domains.triage.classifier import MAGIC
+
+    model, test = trained
+    old = copy.deepcopy(model)
+    for name in ("knn", "knn_power", "knn_terms", "knn_coef_", "neighbours_"):
+        vars(old._model.svm).pop(name, None)
+    header = {**old.header(), "format": 2}
+    buffer = io.BytesIO()
+    buffer.write(MAGIC + b" " + json.dumps(header, ensure_ascii=False).encode() + b"\n")
+    joblib.dump(old, buffer)
+    path = tmp_path / "v2.bin"
+    path.write_bytes(buffer.getvalue())
+    titles, bodies, _ = zip(*test, strict=True)
+    loaded = load_model(path)
+    np.testing.assert_array_equal(loaded.predict_proba(titles, bodies), model.predict_proba(titles, bodies))
+    assert loaded.top_k(titles[0], bodies[0]) == model.top_k(titles[0], bodies[0])
+    path.write_bytes(buffer.getvalue().replace(b'"format": 2', b'"format": 1', 1))
+    with pytest.raises(ModelFormatError):
+        load_model(path)
+
+
 def test_a_file_that_is_not_a_model_is_refused(tmp_path):
     path = tmp_path / "model.bin"
     path.write_bytes(b"not a model\n")
