@@ -16,6 +16,7 @@ from django.db.models import Count, Q
 from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -984,7 +985,7 @@ def similar(request):
                 "category": a.category.name if a.category_id else "",
                 "status": selectors.resident_status(a),
                 "status_label": a.get_status_display(),
-                "submitted": a.created_at.date().isoformat(),
+                "submitted": timezone.localdate(a.created_at).isoformat(),
                 "distance_m": None if c.distance_m is None else round(c.distance_m),
                 "score": round(c.score, 2),
             }

@@ -93,6 +93,18 @@ def test_the_resident_form_endpoint_shows_no_personal_data(world):
     assert empty.json() == {"results": []}
 
 
+def test_the_resident_form_endpoint_dates_a_case_by_the_local_day(world, clock):
+    clock.set(2025, 3, 4, 0, 30)  # 00:30 in Chengdu is still 3 March in UTC
+    _submit(world, *LAMP)
+    c = Client()
+    c.force_login(world.other_resident)
+    lng, lat = world.point(0)
+    r = c.get(
+        reverse("appeals:similar"), {"title": LAMP_AGAIN[0], "body": LAMP_AGAIN[1], "lng": lng, "lat": lat}
+    )
+    assert [x["submitted"] for x in r.json()["results"]] == ["2025-03-04"]
+
+
 def test_the_dispatcher_sees_merge_suggestions_ranked_by_score(world):
     rubbish = _submit(world, *RUBBISH, offset_m=10)
     lamp = _submit(world, *LAMP, offset_m=100)
