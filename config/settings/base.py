@@ -255,6 +255,9 @@ LINLI_OUTBOUND_ALLOW_HOSTS = [
 
 # Smart triage (linli.domains.triage): the active model suggests the category and, through the routing
 # rules, the unit; without an active model the suggester is the rules alone.
+# While intakes keep arriving, the intake batch sleeps this many times as long as each chunk took
+# (at most a second) so a surge is answered first; 0 never sleeps (linli.domains.appeals.intake).
+LINLI_APPEALS_INTAKE_YIELD = float(os.environ.get("LINLI_APPEALS_INTAKE_YIELD", "1"))
 LINLI_APPEALS_ROUTE_SUGGESTER = "linli.domains.triage.suggest.suggest_route"
 LINLI_TRIAGE_CV_FOLDS = int(os.environ.get("LINLI_TRIAGE_CV_FOLDS", "5"))
 LINLI_TRIAGE_MIN_PER_CLASS = int(os.environ.get("LINLI_TRIAGE_MIN_PER_CLASS", "8"))  # else first level
