@@ -170,7 +170,8 @@ def finish_pending(*, limit: int = 5000, chunk: int = 100) -> int:
 
     done = 0
     after = 0
-    newest = _newest_appeal()
+    ratio = settings.LINLI_APPEALS_INTAKE_YIELD
+    newest = _newest_appeal() if ratio > 0 else 0
     while done < limit:
         started = time.monotonic()
         with transaction.atomic():
@@ -200,7 +201,8 @@ def finish_pending(*, limit: int = 5000, chunk: int = 100) -> int:
                         done += bool(appeal_intake_complete(appeal_id=appeal_id))
                 except Exception:
                     logger.exception("intake follow-up of appeal %s failed; left for the sweep", appeal_id)
-        newest = _yield_to_intakes(newest, time.monotonic() - started)
+        if ratio > 0 and done < limit:
+            newest = _yield_to_intakes(newest, ratio, time.monotonic() - started)
     return done
 
 
@@ -208,13 +210,10 @@ def _newest_appeal() -> int:
     return Appeal.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
 
 
-def _yield_to_intakes(newest: int, worked: float) -> int:
-    """Sleep ``LINLI_APPEALS_INTAKE_YIELD`` × the time the chunk took (at most a second) if appeals
-    arrived while it ran (a surge is under way); after a surge the backlog is finished at full
-    speed. 0 never sleeps. Returns the newest appeal's id."""
-    ratio = float(getattr(settings, "LINLI_APPEALS_INTAKE_YIELD", 1.0))
-    if ratio <= 0:
-        return newest
+def _yield_to_intakes(newest: int, ratio: float, worked: float) -> int:
+    """Sleep ``ratio`` × the time the chunk took (at most a second) if appeals arrived while it ran
+    (a surge is under way); after a surge the backlog is finished at full speed. Returns the newest
+    appeal's id."""
     now_newest = _newest_appeal()
     if now_newest != newest:
         time.sleep(min(1.0, worked * ratio))
