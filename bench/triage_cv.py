@@ -1,13 +1,14 @@
 """Cross-validated quality, latency, training time and size of the triage classifier.
 
     .venv/bin/python bench/triage_cv.py [TRAIN_CSV] [--extra FILE ...] [--no-extra] [--folds 5]
-                                        [--set KEY=VALUE ...] [--no-write]
+                                        [--set KEY=VALUE ...] [--only-folds 1,2,3] [--no-write]
 
 Stratified k-fold on TRAIN_CSV (default: the 2020 appeals sample in ../shared/data). The extra files
 (default: the labelled bodies-only and titles-only files next to it) are added to every fold's training
 part, after removing any extra row that repeats a message of the fold's test part (same normalised title,
 same normalised body, or a body sharing several 20-character passages with a test body), so nothing
-leaks. The figures go to stdout and to the "Triage" section of docs/benchmarks.md.
+leaks. The figures go to stdout and to the "Triage" section of docs/benchmarks.md. ``--only-folds`` runs
+some of the folds (the same splits) for screening; it implies ``--no-write``.
 
 The data are read at run time and never written anywhere.
 """
@@ -119,9 +120,21 @@ def main() -> None:
         metavar="KEY=VALUE",
         help="override a TriageConfig field, e.g. C=0.3 or char_ngram_range=[1,4]",
     )
+    parser.add_argument(
+        "--only-folds",
+        default="",
+        metavar="1,2,3",
+        help="run only these folds (numbered from 1; same splits as the full run); implies --no-write",
+    )
+    parser.add_argument(
+        "--markdown", metavar="FILE", help="also write the markdown block (as in docs/benchmarks.md) to FILE"
+    )
     parser.add_argument("--no-write", action="store_true", help=f"do not update {DOCS.relative_to(ROOT)}")
     args = parser.parse_args()
     config = parse_settings(args.set)
+    only = {int(k) for k in args.only_folds.split(",") if k.strip()}
+    if only:
+        args.no_write = True
 
     def say(message: str) -> None:
         print(message, file=sys.stderr, flush=True)
@@ -138,14 +151,20 @@ def main() -> None:
     started = time.perf_counter()
     load_at_start = os.getloadavg()
     for k, (train_index, test_index) in enumerate(folds.split(np.zeros(len(data)), data.labels), start=1):
+        if only and k not in only:
+            continue
         test = subset(data, test_index)
         training = subset(data, train_index)
         added = without_test_messages(extra, test)
         training.extend(added)
+        cpu = time.process_time()
         model, seconds = train(training, config=config)
+        cpu = time.process_time() - cpu
         result = evaluate(model, test)
         result.update(
+            fold=k,
             train_seconds=seconds,
+            train_cpu_seconds=cpu,
             model_bytes=len(model.to_bytes()),
             n_train=len(training),
             n_extra=len(added),
@@ -154,8 +173,9 @@ def main() -> None:
         results.append(result)
         say(
             f"fold {k}: macro-F1 {result['macro_f1']:.4f} accuracy {result['accuracy']:.4f} "
-            f"train {seconds:.0f}s ({len(training)} rows, {len(extra) - len(added)} extra rows dropped as "
-            f"repeats of test messages) p50 {result['ms_per_appeal_p50']:.2f} ms "
+            f"train {seconds:.0f}s wall, {cpu:.0f}s CPU ({len(training)} rows, "
+            f"{len(extra) - len(added)} extra rows dropped as repeats of test messages) "
+            f"p50 {result['ms_per_appeal_p50']:.2f} ms "
             f"model {result['model_bytes'] / 1e6:.1f} MB"
         )
 
@@ -170,16 +190,24 @@ def main() -> None:
         "per_class_f1": {label: mean_sd_of(results, label) for label in labels},
         "ms_per_appeal_p50": float(np.median([r["ms_per_appeal_p50"] for r in results])),
         "ms_per_appeal_p99": float(np.max([r["ms_per_appeal_p99"] for r in results])),
+        "fold_macro_f1": {r["fold"]: round(r["macro_f1"], 4) for r in results},
+        "fold_ms_per_appeal_p50": {r["fold"]: round(r["ms_per_appeal_p50"], 2) for r in results},
         "train_seconds": mean_sd("train_seconds"),
+        "train_cpu_seconds": mean_sd("train_cpu_seconds"),
         "model_bytes": int(np.max([r["model_bytes"] for r in results])),
         "n_train": int(np.mean([r["n_train"] for r in results])),
         "folds": args.folds,
+        "only_folds": sorted(only),
         "extra": [p.name for p in extra_paths],
         "config": dataclasses.asdict(config),
         "wall_seconds": time.perf_counter() - started,
         "load_average": [load_at_start, os.getloadavg()],
     }
     print(json.dumps(summary, ensure_ascii=False))
+    if args.markdown:
+        block = markdown_block(summary, Path(args.train).name)
+        Path(args.markdown).write_text(block + "\n", encoding="utf-8")
+        say(f"wrote {args.markdown}")
     if not args.no_write:
         write_docs(summary, Path(args.train).name)
         say(f"updated {DOCS}")
@@ -190,7 +218,7 @@ def mean_sd_of(results, label):
     return float(values.mean()), float(values.std(ddof=1)) if len(values) > 1 else 0.0
 
 
-def write_docs(summary: dict, train_name: str) -> None:
+def markdown_block(summary: dict, train_name: str) -> str:
     m, s = summary["macro_f1"]
     a, sa = summary["accuracy"]
     t, st = summary["train_seconds"]
@@ -222,7 +250,11 @@ def write_docs(summary: dict, train_name: str) -> None:
         *(f"| {label} | {v:.4f} ± {sd:.4f} |" for label, (v, sd) in summary["per_class_f1"].items()),
         END,
     ]
-    block = "\n".join(lines)
+    return "\n".join(lines)
+
+
+def write_docs(summary: dict, train_name: str) -> None:
+    block = markdown_block(summary, train_name)
     text = DOCS.read_text(encoding="utf-8") if DOCS.exists() else ""
     if BEGIN in text and END in text:
         text = re.sub(re.escape(BEGIN) + r".*?" + re.escape(END), lambda _: block, text, flags=re.S)

@@ -59,6 +59,17 @@ class ModelFormatError(ValueError):
 @dataclass(frozen=True)
 class TriageConfig:
     char_ngram_range: tuple[int, int] = (1, 3)
+    # The title-only character block's n-gram range (None: ``char_ngram_range``).
+    title_char_ngram_range: tuple[int, int] | None = None
+    # Most terms kept in each character block (the most frequent ones; 0 keeps all).
+    char_max_features: int = 0
+    # Term frequency of the character and word blocks: "sublinear" (1 + log count), "binary" (1 for
+    # any count) or "raw" (the count).
+    char_tf: str = "sublinear"
+    word_tf: str = "sublinear"
+    # jieba's segmentation: "default" (``cut``) or "search" (``cut_for_search``: a long word also gives
+    # the shorter dictionary words inside it).
+    word_mode: str = "default"
     min_df: int = 2
     max_df: float = 0.9
     title_repeat: int = 2
@@ -71,6 +82,10 @@ class TriageConfig:
     # Weight of the NB-SVM (one-vs-rest SVMs on features scaled by each label's log-count ratio) in the
     # blend with the plain SVM; 0 for the plain SVM alone.
     nb_weight: float = 1.0
+    # The NB-SVM's add-alpha smoothing of the log-count ratios, and its SVMs' C inside the stack (None:
+    # ``C``).
+    nb_alpha: float = 1.0
+    nb_C: float | None = None
     # Stacking: the members whose 2-fold out-of-fold scores feed a multinomial logistic regression
     # (inverse regularisation ``meta_C``); ``svm`` and ``nb`` (NB-SVM, left out when nb_weight is 0)
     # read every block, ``sgd`` is an SGD classifier with the modified Huber loss, ``svm:GROUP`` a
@@ -91,6 +106,12 @@ class TriageConfig:
 
 
 _BLOCKS = ("char", "word", "title_char", "body_char", "title_word", "body_word")
+
+
+def _tf_options(tf: str) -> dict:
+    if tf not in ("sublinear", "binary", "raw"):
+        raise ValueError(f"term frequency {tf!r}: 'sublinear', 'binary' or 'raw'")
+    return {"sublinear_tf": tf == "sublinear", "binary": tf == "binary"}
 
 
 def _identity(tokens):
@@ -130,11 +151,12 @@ class TriageClassifier:
         """The inputs of every feature block: ``char``/``word`` for the whole message (title repeated),
         ``title_char``/``body_char``/``title_word``/``body_word`` for each field alone."""
         cfg = self.config
+        search = cfg.word_mode == "search"
         docs: dict[str, list] = {name: [] for name in _BLOCKS}
         for title, body in zip(titles, bodies, strict=True):
             title, body = normalize(_clean(title)), normalize(_clean(body))
-            title_words = _word_features(segment(title), cfg.word_bigrams)
-            body_words = _word_features(segment(body), cfg.word_bigrams)
+            title_words = _word_features(segment(title, search=search), cfg.word_bigrams)
+            body_words = _word_features(segment(body, search=search), cfg.word_bigrams)
             docs["char"].append(" ".join([title] * cfg.title_repeat + [body]).strip())
             docs["word"].append(title_words * cfg.title_repeat + body_words)
             docs["title_char"].append(title)
@@ -156,14 +178,23 @@ class TriageClassifier:
         blocks = []
         if fit:
             cfg = self.config
-            options = dict(sublinear_tf=True, min_df=cfg.min_df, max_df=cfg.max_df, dtype=np.float32)
+            options = dict(min_df=cfg.min_df, max_df=cfg.max_df, dtype=np.float32)
             self._vectorizers = {}
             self._weights = {}
             for name, weight in self._block_weights().items():
                 if name.endswith("char"):
-                    vectorizer = TfidfVectorizer(analyzer="char", ngram_range=cfg.char_ngram_range, **options)
+                    ngrams = cfg.char_ngram_range
+                    if name == "title_char" and cfg.title_char_ngram_range:
+                        ngrams = tuple(cfg.title_char_ngram_range)
+                    vectorizer = TfidfVectorizer(
+                        analyzer="char",
+                        ngram_range=tuple(ngrams),
+                        max_features=cfg.char_max_features or None,
+                        **_tf_options(cfg.char_tf),
+                        **options,
+                    )
                 else:
-                    vectorizer = TfidfVectorizer(analyzer=_identity, **options)
+                    vectorizer = TfidfVectorizer(analyzer=_identity, **_tf_options(cfg.word_tf), **options)
                 try:
                     x = vectorizer.fit_transform(docs[name])
                 except ValueError:
@@ -219,6 +250,8 @@ class TriageClassifier:
                 members=tuple(members),
                 groups=groups,
                 meta_C=cfg.meta_C,
+                nb_alpha=cfg.nb_alpha,
+                nb_C=cfg.nb_C,
                 knn=cfg.knn,
                 knn_power=cfg.knn_power,
                 knn_terms=cfg.knn_terms,
@@ -228,7 +261,11 @@ class TriageClassifier:
             fit_params = {"copies": _copies(titles, bodies)} if "knn" in members else {}
         else:
             svm = _LinearBlend(
-                C=cfg.C, nb_weight=cfg.nb_weight, class_weight=cfg.class_weight, random_state=cfg.random_state
+                C=cfg.C,
+                nb_weight=cfg.nb_weight,
+                alpha=cfg.nb_alpha,
+                class_weight=cfg.class_weight,
+                random_state=cfg.random_state,
             )
             fit_params = {}
         self._model = _TemperatureCalibrated.fit(
@@ -431,6 +468,8 @@ class _LinearStack(ClassifierMixin, BaseEstimator):
         members=("svm", "nb"),
         groups=None,
         meta_C=0.1,
+        nb_alpha=1.0,
+        nb_C=None,
         folds=2,
         knn=20,
         knn_power=1.0,
@@ -442,6 +481,8 @@ class _LinearStack(ClassifierMixin, BaseEstimator):
         self.members = members
         self.groups = groups
         self.meta_C = meta_C
+        self.nb_alpha = nb_alpha
+        self.nb_C = nb_C
         self.folds = folds
         self.knn = knn
         self.knn_power = knn_power
@@ -456,7 +497,12 @@ class _LinearStack(ClassifierMixin, BaseEstimator):
             if member == "knn":
                 continue  # not linear: fitted apart
             if member == "nb":
-                blend = _LinearBlend(C=self.C, class_weight=self.class_weight, random_state=self.random_state)
+                blend = _LinearBlend(
+                    C=self.C if self.nb_C is None else self.nb_C,
+                    alpha=self.nb_alpha,
+                    class_weight=self.class_weight,
+                    random_state=self.random_state,
+                )
                 blend.classes_ = np.unique(labels)
                 coef, intercept = blend._nb_svm(x, labels)
             elif member == "sgd":
@@ -721,7 +767,8 @@ class _TemperatureCalibrated:
 
 
 def _tfidf_one(vectorizer: TfidfVectorizer, tokens) -> tuple[np.ndarray, np.ndarray]:
-    """Column indices and l2-normalised sublinear TF-IDF values of one document's tokens."""
+    """Column indices and l2-normalised TF-IDF values of one document's tokens (sublinear, binary or raw
+    term frequency, as the vectorizer was set)."""
     vocabulary = vectorizer.vocabulary_
     counts: dict[int, int] = {}
     for token in tokens:
@@ -729,9 +776,12 @@ def _tfidf_one(vectorizer: TfidfVectorizer, tokens) -> tuple[np.ndarray, np.ndar
         if column is not None:
             counts[column] = counts.get(column, 0) + 1
     index = np.fromiter(counts.keys(), dtype=np.intp, count=len(counts))
-    values = (np.log(np.fromiter(counts.values(), dtype=np.float64, count=len(counts))) + 1.0) * (
-        vectorizer.idf_[index]
-    )
+    tf = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
+    if vectorizer.binary:
+        tf[:] = 1.0
+    elif vectorizer.sublinear_tf:
+        tf = np.log(tf) + 1.0
+    values = tf * vectorizer.idf_[index]
     norm = np.sqrt(values @ values)
     if norm > 0:
         values /= norm

@@ -99,8 +99,9 @@ def _jieba():
 _PUNCT_OR_SPACE = re.compile(r"^[\W_]+$")
 
 
-def segment(text: str) -> list[str]:
-    """Words of ``text`` (already normalised) by jieba, without spaces and punctuation."""
+def segment(text: str, *, search: bool = False) -> list[str]:
+    """Words of ``text`` (already normalised) by jieba, without spaces and punctuation; with ``search``,
+    jieba's search mode (a long word followed by the shorter dictionary words inside it)."""
     if not text:
         return []
     # Placeholders are split by jieba into brackets and a character; keep them whole.
@@ -111,7 +112,8 @@ def segment(text: str) -> list[str]:
         if piece in (DATE_TOKEN, NUMBER_TOKEN):
             words.append(piece)
             continue
-        words.extend(w for w in _jieba().cut(piece, HMM=True) if not _PUNCT_OR_SPACE.match(w))
+        cut = _jieba().cut_for_search if search else _jieba().cut
+        words.extend(w for w in cut(piece, HMM=True) if not _PUNCT_OR_SPACE.match(w))
     return words
 
 

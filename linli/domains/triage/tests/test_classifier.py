@@ -249,3 +249,78 @@ def test_neighbour_scores_leave_out_the_message_itself_and_its_copies():
     assert without_copy[0, 1] < 0.5 and without_copy[1, 1] < 0.5
     query = neighbours.query_one(np.array([0, 1]), np.array([3.0, 0.3], dtype=np.float32))
     np.testing.assert_allclose(neighbours.scores(query), neighbours.scores(rows[1]), rtol=1e-5)
+
+
+ROUND_FOUR = [
+    dict(char_tf="binary"),
+    dict(word_tf="binary"),
+    dict(char_tf="raw", word_tf="raw"),
+    dict(title_char_ngram_range=(1, 2)),
+    dict(char_ngram_range=(2, 4), char_max_features=300),
+    dict(nb_alpha=0.25),
+    dict(C=0.3, nb_C=0.5),
+    dict(word_mode="search"),
+]
+
+
+@pytest.mark.parametrize("settings", ROUND_FOUR)
+def test_feature_and_member_options_train_and_keep_one_path_for_one_message(settings):
+    train, test = split()
+    titles, bodies, labels = zip(*train, strict=True)
+    model = TriageClassifier(TriageConfig(**settings)).fit(titles, bodies, labels)
+    titles, bodies, labels = zip(*test, strict=True)
+    assert list(model.predict(titles, bodies)) == list(labels)
+    batch = model.predict_proba(titles, bodies)
+    single = np.array([model.predict_proba([t], [b])[0] for t, b in zip(titles, bodies, strict=True)])
+    np.testing.assert_allclose(single, batch, rtol=1e-5, atol=1e-6)
+
+
+def test_the_options_reach_the_vectorizers_and_the_members():
+    train, _ = split()
+    titles, bodies, labels = zip(*train, strict=True)
+    config = TriageConfig(
+        char_tf="binary",
+        word_tf="raw",
+        title_char_ngram_range=(1, 2),
+        char_ngram_range=(2, 4),
+        char_max_features=300,
+    )
+    model = TriageClassifier(config).fit(titles, bodies, labels)
+    char, word = model._vectorizers["char"], model._vectorizers["word"]
+    assert char.binary and not char.sublinear_tf and char.ngram_range == (2, 4)
+    assert not word.binary and not word.sublinear_tf
+    assert model._vectorizers["title_char"].ngram_range == (1, 2)
+    assert max(len(term) for term in model._vectorizers["title_char"].vocabulary_) <= 2
+    assert min(len(term) for term in char.vocabulary_) == 2 and len(char.vocabulary_) == 300
+    assert TriageClassifier().fit(titles, bodies, labels)._vectorizers["char"].sublinear_tf
+
+    def nb_coef(**settings):
+        return TriageClassifier(TriageConfig(stack=(), **settings)).fit(titles, bodies, labels)._model.svm.coef_
+
+    assert not np.allclose(nb_coef(nb_alpha=0.25), nb_coef())
+    with pytest.raises(ValueError, match="term frequency"):
+        TriageClassifier(TriageConfig(char_tf="log")).fit(titles, bodies, labels)
+
+
+def test_a_model_whose_configuration_predates_the_round_four_options_still_predicts(trained, tmp_path):
+    """A stored model's pickled configuration lacks the newer fields: it reads their defaults."""
+    import copy
+
+    model, test = trained
+    old = copy.deepcopy(model)
+    for name in (
+        "title_char_ngram_range",
+        "char_max_features",
+        "char_tf",
+        "word_tf",
+        "word_mode",
+        "nb_alpha",
+        "nb_C",
+    ):
+        del vars(old.config)[name]
+    path = tmp_path / "old.bin"
+    old.save(path)
+    loaded = load_model(path)
+    titles, bodies, _ = zip(*test, strict=True)
+    assert loaded.config.word_mode == "default" and loaded.config.char_tf == "sublinear"
+    np.testing.assert_array_equal(loaded.predict_proba(titles, bodies), model.predict_proba(titles, bodies))

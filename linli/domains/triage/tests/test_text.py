@@ -47,3 +47,11 @@ def test_character_ngrams():
 def test_dedup_key_ignores_width_case_spacing_and_punctuation():
     assert dedup_key("ＡＢＣ 小区，路灯坏了！") == dedup_key("abc小区路灯坏了")
     assert dedup_key("路灯坏了") != dedup_key("路灯好了")
+
+
+def test_search_mode_adds_the_shorter_words_inside_a_long_one():
+    default = segment("中华人民共和国成立了")
+    search = segment("中华人民共和国成立了", search=True)
+    assert "中华人民共和国" in default and "中华" not in default
+    assert "中华人民共和国" in search and {"中华", "人民", "共和国"} <= set(search)
+    assert segment("〖日〗交了〖数〗元", search=True)[0] == "〖日〗"
