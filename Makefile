@@ -22,7 +22,8 @@ run: install assets migrate
 
 ## Production-style: Granian (HTTP in Rust, Django over WSGI) with a process per core and THREADS
 ## threads each, no debug, against DATABASE_URL; plus the worker and the scheduler at a lower CPU
-## priority (requests first; the worker catches up after a burst).
+## priority (requests first; the worker catches up after a burst). Idle threads are kept 10 minutes
+## (Granian's default, 30 s, drops them and their database connections between bursts).
 serve: install assets
 	@DJANGO_SETTINGS_MODULE=config.settings.production $(PY) manage.py migrate --noinput -v0
 	@DJANGO_SETTINGS_MODULE=config.settings.production $(PY) manage.py collectstatic --noinput -v0
@@ -33,7 +34,7 @@ serve: install assets
 	  trap 'kill $$worker $$scheduler 2>/dev/null' EXIT; \
 	  DJANGO_SETTINGS_MODULE=config.settings.production $(VENV)/bin/granian --interface wsgi \
 	    --host 127.0.0.1 --port $(PORT) --workers $(WORKERS) --blocking-threads $(THREADS) \
-	    --access-log --workers-kill-timeout 10 config.wsgi:application
+	    --blocking-threads-idle-timeout 600 --access-log --workers-kill-timeout 10 config.wsgi:application
 
 ## Install what the tests need (dev packages, assets, Chromium with a CJK font) and run them all.
 test: install-dev assets browser

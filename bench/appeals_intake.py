@@ -196,6 +196,7 @@ def run(port: int, info: dict, *, clients: int, seconds: float, tag: str, rate: 
     asyncio.run(main())
     elapsed = time.perf_counter() - started
     seconds_slowest = _slowest_seconds(sent_at, latencies)
+    raw = list(zip(sent_at, latencies))  # (due, latency) of each request, for --dump
     latencies.sort()
 
     def pct(p):
@@ -222,6 +223,7 @@ def run(port: int, info: dict, *, clients: int, seconds: float, tag: str, rate: 
         "timeline": seconds_slowest,
         "started": started_clock,
         "started_at": started_at,
+        "raw": raw,
     }
 
 
@@ -291,6 +293,7 @@ def main():
     parser.add_argument(
         "--settle", type=float, default=10, help="seconds between a run's check and the next run"
     )
+    parser.add_argument("--dump", help="write each run's (due s, latency s) pairs to DUMP-N.json")
     parser.add_argument("--write", action="store_true", help="write the section of docs/benchmarks.md")
     args = parser.parse_args()
     if "postgres" not in os.environ.get("DATABASE_URL", ""):
@@ -305,6 +308,8 @@ def main():
         tag = f"b{uuid.uuid4().hex[:8]}"
         load = " / ".join(f"{v:.1f}" for v in os.getloadavg())
         r = run(args.port, info, clients=args.clients, seconds=args.seconds, tag=tag, rate=args.rate)
+        if args.dump:
+            Path(f"{args.dump}-{n + 1}.json").write_text(json.dumps({"started": r["started"], "raw": r.pop("raw")}))
         stored = check_stored(
             r["acknowledged"], tag, since=r["started_at"], wait_followups=args.wait_followups
         )

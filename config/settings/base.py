@@ -120,10 +120,15 @@ TEMPLATES = [
     },
 ]
 
+# Each server thread keeps its database connection (checked before reuse): opening one costs a
+# new PostgreSQL backend and its catalogue reads, and connections that all expired together every
+# minute made the slowest second of a busy minute. DATABASE_CONN_MAX_AGE (seconds) limits their age.
+_conn_max_age = os.environ.get("DATABASE_CONN_MAX_AGE", "")
 DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'linli.sqlite3'}"),
-        conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "60")),
+        conn_max_age=int(_conn_max_age) if _conn_max_age else None,
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":

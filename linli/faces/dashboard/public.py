@@ -1,7 +1,9 @@
 """The public statistics page's figures and the open data, the same for everyone: counted at most once a
-minute and kept in the cache. ``dashboard_public_warm`` (every minute) recounts the default period
-(the last 365 days) in the background, so a visitor is served from the cache; other periods are counted
-on the first request and kept for a minute."""
+minute and kept in the cache. ``dashboard_public_warm`` (every minute, queued just after the statistics
+refresh) recounts the default period (the last 365 days) in the background, so a visitor is served
+from the cache; other periods are counted on the first request and kept for a minute. Both count from
+the statistics copy as of its last refresh, today included (``selectors.as_of_refresh``): a case
+submitted or changed in the last minute shows at the next refresh, as the page says ("每分钟更新")."""
 
 from __future__ import annotations
 
@@ -30,13 +32,14 @@ def public_figures(f: selectors.Filters, *, recount: bool = False) -> dict:
         from .scope import Scope
 
         everything = Scope(everything=True)
-        figures = {
-            "figures": selectors.headline(everything, f),
-            "by_street": selectors.rates(everything, f, group_by="street"),
-            "by_category": selectors.rates(everything, f, group_by="category"),
-            "trend": selectors.rate_trend(everything, f),
-            "at": timezone.now(),
-        }
+        with selectors.as_of_refresh():
+            figures = {
+                "figures": selectors.headline(everything, f),
+                "by_street": selectors.rates(everything, f, group_by="street"),
+                "by_category": selectors.rates(everything, f, group_by="category"),
+                "trend": selectors.rate_trend(everything, f),
+                "at": timezone.now(),
+            }
         cache.set(key, figures, KEEP_SECONDS)
     return figures
 
@@ -46,7 +49,8 @@ def open_data(f: selectors.Filters, *, recount: bool = False) -> dict:
     key = _key("open-data", f)
     data = None if recount else cache.get(key)
     if data is None or (timezone.now() - data["at"]).total_seconds() > CACHE_SECONDS:
-        data = {"rows": selectors.open_data_rows(since=f.since, until=f.until), "at": timezone.now()}
+        with selectors.as_of_refresh():
+            data = {"rows": selectors.open_data_rows(since=f.since, until=f.until), "at": timezone.now()}
         cache.set(key, data, KEEP_SECONDS)
     return data
 

@@ -16,6 +16,9 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 
 from django.db import connection
@@ -155,8 +158,11 @@ def headline(scope: Scope, f: Filters, *, now: dt.datetime | None = None) -> dic
         overdue=Count("id", filter=deadline_q(DeadlineState.RED, now=now)),
         near=Count("id", filter=deadline_q(DeadlineState.YELLOW, now=now)),
     )
-    live["intake_today"] = qs.filter(created_at__gte=midnight).count()
-    live["closed_today"] = qs.filter(status=S.CLOSED, closed_at__gte=midnight).count()
+    today = _settled_facts(scope, f)
+    if today is None:
+        today = qs
+    live["intake_today"] = today.filter(created_at__gte=midnight).count()
+    live["closed_today"] = today.filter(status=S.CLOSED, closed_at__gte=midnight).count()
     period = fast_period_counts(scope, f, now)
     if period is None:
         period = appeals_in(scope, f, period=True).aggregate(
@@ -1037,9 +1043,37 @@ def _months_usable(scope: Scope, f: Filters) -> bool:
     return True
 
 
+_as_of_refresh: ContextVar[bool] = ContextVar("dashboard_as_of_refresh", default=False)
+
+
+@contextmanager
+def as_of_refresh() -> Iterator[None]:
+    """Inside, the figures read today's appeals from the statistics copy too, as they stood at its
+    last refresh (at most a minute ago), instead of from the appeals table: for the public page,
+    recounted every minute just after the refresh. On a busy day today's slice of the appeals table
+    is the costly part of a count (rating subqueries per row), and it would be read again every
+    minute, competing with the intakes for the database."""
+    token = _as_of_refresh.set(True)
+    try:
+        yield
+    finally:
+        _as_of_refresh.reset(token)
+
+
+def _settled_facts(scope: Scope, f: Filters) -> QuerySet | None:
+    """Inside ``as_of_refresh`` with the copy built: the facts, scoped and filtered; else None."""
+    from linli.domains.appeals.stats import rollup
+    from linli.domains.appeals.stats.models import AppealFact
+
+    if not _as_of_refresh.get() or rollup.state() is None:
+        return None
+    return _filtered(AppealFact.objects.all(), scope, f)
+
+
 def parts(scope: Scope, f: Filters, *, now: dt.datetime | None = None, use_months: bool = False) -> Parts | None:
     """The fast path's sources for the appeals submitted in ``f``'s period, or None when the rollup
-    has never been built (then the selectors read the appeals table)."""
+    has never been built (then the selectors read the appeals table). Inside ``as_of_refresh`` the
+    facts serve the whole period, today included (no live slice)."""
     from linli.domains.appeals.stats import rollup
     from linli.domains.appeals.stats.models import AppealFact, MonthStat
 
@@ -1049,6 +1083,8 @@ def parts(scope: Scope, f: Filters, *, now: dt.datetime | None = None, use_month
     now = now or timezone.now()
     cut = min(start_of(timezone.localdate(now)), start_of(timezone.localdate(st.refreshed_at)))
     start, end = f.start, f.end
+    if _as_of_refresh.get():
+        cut = max(cut, end)
     out = Parts()
     if end > cut:
         out.live = _filtered(rollup.live_appeals(), scope, f).filter(created_at__gte=max(start, cut), created_at__lt=end)
