@@ -121,8 +121,8 @@ TEMPLATES = [
 ]
 
 # Each server thread keeps its database connection (checked before reuse): opening one costs a
-# new PostgreSQL backend and its catalogue reads, and connections that all expired together every
-# minute made the slowest second of a busy minute. DATABASE_CONN_MAX_AGE (seconds) limits their age.
+# new PostgreSQL backend and its catalogue reads, and with an age limit every thread of a busy
+# server reopens its connection at about the same moment. DATABASE_CONN_MAX_AGE (seconds) sets one.
 _conn_max_age = os.environ.get("DATABASE_CONN_MAX_AGE", "")
 DATABASES = {
     "default": dj_database_url.parse(
