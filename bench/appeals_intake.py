@@ -64,10 +64,21 @@ def shell(script: str) -> dict:
     return json.loads(manage("shell", "-c", script).splitlines()[-1])
 
 
-def prepare() -> dict:
-    """Categories, geography (the demo, if the database is empty), a partner key, a point."""
+def prepare(*, vacuum: bool = True) -> dict:
+    """Categories, geography (the demo, if the database is empty), a partner key, a point; then, as
+    pgbench does before its runs, ``VACUUM (ANALYZE)`` of the database, so each session's figures
+    start from the same state of the tables whatever the server's autovacuum settings (it is off on
+    the PostgreSQL of the machines these figures come from: without it the planner keeps the row
+    counts of the demo and scans the pending intakes' index past every finished one)."""
     manage("load_demo", "--if-empty")
     manage("load_appeal_categories")
+    if vacuum:
+        shell(
+            "from django.db import connection\n"
+            "if connection.vendor == 'postgresql':\n"
+            "    connection.cursor().execute('VACUUM (ANALYZE)')\n"
+            "print('{}')\n"
+        )
     info = shell(
         "import json\n"
         "from linli.core.places.models import Area\n"
@@ -196,7 +207,7 @@ def run(port: int, info: dict, *, clients: int, seconds: float, tag: str, rate: 
     asyncio.run(main())
     elapsed = time.perf_counter() - started
     seconds_slowest = _slowest_seconds(sent_at, latencies)
-    raw = list(zip(sent_at, latencies))  # (due, latency) of each request, for --dump
+    raw = list(zip(sent_at, latencies, strict=True))  # (due, latency) of each request, for --dump
     latencies.sort()
 
     def pct(p):
@@ -293,6 +304,7 @@ def main():
     parser.add_argument(
         "--settle", type=float, default=10, help="seconds between a run's check and the next run"
     )
+    parser.add_argument("--no-vacuum", action="store_true", help="skip VACUUM (ANALYZE) before the runs")
     parser.add_argument("--dump", help="write each run's (due s, latency s) pairs to DUMP-N.json")
     parser.add_argument("--write", action="store_true", help="write the section of docs/benchmarks.md")
     args = parser.parse_args()
@@ -301,7 +313,7 @@ def main():
             "note: DATABASE_URL is not PostgreSQL; the figures are for",
             os.environ.get("DATABASE_URL", "SQLite"),
         )
-    info = prepare()
+    info = prepare(vacuum=not args.no_vacuum)
     run(args.port, info, clients=2, seconds=2, tag="warm" + uuid.uuid4().hex[:6])
     rows = []
     for n in range(args.runs):
@@ -309,7 +321,9 @@ def main():
         load = " / ".join(f"{v:.1f}" for v in os.getloadavg())
         r = run(args.port, info, clients=args.clients, seconds=args.seconds, tag=tag, rate=args.rate)
         if args.dump:
-            Path(f"{args.dump}-{n + 1}.json").write_text(json.dumps({"started": r["started"], "raw": r.pop("raw")}))
+            Path(f"{args.dump}-{n + 1}.json").write_text(
+                json.dumps({"started": r["started"], "raw": r.pop("raw")})
+            )
         stored = check_stored(
             r["acknowledged"], tag, since=r["started_at"], wait_followups=args.wait_followups
         )
@@ -364,7 +378,13 @@ def main():
             f"threads, production settings, the task worker and the scheduler) on {db}; {load_desc} "
             "on 127.0.0.1 posting Open311 `POST requests` (each a new appeal with its own "
             "Idempotency-Key; every 50th sent twice and checked to name the same case). The server, "
-            "PostgreSQL, the task worker and the clients share the two cores.",
+            "PostgreSQL, the task worker and the clients share the two cores. "
+            + (
+                "Before the runs the database was vacuumed and analysed, as pgbench does (this machine's "
+                "PostgreSQL runs without autovacuum); the runs themselves add their appeals unvacuumed."
+                if not args.no_vacuum
+                else "No VACUUM before the runs (--no-vacuum)."
+            ),
             "",
             *table,
             "",
