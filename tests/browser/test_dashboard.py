@@ -113,3 +113,44 @@ def test_street_leader_on_a_phone(phone, people, live_server):
     assert polygons == 1 + 2 + 4  # one street, its communities and grids
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390
     phone.problems.assert_none()
+
+
+def test_public_statistics_on_a_phone_and_in_english(phone, desktop, people, live_server):
+    """The public statistics page (no sign-in) once the statistics copy is built: its figures are the
+    copy's as of the last refresh, which equal the appeals table's right after it; a case submitted
+    since shows after the next refresh."""
+    from linli.domains.appeals.choices import AppealStatus as S
+    from linli.domains.appeals.stats import rollup
+    from linli.domains.appeals.tests.helpers import bring_to
+
+    rollup.refresh()
+    total = Appeal.objects.count()
+    phone.goto("/statistics/")
+    expect(phone.locator('[data-figure="intake_period"]')).to_have_text(str(total))
+    expect(phone.locator('[data-figure="open"]')).to_have_text(
+        str(Appeal.objects.filter(status__in=OPEN_STATUSES).count())
+    )
+    expect(phone.locator('[data-figure="as-of"]')).to_contain_text("每分钟更新")
+    assert phone.locator("table tbody tr").count() >= 3  # streets, categories, months
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    screenshot(phone, "public-statistics-phone")
+    bring_to(people.w, S.SUBMITTED)
+    from django.core.cache import cache
+
+    cache.clear()  # as a minute later: the cached figures are recounted
+    phone.goto("/statistics/?again=1")  # (another address: the browser keeps the page for a minute)
+    expect(phone.locator('[data-figure="intake_period"]')).to_have_text(str(total))  # not yet refreshed
+    rollup.refresh()
+    cache.clear()
+    phone.goto("/statistics/?again=2")
+    expect(phone.locator('[data-figure="intake_period"]')).to_have_text(str(total + 1))
+    phone.problems.assert_none()
+
+    desktop.goto("/")
+    desktop.locator(".prefs-top").get_by_role("button", name="English").click()
+    expect(desktop.locator("html")).to_have_attribute("lang", "en")
+    desktop.goto("/statistics/")
+    expect(desktop.locator('[data-figure="as-of"]')).to_contain_text("updated every minute")
+    expect(desktop.locator('[data-figure="intake_period"]')).to_have_text(str(total + 1))
+    screenshot(desktop, "public-statistics-desktop-en")
+    desktop.problems.assert_none()
