@@ -131,21 +131,6 @@ def test_one_message_at_a_time_gives_the_batch_probabilities(trained):
     np.testing.assert_allclose(np.array(single), batch, rtol=1e-5, atol=1e-6)
 
 
-@pytest.mark.parametrize(
-    "settings",
-    [dict(nb_weight=0.0, field_weight=0.0), dict(nb_weight=0.0), dict(field_weight=0.0), dict(nb_weight=0.5)],
-)
-def test_plain_and_blended_configurations_agree_with_their_fast_path(settings):
-    train, test = split()
-    titles, bodies, labels = zip(*train, strict=True)
-    model = TriageClassifier(TriageConfig(**settings)).fit(titles, bodies, labels)
-    titles, bodies, labels = zip(*test, strict=True)
-    assert list(model.predict(titles, bodies)) == list(labels)
-    batch = model.predict_proba(titles, bodies)
-    single = np.array([model.predict_proba([t], [b])[0] for t, b in zip(titles, bodies, strict=True)])
-    np.testing.assert_allclose(single, batch, rtol=1e-5, atol=1e-6)
-
-
 def test_the_blend_is_one_linear_model_summing_svm_and_nb_svm():
     train, test = split()
     titles, bodies, labels = zip(*train, strict=True)
@@ -263,8 +248,18 @@ ROUND_FOUR = [
 ]
 
 
-@pytest.mark.parametrize("settings", ROUND_FOUR)
-def test_feature_and_member_options_train_and_keep_one_path_for_one_message(settings):
+PLAIN_AND_BLENDED = [
+    dict(nb_weight=0.0, field_weight=0.0),
+    dict(nb_weight=0.0),
+    dict(field_weight=0.0),
+    dict(nb_weight=0.5),
+]
+
+
+@pytest.mark.parametrize("settings", PLAIN_AND_BLENDED + ROUND_FOUR)
+def test_configurations_train_and_keep_one_path_for_one_message(settings):
+    """Plain, blended and every round-four option: right on the test messages, and one message's
+    fast path gives the batch's probabilities."""
     train, test = split()
     titles, bodies, labels = zip(*train, strict=True)
     model = TriageClassifier(TriageConfig(**settings)).fit(titles, bodies, labels)
@@ -295,7 +290,8 @@ def test_the_options_reach_the_vectorizers_and_the_members():
     assert TriageClassifier().fit(titles, bodies, labels)._vectorizers["char"].sublinear_tf
 
     def nb_coef(**settings):
-        return TriageClassifier(TriageConfig(stack=(), **settings)).fit(titles, bodies, labels)._model.svm.coef_
+        model = TriageClassifier(TriageConfig(stack=(), **settings)).fit(titles, bodies, labels)
+        return model._model.svm.coef_
 
     assert not np.allclose(nb_coef(nb_alpha=0.25), nb_coef())
     with pytest.raises(ValueError, match="term frequency"):
