@@ -11,8 +11,9 @@ it with photos), the audit row, the ``appeal.created`` webhook, the dispatchers'
 automatic dispatch — is done by ``services.appeal_intake_complete`` once per appeal, in the task
 worker. Intakes do not each enqueue a task: after its commit an intake *nudges* the worker, at most
 once per ``LINLI_APPEALS_INTAKE_BATCH_DELAY`` seconds per process, with one
-``appeal_intake_batch`` task due that long after; the batch finishes every intake still pending when
-it runs (so it also finishes the ones whose nudge was skipped: they committed before it was due).
+``appeal_intake_batch`` task due that long after, and not while a batch that no worker has started
+yet waits in the queue; the batch finishes every intake still pending when it runs (so it also
+finishes the ones whose nudge was skipped: they committed before it started).
 ``appeal_intake_sweep`` in the deadline scan catches whatever a crash left behind.
 """
 
@@ -28,7 +29,9 @@ from django.db import connections, router, transaction
 from django.db.models.constants import OnConflict
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
-from django_tasks import default_task_backend
+from django_tasks import TaskResultStatus, default_task_backend
+from django_tasks_db import DatabaseBackend
+from django_tasks_db.models import DBTaskResult
 
 from .models import Appeal, ReferenceCounter
 
@@ -136,7 +139,10 @@ def request_followup(appeal_id: int, *, auto_dispatch: bool | None) -> bool:
 
 def _nudge() -> None:
     """After the intake's commit: one batch due ``delay`` seconds from now, unless this process has
-    one due later than now already (it will find this intake: it starts after this commit)."""
+    one due later than now already, or any process has queued one that no worker has started yet
+    (either finds this intake: it starts after this commit). Without the second check every server
+    process would add a batch each interval while a long batch runs, and during a surge the worker
+    would then meet a row of batches that each find nothing."""
     from .tasks import appeal_intake_batch
 
     delay = batch_delay()
@@ -146,11 +152,22 @@ def _nudge() -> None:
             return
         _next_nudge[0] = now + delay
     try:
+        if _batch_waiting(appeal_intake_batch):
+            return
         appeal_intake_batch.using(run_after=timezone.now() + dt.timedelta(seconds=delay)).enqueue()
     except Exception:  # the appeal is stored; the sweep finishes it if no batch was queued
         with _nudge_lock:
             _next_nudge[0] = 0.0
         logger.exception("could not queue the intake batch; the sweep will finish these intakes")
+
+
+def _batch_waiting(task) -> bool:
+    """Whether the database task queue holds ``task`` not yet claimed by a worker (other backends:
+    never known, so False). One read of the few ready rows, through the queue's partial index."""
+    if not isinstance(task.get_backend(), DatabaseBackend):
+        return False
+    rows = DBTaskResult.objects.using(router.db_for_read(DBTaskResult))
+    return rows.filter(status=TaskResultStatus.READY, task_path=task.module_path).exists()
 
 
 def finish_pending(*, limit: int = 5000, chunk: int = 100) -> int:

@@ -253,3 +253,33 @@ def test_a_batch_yields_between_chunks_only_while_intakes_keep_arriving(
     monkeypatch.setattr(services, "appeal_intake_complete_many", and_one_more_arrives)
     assert intake.finish_pending(chunk=2) == 3
     assert len(slept) == 1 and 0 <= slept[0] <= 1.0
+
+
+def test_no_second_batch_is_queued_while_one_waits_for_the_worker(
+    world, settings, django_capture_on_commit_callbacks
+):
+    """With the database queue, a process whose interval has passed does not add a batch while
+    one that no worker has started is waiting (it will find the new intake); once a worker has
+    claimed that one, the next intake queues the next."""
+    from django_tasks import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    settings.LINLI_APPEALS_INTAKE_BATCH_DELAY = 1.0
+    batches = DBTaskResult.objects.filter(task_path="linli.domains.appeals.tasks.appeal_intake_batch")
+    try:
+        for grid in range(3):  # three intakes, each after the interval (another process, or later)
+            intake._next_nudge[0] = 0.0
+            with django_capture_on_commit_callbacks(execute=True):
+                submit(world, auto_dispatch=None, grid_index=grid % 2)
+        assert batches.filter(status=TaskResultStatus.READY).count() == 1
+
+        batches.update(status=TaskResultStatus.RUNNING)  # a worker has started it
+        intake._next_nudge[0] = 0.0
+        with django_capture_on_commit_callbacks(execute=True):
+            submit(world, auto_dispatch=None)
+        assert batches.filter(status=TaskResultStatus.READY).count() == 1
+        assert batches.count() == 2
+        assert intake.finish_pending() == 4  # the waiting batch finds every intake
+    finally:
+        intake._next_nudge[0] = 0.0
