@@ -245,6 +245,7 @@ ROUND_FOUR = [
     dict(nb_alpha=0.25),
     dict(C=0.3, nb_C=0.5),
     dict(word_mode="search"),
+    dict(body_max_chars=12),
 ]
 
 
@@ -294,6 +295,9 @@ def test_the_options_reach_the_vectorizers_and_the_members():
         return model._model.svm.coef_
 
     assert not np.allclose(nb_coef(nb_alpha=0.25), nb_coef())
+    capped = TriageClassifier(TriageConfig(body_max_chars=5))
+    docs = capped._documents(["路灯"], ["小区门口的路灯坏了三天"])
+    assert docs["body_char"] == ["小区门口的"] and docs["char"] == ["路灯 路灯 小区门口的"]
     with pytest.raises(ValueError, match="term frequency"):
         TriageClassifier(TriageConfig(char_tf="log")).fit(titles, bodies, labels)
 
