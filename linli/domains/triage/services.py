@@ -265,6 +265,15 @@ def triage_model_build(*, model_id: int) -> TriageModel | None:
         return model
 
 
+def _classifier_config():
+    """The classifier's configuration for the platform's training: the defaults, with the body read
+    only up to ``LINLI_TRIAGE_BODY_MAX_CHARS`` characters when that is set (bounds the slowest
+    predictions at some cost in quality, docs/triage.md)."""
+    from .classifier import TriageConfig
+
+    return TriageConfig(body_max_chars=int(getattr(settings, "LINLI_TRIAGE_BODY_MAX_CHARS", 0) or 0))
+
+
 def _build(model: TriageModel) -> TriageModel:
     from .classifier import TriageClassifier
 
@@ -285,7 +294,7 @@ def _build(model: TriageModel) -> TriageModel:
     )
     metrics = _cross_validate(model.pk, data, int(options.get("folds") or _folds()))
     _progress(model.pk, 75, _("用全部样本训练最终模型"))
-    classifier = TriageClassifier().fit(data.titles, data.bodies, data.labels)
+    classifier = TriageClassifier(_classifier_config()).fit(data.titles, data.bodies, data.labels)
     _progress(model.pk, 95, _("保存模型文件"))
     blob = classifier.to_bytes()
     digest = hashlib.sha256(blob).hexdigest()
@@ -356,7 +365,9 @@ def _cross_validate(model_id: int, data: selectors.TrainingData, folds: int) -> 
             if groups[j] not in seen:
                 seen.add(groups[j])
                 once.append(j)
-        fold = TriageClassifier().fit(list(titles[train]), list(bodies[train]), list(labels[train]))
+        fold = TriageClassifier(_classifier_config()).fit(
+            list(titles[train]), list(bodies[train]), list(labels[train])
+        )
         predicted += [str(p) for p in fold.predict(list(titles[once]), list(bodies[once]))]
         truth += [str(t) for t in labels[once]]
     precision, recall, f1, support = precision_recall_fscore_support(

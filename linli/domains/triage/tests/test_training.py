@@ -94,6 +94,22 @@ def test_the_build_runs_once(world, noise):
     assert TriageModel.objects.count() == 1
 
 
+def test_the_body_cap_setting_reaches_the_trained_classifier(world, noise, settings):
+    from linli.domains.triage.classifier import load_model
+
+    settings.LINLI_TRIAGE_BODY_MAX_CHARS = 40
+    admin = make_admin(world)
+    services.triage_set_import(
+        actor=admin, name="x", raw=csv_bytes(rows()), mapping=mapping_for(world, noise)
+    )
+    model = services.triage_model_train(actor=admin, platform=False, folds=2, run=False)
+    model = services.triage_model_build(model_id=model.pk)
+    assert model.status == ModelStatus.READY, model.error
+    classifier = load_model(services.model_path(model))
+    assert classifier.config.body_max_chars == 40
+    assert classifier._documents(["t"], ["路" * 100])["body_char"] == ["路" * 40]
+
+
 def test_second_level_categories_fall_back_to_their_domain_when_they_have_few_messages(world, noise):
     admin = make_admin(world)
     data = rows(["暴露垃圾", "城乡建设"]) + rows(["道路不洁"])[:3]  # 12, 12 and 3 messages
