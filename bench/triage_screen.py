@@ -5,6 +5,7 @@
     PYTHON_WITH_TORCH bench/triage_screen.py encoder --model-dir DIR [--max-length 256] [--C 0.1]
     .venv/bin/python bench/triage_screen.py blend TAG                   # macro-F1 of base + w · TAG per fold
     .venv/bin/python bench/triage_screen.py offsets                     # per-category offsets for macro-F1
+    .venv/bin/python bench/triage_screen.py latency                     # one predict call, by body length
 
 The same five splits as ``bench/triage_cv.py`` (extra rows that repeat a test message removed). ``base``
 trains the adopted model on each fold and keeps its test probabilities; a candidate (``fasttext``: a
@@ -94,6 +95,7 @@ def run_base(args) -> None:
     for k, training, test in splits(args.cache, args.folds):
         model, seconds = train(training)
         save(args.cache, "base", k, model.predict_proba(test.titles, test.bodies))
+        model.save(args.cache / f"model{k}.bin")
         (args.cache / "classes.json").write_text(
             json.dumps([str(c) for c in model.classes_], ensure_ascii=False)
         )
@@ -198,6 +200,36 @@ def run_encoder(args) -> None:
         )
 
 
+def run_latency(args) -> None:
+    """One predict call per test message of each fold (best of three), with the adopted model that
+    ``base`` saved, by body length: the latency tail and where it comes from."""
+    from linli.domains.triage.classifier import load_model
+
+    buckets = ((0, 200), (200, 400), (400, 600), (600, 1000), (1000, 2000), (2000, 10**6))
+    for k, _, test in splits(args.cache, args.folds):
+        model = load_model(args.cache / f"model{k}.bin")
+        model.predict_proba([test.titles[0]], [test.bodies[0]])  # warm: the first call builds the analyser
+        ms, lengths = [], []
+        for title, body in zip(test.titles, test.bodies, strict=True):
+            best = float("inf")
+            for _ in range(3):
+                started = time.perf_counter()
+                model.predict_proba([title], [body])
+                best = min(best, (time.perf_counter() - started) * 1000)
+            ms.append(best)
+            lengths.append(len(body or ""))
+        ms, lengths = np.asarray(ms), np.asarray(lengths)
+        print(
+            f"fold {k}: p50 {np.percentile(ms, 50):.2f} p90 {np.percentile(ms, 90):.2f} "
+            f"p99 {np.percentile(ms, 99):.2f} max {ms.max():.2f} ms; within 5 ms: {np.mean(ms <= 5):.1%}"
+        )
+        for low, high in buckets:
+            inside = (lengths >= low) & (lengths < high)
+            if inside.any():
+                median = np.median(ms[inside])
+                print(f"  body {low}–{high} chars: {inside.sum()} messages, median {median:.2f} ms")
+
+
 def _load(cache: Path, tag: str, folds: set[int]):
     for k, _, test in splits(cache, folds):
         yield k, np.asarray(test.labels), np.log(np.clip(np.load(cache / f"{tag}{k}.npy"), 1e-9, 1))
@@ -265,6 +297,7 @@ def main() -> None:
     blend = commands.add_parser("blend")
     blend.add_argument("tag", help="base, fasttext-word, fasttext-both, encoder …")
     commands.add_parser("offsets")
+    commands.add_parser("latency")
     args = parser.parse_args()
     {
         "base": run_base,
@@ -272,6 +305,7 @@ def main() -> None:
         "encoder": run_encoder,
         "blend": run_blend,
         "offsets": run_offsets,
+        "latency": run_latency,
     }[args.command](args)
 
 
