@@ -241,6 +241,7 @@ class TriageClassifier:
             raise ValueError("training needs at least two different labels")
         started = time.perf_counter()
         say(f"features for {len(labels)} examples …")
+        self._char_analyzer = None  # the one-message path rebuilds its look-ups from the new vocabularies
         x = self._features(titles, bodies, fit=True)
         say(f"{x.shape[1]} features in {time.perf_counter() - started:.1f}s; training the SVM …")
         cfg = self.config
@@ -289,12 +290,23 @@ class TriageClassifier:
             return self._proba_one(titles[0], bodies[0])
         return self._model.predict_proba(self._features(titles, bodies))
 
+    def warm(self) -> TriageClassifier:
+        """Build now what predicting one message at a time needs (the character analyser and the
+        character blocks' sorted keys: about a second and 30 MB for a full model) instead of on the
+        first appeal."""
+        self._check_fitted()
+        if self._char_analyzer is None:
+            self._char_analyzer = self._char.build_analyzer()
+            self._char_keys = {
+                name: _CharKeys.of(v) for name, v in self._vectorizers.items() if name.endswith("char")
+            }
+        return self
+
     def _proba_one(self, title, body) -> np.ndarray:
         """The same computation as the batch path for one message, without scikit-learn's per-call
         input validation, which costs more than the arithmetic when an appeal arrives alone."""
         docs = self._documents([title], [body])
-        if self._char_analyzer is None:
-            self._char_analyzer = self._char.build_analyzer()
+        self.warm()
         model = self._model.svm
         coef = model.coef_
         scores = model.intercept_.astype(np.float64)
@@ -303,8 +315,16 @@ class TriageClassifier:
         offset = 0
         for name, weight in self._weights.items():
             vectorizer = self._vectorizers[name]
-            tokens = self._char_analyzer(docs[name][0]) if name.endswith("char") else docs[name][0]
-            index, values = _tfidf_one(vectorizer, tokens)
+            index = None
+            keys = self._char_keys.get(name)
+            if keys is not None:
+                try:
+                    index, values = keys.tfidf(vectorizer, docs[name][0])
+                except UnicodeEncodeError:  # a lone surrogate: the analyser copes
+                    pass
+            if index is None:
+                tokens = self._char_analyzer(docs[name][0]) if name.endswith("char") else docs[name][0]
+                index, values = _tfidf_one(vectorizer, tokens)
             scores = scores + (coef[:, offset + index] @ values) * weight
             if neighbours is not None:
                 columns.append(offset + index)
@@ -318,6 +338,7 @@ class TriageClassifier:
     def __getstate__(self):
         state = self.__dict__.copy()
         state["_char_analyzer"] = None  # rebuilt on first use
+        state.pop("_char_keys", None)
         return state
 
     def __setstate__(self, state):
@@ -771,6 +792,65 @@ class _TemperatureCalibrated:
         return _softmax(self._as_matrix(np.asarray(scores, dtype=np.float64)) / self.temperature)
 
 
+class _CharKeys:
+    """A character block's vocabulary as sorted integer keys, so that one message's n-grams are
+    formed, counted and looked up in NumPy rather than one Python string and one dictionary look-up
+    each (those were about half the time of a long appeal). An n-gram of code points c1 … cn has the
+    key ((c1 + 1) << 21·(n−1)) | … | (cn + 1): 21 bits per code point, so up to three characters fit
+    in 64 bits, and keys of different lengths never collide. Built from the vocabulary on first use
+    (not stored in the model file); blocks with longer n-grams keep the analyser."""
+
+    BITS = 21
+    MAX_N = 3
+
+    def __init__(self, keys: np.ndarray, columns: np.ndarray, ngram_range: tuple[int, int]):
+        self.keys, self.columns, self.ngram_range = keys, columns, ngram_range
+
+    @classmethod
+    def of(cls, vectorizer: TfidfVectorizer) -> _CharKeys | None:
+        low, high = vectorizer.ngram_range
+        plain = vectorizer.lowercase and vectorizer.strip_accents is None and vectorizer.preprocessor is None
+        if high > cls.MAX_N or vectorizer.analyzer != "char" or not plain:
+            return None
+        vocabulary = list(vectorizer.vocabulary_)
+        if "\x00" in "".join(vocabulary):  # NumPy's fixed-width strings cannot tell a trailing NUL
+            return None
+        terms = np.array(vocabulary, dtype=f"<U{cls.MAX_N}")
+        columns = np.fromiter(vectorizer.vocabulary_.values(), dtype=np.intp, count=len(terms))
+        lengths = np.char.str_len(terms)
+        points = terms.view(np.uint32).reshape(len(terms), cls.MAX_N).astype(np.uint64) + 1
+        keys = np.zeros(len(terms), dtype=np.uint64)
+        for j in range(cls.MAX_N):
+            inside = j < lengths
+            keys[inside] = (keys[inside] << np.uint64(cls.BITS)) | points[inside, j]
+        order = np.argsort(keys)
+        return cls(keys[order], columns[order], (low, high))
+
+    def ngram_keys(self, text: str) -> np.ndarray:
+        """The keys of the document's n-grams, as scikit-learn's character analyser forms them
+        (lower case, runs of white space as one space)."""
+        text = _WHITE_SPACES.sub(" ", text.lower())
+        points = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64) + 1
+        shift = np.uint64(self.BITS)
+        parts = []
+        low, high = self.ngram_range
+        for n in range(low, min(high, len(points)) + 1):
+            keys = points[: len(points) - n + 1].copy()
+            for j in range(1, n):
+                keys = (keys << shift) | points[j : len(points) - n + 1 + j]
+            parts.append(keys)
+        return np.concatenate(parts) if parts else np.zeros(0, dtype=np.uint64)
+
+    def tfidf(self, vectorizer: TfidfVectorizer, text: str) -> tuple[np.ndarray, np.ndarray]:
+        keys, counts = np.unique(self.ngram_keys(text), return_counts=True)
+        at = np.minimum(np.searchsorted(self.keys, keys), len(self.keys) - 1)
+        found = self.keys[at] == keys
+        return _tfidf_values(vectorizer, self.columns[at[found]], counts[found].astype(np.float64))
+
+
+_WHITE_SPACES = TfidfVectorizer._white_spaces
+
+
 def _tfidf_one(vectorizer: TfidfVectorizer, tokens) -> tuple[np.ndarray, np.ndarray]:
     """Column indices and l2-normalised TF-IDF values of one document's tokens (sublinear, binary or raw
     term frequency, as the vectorizer was set)."""
@@ -782,6 +862,12 @@ def _tfidf_one(vectorizer: TfidfVectorizer, tokens) -> tuple[np.ndarray, np.ndar
             counts[column] = counts.get(column, 0) + 1
     index = np.fromiter(counts.keys(), dtype=np.intp, count=len(counts))
     tf = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
+    return _tfidf_values(vectorizer, index, tf)
+
+
+def _tfidf_values(
+    vectorizer: TfidfVectorizer, index: np.ndarray, tf: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     if vectorizer.binary:
         tf[:] = 1.0
     elif vectorizer.sublinear_tf:

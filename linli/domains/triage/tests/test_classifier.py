@@ -324,3 +324,70 @@ def test_a_model_whose_configuration_predates_the_round_four_options_still_predi
     titles, bodies, _ = zip(*test, strict=True)
     assert loaded.config.word_mode == "default" and loaded.config.char_tf == "sublinear"
     np.testing.assert_array_equal(loaded.predict_proba(titles, bodies), model.predict_proba(titles, bodies))
+
+
+def _as_dict(index, values):
+    return {int(i): float(v) for i, v in zip(index, values, strict=True)}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "小区门口的路灯坏了三天",
+        "Street LIGHT  broken\t\tsince 〖数〗 days ,  路灯不亮",
+        "a",
+        "",
+        "表情😀😀和𠀀扩展字",  # code points beyond U+FFFF
+        "TITLE  \t TITLE\n\nBODY",  # runs of white space, as the analyser collapses them
+    ],
+)
+def test_the_character_keys_give_what_the_analyser_gives(trained, text):
+    """One message's character n-grams formed and looked up as integer keys give the same columns
+    and values as scikit-learn's analyser and the vocabulary."""
+    from linli.domains.triage.classifier import _CharKeys, _tfidf_one
+
+    model, test = trained
+    title, body, _ = test[0]
+    text = text.replace("TITLE", title).replace("BODY", body)
+    for name in ("char", "title_char", "body_char"):
+        vectorizer = model._vectorizers[name]
+        keys = _CharKeys.of(vectorizer)
+        assert keys is not None
+        fast = _as_dict(*keys.tfidf(vectorizer, text))
+        slow = _as_dict(*_tfidf_one(vectorizer, vectorizer.build_analyzer()(text)))
+        assert fast.keys() == slow.keys()
+        assert slow or not text.strip() or "😀" in text or text == "a"  # the vocabulary knows these
+        for column, value in slow.items():
+            assert fast[column] == pytest.approx(value, rel=1e-6)
+
+
+def test_blocks_the_keys_cannot_hold_keep_the_analyser():
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from linli.domains.triage.classifier import _CharKeys
+
+    texts = ["路灯不亮", "垃圾没人清运", "噪音扰民"]
+    assert _CharKeys.of(TfidfVectorizer(analyzer="char", ngram_range=(1, 3)).fit(texts)) is not None
+    assert _CharKeys.of(TfidfVectorizer(analyzer="char", ngram_range=(2, 4)).fit(texts)) is None
+    assert _CharKeys.of(TfidfVectorizer(analyzer="char", ngram_range=(1, 2)).fit(["a\x00b", "ab"])) is None
+
+
+def test_a_lone_surrogate_and_a_refit_still_give_the_batch_probabilities():
+    train, test = split()
+    titles, bodies, labels = zip(*train, strict=True)
+    model = TriageClassifier().fit(titles, bodies, labels)
+    odd = ("路灯\ud800", "坏了\ud800三天")  # a lone surrogate cannot be encoded; the analyser copes
+    np.testing.assert_allclose(
+        model.predict_proba([odd[0]], [odd[1]]),
+        model.predict_proba(list(odd[:1]) * 2, [odd[1]] * 2)[:1],
+        rtol=1e-5,
+    )
+    # trained again on other examples: the one-message path follows the new vocabularies
+    model.fit(
+        titles[::-1][: len(titles) // 2 + 5],
+        bodies[::-1][: len(titles) // 2 + 5],
+        labels[::-1][: len(titles) // 2 + 5],
+    )
+    t, b, _ = zip(*test, strict=True)
+    single = np.array([model.predict_proba([x], [y])[0] for x, y in zip(t, b, strict=True)])
+    np.testing.assert_allclose(single, model.predict_proba(t, b), rtol=1e-5, atol=1e-6)
