@@ -30,10 +30,6 @@ LINLI_OUTBOUND_ALLOW_HOSTS = ["127.0.0.1"]
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     DATABASES["default"]["TEST"] = {"NAME": os.path.join(tempfile.gettempdir(), f"linli-test-{os.getpid()}.sqlite3")}  # noqa: F405
 LINLI_GEOGRAPHY_CHECK_SECONDS = 0  # every lookup reads the shared version, as tests change geography often
-# Connections are not kept between requests in tests: the browser tests' live server answers a
-# keep-alive socket in one thread, and a connection kept there can outlive the server and stop the
-# test database from being dropped at the end ("being accessed by other users").
-DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
 
 # Static files as in development: found where they are, no collected copy needed (a fresh clone has
 # none, and WhiteNoise would warn on every test that builds the middleware).
