@@ -268,7 +268,7 @@ LINLI_TRIAGE_CV_FOLDS = int(os.environ.get("LINLI_TRIAGE_CV_FOLDS", "5"))
 LINLI_TRIAGE_MIN_PER_CLASS = int(os.environ.get("LINLI_TRIAGE_MIN_PER_CLASS", "8"))  # else first level
 LINLI_TRIAGE_CORRECTION_WEIGHT = int(os.environ.get("LINLI_TRIAGE_CORRECTION_WEIGHT", "3"))
 # Characters of an appeal's body the classifier reads (0: all); e.g. 400 bounds the slowest
-# predictions (about 1 ms per 100 characters) for about 0.003 of macro-F1 (docs/triage.md).
+# predictions (about 0.7 ms per 100 characters) for about 0.003 of macro-F1 (docs/triage.md).
 LINLI_TRIAGE_BODY_MAX_CHARS = int(os.environ.get("LINLI_TRIAGE_BODY_MAX_CHARS", "0"))
 
 NINJA_PAGINATION_PER_PAGE = 50
