@@ -292,9 +292,10 @@ class TriageClassifier:
 
     def warm(self) -> TriageClassifier:
         """Build now what predicting one message at a time needs (the character analyser and the
-        character blocks' sorted keys: about a second and 30 MB for a full model) instead of on the
-        first appeal."""
+        character blocks' sorted keys: about a second and 30 MB for a full model; the segmenter's
+        dictionary, about 0.1 s once per process) instead of on the first appeal."""
         self._check_fitted()
+        segment("路灯")
         if self._char_analyzer is None:
             self._char_analyzer = self._char.build_analyzer()
             self._char_keys = {
@@ -315,14 +316,10 @@ class TriageClassifier:
         offset = 0
         for name, weight in self._weights.items():
             vectorizer = self._vectorizers[name]
-            index = None
             keys = self._char_keys.get(name)
-            if keys is not None:
-                try:
-                    index, values = keys.tfidf(vectorizer, docs[name][0])
-                except UnicodeEncodeError:  # a lone surrogate: the analyser copes
-                    pass
-            if index is None:
+            if keys is not None:  # normalize() has replaced any lone surrogate: the text encodes
+                index, values = keys.tfidf(vectorizer, docs[name][0])
+            else:
                 tokens = self._char_analyzer(docs[name][0]) if name.endswith("char") else docs[name][0]
                 index, values = _tfidf_one(vectorizer, tokens)
             scores = scores + (coef[:, offset + index] @ values) * weight

@@ -1,4 +1,16 @@
-from linli.domains.triage.text import DATE_TOKEN, NUMBER_TOKEN, char_ngrams, dedup_key, normalize, segment
+import re
+
+import pytest
+
+from linli.domains.triage.text import (
+    DATE_TOKEN,
+    NUMBER_TOKEN,
+    char_ngrams,
+    dedup_key,
+    normalize,
+    pos_segment,
+    segment,
+)
 
 
 def test_full_width_letters_and_digits_become_half_width_and_lower_case():
@@ -55,3 +67,36 @@ def test_search_mode_adds_the_shorter_words_inside_a_long_one():
     assert "中华人民共和国" in default and "中华" not in default
     assert "中华人民共和国" in search and {"中华", "人民", "共和国"} <= set(search)
     assert segment("〖日〗交了〖数〗元", search=True)[0] == "〖日〗"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "小区垃圾没有人清运，臭味很大！",
+        "楼下违停严重，伊景园小区门口ktv噪音扰民",
+        "请看 https://www.baidu.com/s?id=12 或发 e-mail 到 abc_def@qq.com",  # runs jieba splits at . - _
+        "路灯不亮已经3天了，2019年2月28日中华人民共和国成立了",
+    ],
+)
+def test_words_are_the_jieba_packages_words(text):
+    """jieba-rs (rjieba) cuts as the jieba package does, including where Latin runs hold punctuation."""
+    import jieba
+
+    tokenizer = jieba.Tokenizer()
+    text = normalize(text)
+    expected = [
+        w
+        for piece in re.split(r"(〖[日数]〗)", text)
+        if piece
+        for w in ([piece] if piece in (DATE_TOKEN, NUMBER_TOKEN) else tokenizer.cut(piece, HMM=True))
+        if not re.fullmatch(r"[\W_]+", w)
+    ]
+    assert segment(text) == expected
+    assert [w for w, tag in pos_segment(text) if tag != "x" or not re.fullmatch(r"[\W_]+", w)] == expected
+
+
+def test_a_lone_surrogate_becomes_the_replacement_character():
+    text = normalize("路灯\ud800坏了")
+    assert text == "路灯\ufffd坏了"
+    text.encode("utf-8")  # encodable again, for the segmenter and the character keys
+    assert segment(text)[0] == "路灯"
