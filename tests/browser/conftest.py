@@ -51,15 +51,25 @@ def _vendor_assets():
                         f"front-end assets missing and `make assets` failed: {result.stderr[-400:]}")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(_vendor_assets):
+    """One Chromium per test module.
+
+    While Playwright's sync API is active its event loop counts as running in this thread, and Django
+    (through asgiref) then keeps the thread's database connections in context-local storage instead
+    of the thread's own. A connection opened there becomes unreachable once the loop stops, and stays
+    open: PostgreSQL then refuses to drop the test database at the end ("being accessed by other
+    users"). So the browser lives only as long as its module, and that storage's connections are
+    closed before the loop stops."""
     require_service(os.access(CHROMIUM, os.X_OK), f"Chromium not found at {CHROMIUM} (apt-get install chromium)")
+    from django.db import connections
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
         instance = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         yield instance
         instance.close()
+        connections.close_all()  # the loop still runs: these are the context-local connections
 
 
 class PageProblems(list):
