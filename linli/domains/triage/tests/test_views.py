@@ -139,7 +139,7 @@ def test_models_page_lists_versions_with_quality_and_actions(client, world, nois
     install_model(world, noise, version=2, actor=admin)
     client.force_login(admin)
     html = client.get(reverse("triage:models")).content.decode()
-    assert "v1" in html and "v2" in html and "0.950" in html
+    assert "v1" in html and "v2" in html and "0.958" in html  # registry_world.CONFUSION
     assert reverse("triage:model_rollback") in html
     assert reverse("triage:model_act", args=[1, "activate"]) in html
 
