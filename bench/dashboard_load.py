@@ -37,8 +37,9 @@ def main() -> None:
     ap.add_argument("--reuse", action="store_true")
     args = ap.parse_args()
     if not args.reuse:
-        subprocess.run(["dropdb", "-h", "127.0.0.1", "-U", "postgres", "--if-exists", DB], check=True)
-        subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", DB], check=True)
+        pg = ["-h", "127.0.0.1", "-U", "postgres"]
+        subprocess.run(["dropdb", *pg, "--if-exists", DB], check=True)  # noqa: S603, S607 — PostgreSQL's client
+        subprocess.run(["createdb", *pg, DB], check=True)  # noqa: S603, S607 — PostgreSQL's client
     os.environ["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{DB}"
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
     os.environ.setdefault("DJANGO_DEBUG", "0")  # as served: cached templates, no query log
@@ -79,9 +80,9 @@ def generate(rows: int) -> None:
     from linli.domains.appeals.models import Category, RoutingRule
 
     grids = list(
-        Area.objects.filter(kind=AreaKind.GRID).select_related("parent").values_list(
-            "pk", "parent_id", "parent__parent_id", "path", "centroid_lng", "centroid_lat"
-        )
+        Area.objects.filter(kind=AreaKind.GRID)
+        .select_related("parent")
+        .values_list("pk", "parent_id", "parent__parent_id", "path", "centroid_lng", "centroid_lat")
     )
     departments = list(Organisation.objects.filter(kind=OrgKind.DEPARTMENT).values_list("pk", flat=True))
     rule_unit = {r.category_id: r.lead_unit_id for r in RoutingRule.objects.filter(area__isnull=True)}
@@ -91,8 +92,13 @@ def generate(rows: int) -> None:
         cats.append((c.pk, unit))
     channels = ["web", "mobile", "hotline", "patrol", "api", "walk_in"]
     with connection.cursor() as cur:
-        cur.execute("CREATE TEMP TABLE bg (i int, id bigint, community bigint, street bigint, path text, lng float, lat float)")
-        cur.executemany("INSERT INTO bg VALUES (%s,%s,%s,%s,%s,%s,%s)", [(i, *g) for i, g in enumerate(grids)])
+        cur.execute(
+            "CREATE TEMP TABLE bg"
+            " (i int, id bigint, community bigint, street bigint, path text, lng float, lat float)"
+        )
+        cur.executemany(
+            "INSERT INTO bg VALUES (%s,%s,%s,%s,%s,%s,%s)", [(i, *g) for i, g in enumerate(grids)]
+        )
         cur.execute("CREATE TEMP TABLE bc (i int, id bigint, unit bigint)")
         cur.executemany("INSERT INTO bc VALUES (%s,%s,%s)", [(i, *c) for i, c in enumerate(cats)])
         cur.execute("CREATE TEMP TABLE bch (i int, ch text)")
@@ -120,14 +126,17 @@ def generate(rows: int) -> None:
               handling_due, handling_warn_at, deadline_epoch, extended_days, round, result,
               status_reason, created_at, registered_at, dispatched_at, signed_at, handled_at, closed_at,
               updated_at, published, public_title, public_body, public_result, public_place)
-            SELECT 'BENCH' || lpad(g.n::text, 8, '0'), '压测诉求 ' || g.n, '压测生成的诉求内容', c.id, 'normal',
-                   ch.ch, st.status, b.lng, b.lat, '', b.id, b.community, b.street, b.path, '', '', false, true,
+            SELECT 'BENCH' || lpad(g.n::text, 8, '0'), '压测诉求 ' || g.n, '压测生成的诉求内容',
+                   c.id, 'normal', ch.ch, st.status, b.lng, b.lat, '', b.id, b.community, b.street, b.path,
+                   '', '', false, true,
                    '', '', '', '{}', c.unit, g.created + interval '4 hours',
                    g.created + interval '5 days', g.created + interval '4 days',
-                   1, 0, 1, '', '', g.created, g.created + interval '20 minutes', g.created + interval '30 minutes',
+                   1, 0, 1, '', '', g.created, g.created + interval '20 minutes',
+                   g.created + interval '30 minutes',
                    CASE WHEN st.status NOT IN ('registered', 'dispatched')
                         THEN g.created + (g.r2 * 6) * interval '1 hour' END,
-                   CASE WHEN st.status IN ('handled', 'closed') THEN g.created + (g.r3 * 120) * interval '1 hour' END,
+                   CASE WHEN st.status IN ('handled', 'closed')
+                        THEN g.created + (g.r3 * 120) * interval '1 hour' END,
                    CASE WHEN st.status = 'closed' THEN g.created + (1 + g.r3 * 140) * interval '1 hour' END,
                    g.created, false, '', '', '', ''
             FROM gen g
@@ -138,7 +147,8 @@ def generate(rows: int) -> None:
               SELECT CASE
                 WHEN g.created > now() - interval '10 days' AND g.r < 0.35 THEN
                   (ARRAY['registered', 'dispatched', 'in_progress', 'handled'])[1 + floor(g.r2 * 4)::int]
-                WHEN g.r < 0.015 THEN (ARRAY['dispatched', 'in_progress', 'reopened'])[1 + floor(g.r2 * 3)::int]
+                WHEN g.r < 0.015 THEN
+                  (ARRAY['dispatched', 'in_progress', 'reopened'])[1 + floor(g.r2 * 3)::int]
                 WHEN g.r < 0.03 THEN 'rejected'
                 ELSE 'closed' END AS status
             ) st
@@ -147,7 +157,8 @@ def generate(rows: int) -> None:
         cur.execute(
             """
             INSERT INTO appeals_rating (appeal_id, round, value, comment, source, at)
-            SELECT id, 1, CASE WHEN random() < 0.82 THEN 'satisfied' WHEN random() < 0.6 THEN 'basically_satisfied'
+            SELECT id, 1, CASE WHEN random() < 0.82 THEN 'satisfied'
+                               WHEN random() < 0.6 THEN 'basically_satisfied'
                                ELSE 'unsatisfied' END, '', 'callback', closed_at + interval '1 day'
             FROM appeals_appeal WHERE status = 'closed' AND reference LIKE 'BENCH%%' AND random() < 0.5
             """
@@ -221,24 +232,37 @@ def measure(calls: int) -> None:
             path, _, cold = url.partition("#")
             for _ in range(calls):
                 t = time.perf_counter()
-                with CaptureQueriesContext(connection) as q, override_settings(CACHES=NO_CACHE if cold else CACHES):
+                with (
+                    CaptureQueriesContext(connection) as q,
+                    override_settings(CACHES=NO_CACHE if cold else CACHES),
+                ):
                     r = client.get(path, HTTP_HOST="127.0.0.1")
                 times.append((time.perf_counter() - t) * 1000)
                 assert r.status_code == 200, (url, r.status_code)
             results.append((username, url, statistics.median(times), p95(times), len(q.captured_queries)))
-            print(f"{username:24} {url:46} median {results[-1][2]:7.1f} ms  p95 {results[-1][3]:7.1f} ms  "
-                  f"queries {results[-1][4]}", flush=True)
+            print(
+                f"{username:24} {url:46} median {results[-1][2]:7.1f} ms  p95 {results[-1][3]:7.1f} ms  "
+                f"queries {results[-1][4]}",
+                flush=True,
+            )
         reset_queries()
     from linli.faces.dashboard.models import Report
     from linli.faces.dashboard.reports import previous_month, report_generate
 
     start, end = previous_month(dt.date.today())
-    report = Report.objects.create(kind="monthly", period_start=start, period_end=end, scope_key="bench",
-                                   requested_by=User.objects.get(username="leader"))
+    report = Report.objects.create(
+        kind="monthly",
+        period_start=start,
+        period_end=end,
+        scope_key="bench",
+        requested_by=User.objects.get(username="leader"),
+    )
     t = time.perf_counter()
     report = report_generate(report.pk)
-    print(f"monthly report {start}–{end}: {report.status} in {time.perf_counter() - t:.2f}s "
-          f"(pdf {report.pdf.size // 1024} KiB, xlsx {report.xlsx.size // 1024} KiB)")
+    print(
+        f"monthly report {start}–{end}: {report.status} in {time.perf_counter() - t:.2f}s "
+        f"(pdf {report.pdf.size // 1024} KiB, xlsx {report.xlsx.size // 1024} KiB)"
+    )
 
 
 if __name__ == "__main__":

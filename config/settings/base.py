@@ -220,7 +220,9 @@ MEDIA_ROOT = Path(os.environ.get("LINLI_MEDIA_ROOT", VAR_DIR / "media"))
 # version live here. One machine: files under var/; several machines: Redis (LINLI_CACHE_URL).
 LINLI_CACHE_URL = os.environ.get("LINLI_CACHE_URL", "")
 if LINLI_CACHE_URL.startswith(("redis://", "rediss://")):
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": LINLI_CACHE_URL}}
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": LINLI_CACHE_URL}
+    }
 else:
     CACHES = {
         "default": {

@@ -28,7 +28,9 @@ LINLI_OUTBOUND_ALLOW_HOSTS = ["127.0.0.1"]
 # once (the dashboard fetches its figures in parallel), and an in-memory database would make those
 # threads share one connection, which can deadlock. Each xdist worker gets its own file.
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
-    DATABASES["default"]["TEST"] = {"NAME": os.path.join(tempfile.gettempdir(), f"linli-test-{os.getpid()}.sqlite3")}  # noqa: F405
+    DATABASES["default"]["TEST"] = {  # noqa: F405
+        "NAME": os.path.join(tempfile.gettempdir(), f"linli-test-{os.getpid()}.sqlite3")
+    }
 LINLI_GEOGRAPHY_CHECK_SECONDS = 0  # every lookup reads the shared version, as tests change geography often
 
 # Static files as in development: found where they are, no collected copy needed (a fresh clone has

@@ -64,8 +64,12 @@ def problem(status: int, title: str, detail: str, *, code: str = "", **extra) ->
         "detail": detail,
         **{k: v for k, v in extra.items() if v is not None},
     }
-    response = JsonResponse(body, status=status, content_type="application/problem+json",
-                            json_dumps_params={"ensure_ascii": False})
+    response = JsonResponse(
+        body,
+        status=status,
+        content_type="application/problem+json",
+        json_dumps_params={"ensure_ascii": False},
+    )
     if extra.get("retry_after"):
         response["Retry-After"] = str(extra["retry_after"])
     return response
@@ -82,8 +86,13 @@ def _validation_detail(errors) -> str:
 def install_problem_handlers(api) -> None:
     @api.exception_handler(NinjaValidationError)
     def _bad_input(request, exc):
-        return problem(400, "invalid input", "输入有误 / invalid input: " + _validation_detail(exc.errors),
-                       code="invalid-input", errors=exc.errors)
+        return problem(
+            400,
+            "invalid input",
+            "输入有误 / invalid input: " + _validation_detail(exc.errors),
+            code="invalid-input",
+            errors=exc.errors,
+        )
 
     @api.exception_handler(ValidationError)
     def _refused(request, exc):

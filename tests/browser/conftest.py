@@ -46,9 +46,12 @@ def _vendor_assets():
 
     Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)  # WhiteNoise warns when it is absent
     if not VENDOR_MARKER.exists():
-        result = subprocess.run(["make", "-s", "assets"], cwd=ROOT, capture_output=True, text=True)
-        require_service(result.returncode == 0 and VENDOR_MARKER.exists(),
-                        f"front-end assets missing and `make assets` failed: {result.stderr[-400:]}")
+        make = ["make", "-s", "assets"]
+        result = subprocess.run(make, cwd=ROOT, capture_output=True, text=True)  # noqa: S603, S607 — make
+        require_service(
+            result.returncode == 0 and VENDOR_MARKER.exists(),
+            f"front-end assets missing and `make assets` failed: {result.stderr[-400:]}",
+        )
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +64,9 @@ def browser(_vendor_assets):
     open: PostgreSQL then refuses to drop the test database at the end ("being accessed by other
     users"). So the browser lives only as long as its module, and that storage's connections are
     closed before the loop stops."""
-    require_service(os.access(CHROMIUM, os.X_OK), f"Chromium not found at {CHROMIUM} (apt-get install chromium)")
+    require_service(
+        os.access(CHROMIUM, os.X_OK), f"Chromium not found at {CHROMIUM} (apt-get install chromium)"
+    )
     from django.db import connections
     from playwright.sync_api import sync_playwright
 
@@ -106,10 +111,14 @@ def desktop(browser, live_server):
 @pytest.fixture
 def phone(browser, live_server):
     context, page = _open_page(
-        browser, live_server, viewport={"width": 390, "height": 844}, device_scale_factor=2,
-        is_mobile=True, has_touch=True,
+        browser,
+        live_server,
+        viewport={"width": 390, "height": 844},
+        device_scale_factor=2,
+        is_mobile=True,
+        has_touch=True,
         user_agent="Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
-                   "Chrome/126.0 Mobile Safari/537.36",
+        "Chrome/126.0 Mobile Safari/537.36",
     )
     yield page
     context.close()

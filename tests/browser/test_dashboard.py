@@ -46,7 +46,9 @@ def people(dash, settings):  # noqa: F811
 
 def check_figures(page, path_prefix: str = ""):
     qs = Appeal.objects.filter(path__startswith=path_prefix) if path_prefix else Appeal.objects.all()
-    expect(page.locator('[data-figure="open"]')).to_have_text(str(qs.filter(status__in=OPEN_STATUSES).count()))
+    expect(page.locator('[data-figure="open"]')).to_have_text(
+        str(qs.filter(status__in=OPEN_STATUSES).count())
+    )
     expect(page.locator('[data-figure="intake_today"]')).to_have_text(str(qs.count()))
     expect(page.locator('[data-figure="closed_today"]')).to_have_text(str(qs.filter(status="closed").count()))
 
@@ -65,9 +67,10 @@ def open_map(page, name) -> int:
     el = page.locator("#dashmap")
     expect(el).to_have_attribute("data-ready", "1", timeout=15_000)
     polygons = int(el.get_attribute("data-polygons"))
-    assert page.evaluate(PAINTED, "#dashmap .leaflet-areaPane-pane") > 1000 or page.evaluate(
-        PAINTED, "#dashmap"
-    ) > 1000
+    assert (
+        page.evaluate(PAINTED, "#dashmap .leaflet-areaPane-pane") > 1000
+        or page.evaluate(PAINTED, "#dashmap") > 1000
+    )
     if not page.evaluate("document.getElementById('dashmap-panel').open"):
         page.locator("#dashmap-panel summary").click()  # folded on a phone
     page.get_by_label("社区", exact=True).check()

@@ -33,8 +33,10 @@ def test_staff_signs_in_with_password_and_sees_their_workspace(desktop, register
     expect(roles).to_contain_text("网格员")
     expect(roles).to_contain_text(d.grids[0].name)
     # Counts inside the jurisdiction: one grid, one compound, one household of two.
-    stats = {desktop.locator(".stat-label").nth(i).inner_text(): desktop.locator(".stat-value").nth(i).inner_text()
-             for i in range(desktop.locator(".stat").count())}
+    stats = {
+        desktop.locator(".stat-label").nth(i).inner_text(): desktop.locator(".stat-value").nth(i).inner_text()
+        for i in range(desktop.locator(".stat").count())
+    }
     assert stats == {"网格": "1", "小区/院落": "1", "住户": "1", "居民": "2"}
     # A grid worker may read the register: it is in the side navigation.
     expect(desktop.locator(".sidenav").get_by_role("link", name="住户登记")).to_be_visible()
@@ -68,13 +70,15 @@ def test_staff_workspace_on_phone(phone, register):
 
 def test_resident_signs_in_with_an_sms_code(phone, register):
     from linli.core.accounts import sms
-    from linli.core.people.tests.factories import make_person
     from linli.core.people import services as people
     from linli.core.people.choices import Relation
+    from linli.core.people.tests.factories import make_person
 
     d = register
     person = make_person(name="张秀英", phone="13900001234")
-    people.household_member_add(actor=None, household=d.households[2], person=person, relation=Relation.SPOUSE)
+    people.household_member_add(
+        actor=None, household=d.households[2], person=person, relation=Relation.SPOUSE
+    )
     sms.outbox.clear()
 
     phone.goto("/")
@@ -122,8 +126,10 @@ COUNT_DRAWN = """() => {
 
 def assert_polygons_drawn(page, expected: int) -> None:
     page.wait_for_function(
-        f"n => {{ const d = ({COUNT_DRAWN})(); return d.svg >= n || (d.canvasFilled > 0.02 && d.canvasColours >= 3); }}",
-        arg=expected, timeout=10_000,
+        f"n => {{ const d = ({COUNT_DRAWN})(); "
+        "return d.svg >= n || (d.canvasFilled > 0.02 && d.canvasColours >= 3); }",
+        arg=expected,
+        timeout=10_000,
     )
     drawn = page.evaluate(COUNT_DRAWN)
     if drawn["svg"]:

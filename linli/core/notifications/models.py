@@ -7,8 +7,12 @@ from django.utils.translation import gettext_lazy as _
 class Notification(models.Model):
     """One message in a person's in-app inbox. SMS copies for residents are sent by a task."""
 
-    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("收件人"), on_delete=models.CASCADE,
-                                  related_name="notifications")
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("收件人"),
+        on_delete=models.CASCADE,
+        related_name="notifications",
+    )
     created_at = models.DateTimeField(_("时间"), default=timezone.now, db_index=True)
     kind = models.CharField(_("类别"), max_length=40)
     title = models.CharField(_("标题"), max_length=120)
@@ -16,8 +20,9 @@ class Notification(models.Model):
     url = models.CharField(_("链接"), max_length=300, blank=True)
     object_type = models.CharField(max_length=64, blank=True)
     object_id = models.CharField(max_length=64, blank=True)
-    dedupe_key = models.CharField(max_length=120, blank=True,
-                                  help_text=_("同一收件人同一键只保留一条，用于可重试的任务"))
+    dedupe_key = models.CharField(
+        max_length=120, blank=True, help_text=_("同一收件人同一键只保留一条，用于可重试的任务")
+    )
     read_at = models.DateTimeField(_("已读时间"), null=True, blank=True)
     sms_sent_at = models.DateTimeField(_("短信发送时间"), null=True, blank=True)
 
@@ -27,8 +32,11 @@ class Notification(models.Model):
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["recipient", "read_at", "-created_at"])]
         constraints = [
-            models.UniqueConstraint(fields=["recipient", "dedupe_key"], condition=~models.Q(dedupe_key=""),
-                                    name="notification_dedupe"),
+            models.UniqueConstraint(
+                fields=["recipient", "dedupe_key"],
+                condition=~models.Q(dedupe_key=""),
+                name="notification_dedupe",
+            ),
         ]
 
     def __str__(self):

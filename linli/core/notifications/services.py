@@ -31,7 +31,12 @@ def notify(
             continue
         seen.add(user.pk)
         row = Notification(
-            recipient=user, kind=kind, title=title[:120], body=body, url=url, dedupe_key=dedupe_key,
+            recipient=user,
+            kind=kind,
+            title=title[:120],
+            body=body,
+            url=url,
+            dedupe_key=dedupe_key,
             object_type=obj._meta.label_lower if obj is not None else "",
             object_id=str(obj.pk) if obj is not None else "",
         )

@@ -12,10 +12,12 @@ from .choices import Gender, Relation, Tag, Tenure
 
 
 class Household(models.Model):
-    flat = models.ForeignKey("places.Flat", verbose_name=_("房屋"), on_delete=models.PROTECT,
-                             related_name="households")
-    grid = models.ForeignKey("places.Area", verbose_name=_("所属网格"), on_delete=models.PROTECT,
-                             related_name="households")
+    flat = models.ForeignKey(
+        "places.Flat", verbose_name=_("房屋"), on_delete=models.PROTECT, related_name="households"
+    )
+    grid = models.ForeignKey(
+        "places.Area", verbose_name=_("所属网格"), on_delete=models.PROTECT, related_name="households"
+    )
     path = models.CharField(_("路径"), max_length=255, db_index=True, editable=False)
     tenure = models.CharField(_("居住性质"), max_length=16, choices=Tenure.choices, default=Tenure.OWNER)
     registered_on = models.DateField(_("登记日期"), null=True, blank=True)
@@ -43,14 +45,21 @@ class Person(models.Model):
     id_number_hash = models.CharField(max_length=64, null=True, blank=True, unique=True, editable=False)
     phone = EncryptedTextField(_("联系电话"), blank=True)
     phone_hash = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
-    grid = models.ForeignKey("places.Area", verbose_name=_("所属网格"), null=True, blank=True,
-                             on_delete=models.PROTECT, related_name="persons")
+    grid = models.ForeignKey(
+        "places.Area",
+        verbose_name=_("所属网格"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="persons",
+    )
     path = models.CharField(_("路径"), max_length=255, db_index=True, blank=True, editable=False)
     note = models.TextField(_("备注"), blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-    erased_at = models.DateTimeField(_("删除时间"), null=True, blank=True,
-                                     help_text=_("依个人信息保护法删除后，仅保留匿名统计所需字段"))
+    erased_at = models.DateTimeField(
+        _("删除时间"), null=True, blank=True, help_text=_("依个人信息保护法删除后，仅保留匿名统计所需字段")
+    )
 
     class Meta:
         verbose_name = _("居民")
@@ -88,11 +97,16 @@ class HouseholdMember(models.Model):
         verbose_name = _("住户成员")
         verbose_name_plural = _("住户成员")
         constraints = [
-            models.UniqueConstraint(fields=["household", "person"], condition=Q(left_on__isnull=True),
-                                    name="member_once_per_household"),
-            models.UniqueConstraint(fields=["household"],
-                                    condition=Q(left_on__isnull=True, relation=Relation.HOUSEHOLDER),
-                                    name="one_householder"),
+            models.UniqueConstraint(
+                fields=["household", "person"],
+                condition=Q(left_on__isnull=True),
+                name="member_once_per_household",
+            ),
+            models.UniqueConstraint(
+                fields=["household"],
+                condition=Q(left_on__isnull=True, relation=Relation.HOUSEHOLDER),
+                name="one_householder",
+            ),
         ]
 
     def __str__(self):

@@ -33,4 +33,3 @@ class CandidateOut(Schema):
     lng: float | None
     lat: float | None
     score: float
-

@@ -18,36 +18,68 @@ def area_path(*, code: str, parent: Area | None) -> str:
 
 
 @transaction.atomic
-def area_create(*, actor, kind: str, code: str, name: str, parent: Area | None, boundary: dict | None = None,
-                centroid: tuple[float, float] | None = None, population: int | None = None) -> Area:
+def area_create(
+    *,
+    actor,
+    kind: str,
+    code: str,
+    name: str,
+    parent: Area | None,
+    boundary: dict | None = None,
+    centroid: tuple[float, float] | None = None,
+    population: int | None = None,
+) -> Area:
     if parent is None and kind != AreaKind.DISTRICT:
-        raise ValidationError(_("只有区可以没有上级 / only a district may have no parent"), code="parent_missing")
+        raise ValidationError(
+            _("只有区可以没有上级 / only a district may have no parent"), code="parent_missing"
+        )
     if parent is not None and CHILD_KIND.get(parent.kind) != kind:
         raise ValidationError(
             _("%(child)s 不能设在 %(parent)s 之下 / a %(child)s cannot sit under a %(parent)s")
             % {"child": kind, "parent": parent.kind},
             code="parent_kind",
         )
-    area = Area(kind=kind, code=code, name=name, parent=parent, path=area_path(code=code, parent=parent),
-                boundary=boundary, population=population)
+    area = Area(
+        kind=kind,
+        code=code,
+        name=name,
+        parent=parent,
+        path=area_path(code=code, parent=parent),
+        boundary=boundary,
+        population=population,
+    )
     if centroid:
         area.centroid_lng, area.centroid_lat = centroid
     area.full_clean()
     area.save()
-    audit_record(actor=actor, action="area.create", obj=area, changes={"code": code, "name": name, "kind": kind})
+    audit_record(
+        actor=actor, action="area.create", obj=area, changes={"code": code, "name": name, "kind": kind}
+    )
     transaction.on_commit(bump_geography_version)
     return area
 
 
 @transaction.atomic
-def compound_create(*, actor, community: Area, name: str, centroid: tuple[float, float],
-                    grid: Area | None = None, **fields) -> Compound:
+def compound_create(
+    *, actor, community: Area, name: str, centroid: tuple[float, float], grid: Area | None = None, **fields
+) -> Compound:
     if community.kind != AreaKind.COMMUNITY:
-        raise ValidationError(_("小区必须属于社区 / a compound belongs to a community"), code="community_kind")
+        raise ValidationError(
+            _("小区必须属于社区 / a compound belongs to a community"), code="community_kind"
+        )
     if grid is not None and not grid.is_within(community):
-        raise ValidationError(_("网格不在该社区内 / the grid is not inside the community"), code="grid_outside")
-    compound = Compound(community=community, grid=grid, name=name, centroid_lng=centroid[0],
-                        centroid_lat=centroid[1], path=(grid or community).path, **fields)
+        raise ValidationError(
+            _("网格不在该社区内 / the grid is not inside the community"), code="grid_outside"
+        )
+    compound = Compound(
+        community=community,
+        grid=grid,
+        name=name,
+        centroid_lng=centroid[0],
+        centroid_lat=centroid[1],
+        path=(grid or community).path,
+        **fields,
+    )
     compound.full_clean()
     compound.save()
     audit_record(actor=actor, action="compound.create", obj=compound, changes={"name": name})
@@ -56,11 +88,14 @@ def compound_create(*, actor, community: Area, name: str, centroid: tuple[float,
 
 
 @transaction.atomic
-def building_create(*, actor, compound: Compound, name: str, grid: Area, lng: float, lat: float,
-                    **fields) -> Building:
+def building_create(
+    *, actor, compound: Compound, name: str, grid: Area, lng: float, lat: float, **fields
+) -> Building:
     if grid.kind != AreaKind.GRID or not grid.is_within(compound.community):
-        raise ValidationError(_("楼栋的网格须在小区所属社区内 / the building's grid must lie in its community"),
-                              code="grid_outside")
+        raise ValidationError(
+            _("楼栋的网格须在小区所属社区内 / the building's grid must lie in its community"),
+            code="grid_outside",
+        )
     building = Building(compound=compound, name=name, grid=grid, path=grid.path, lng=lng, lat=lat, **fields)
     building.full_clean()
     building.save()
@@ -84,8 +119,15 @@ def bump_geography_version() -> None:
 
 
 @transaction.atomic
-def area_update(*, actor, area: Area, name: str | None = None, population: int | None = None,
-                note: str | None = None, boundary: dict | None = None) -> Area:
+def area_update(
+    *,
+    actor,
+    area: Area,
+    name: str | None = None,
+    population: int | None = None,
+    note: str | None = None,
+    boundary: dict | None = None,
+) -> Area:
     """Change an area's name, population, note or boundary (code, kind and parent come by import)."""
     before = {"name": area.name, "population": area.population, "note": area.note}
     if name is not None:
@@ -115,12 +157,24 @@ def area_update(*, actor, area: Area, name: str | None = None, population: int |
 @transaction.atomic
 def compound_update(*, actor, compound: Compound, **fields) -> Compound:
     """Change a compound's descriptive fields (name, aliases, address, built year, …) or centroid."""
-    allowed = {"name", "code", "aliases", "address", "road", "built_year", "has_property_company", "note",
-               "centroid_lng", "centroid_lat", "boundary"}
+    allowed = {
+        "name",
+        "code",
+        "aliases",
+        "address",
+        "road",
+        "built_year",
+        "has_property_company",
+        "note",
+        "centroid_lng",
+        "centroid_lat",
+        "boundary",
+    }
     unknown = set(fields) - allowed
     if unknown:
-        raise ValidationError(_("不能修改这些字段 / these fields cannot be changed: %(f)s")
-                              % {"f": ", ".join(sorted(unknown))})
+        raise ValidationError(
+            _("不能修改这些字段 / these fields cannot be changed: %(f)s") % {"f": ", ".join(sorted(unknown))}
+        )
     before = {k: getattr(compound, k) for k in fields}
     for key, value in fields.items():
         setattr(compound, key, value)

@@ -18,9 +18,7 @@ def normalise_phone(raw: str) -> str:
         value = value[4:]
     if _MOBILE.match(value) or _LANDLINE.match(value):
         return value.replace("-", "")
-    raise ValidationError(
-        _("电话号码格式不正确 / not a valid mainland phone number"), code="phone_format"
-    )
+    raise ValidationError(_("电话号码格式不正确 / not a valid mainland phone number"), code="phone_format")
 
 
 def is_mobile(value: str) -> bool:

@@ -98,4 +98,3 @@ def extend_handling_clock(appeal: Appeal, days: int, now: dt.datetime) -> None:
     appeal.handling_warn_at = cal.fraction_point(start, new_due, warn_fraction())
     appeal.deadline_epoch += 1
     appeal.extended_days += days
-

@@ -86,7 +86,8 @@ class AppealIn(Input):
     contact_phone: str = Field("", max_length=20)
     is_private: bool = False
     answers: dict[str, str | float | bool | list[str]] = Field(
-        {}, description="补充问题的回答；多选题为列表 / answers to the extra questions; a list for multichoice"
+        {},
+        description="补充问题的回答；多选题为列表 / answers to the extra questions; a list for multichoice",
     )
     photo_ids: list[Id] = Field([], max_length=9, description="POST /attachments 返回的编号 / upload ids")
 

@@ -60,8 +60,12 @@ OPEN_DATA_TYPES = {"csv": "text/csv; charset=utf-8", "json": "application/json; 
 
 def _render(f: selectors.Filters, rows: list[dict], fmt: str) -> bytes:
     if fmt == "json":
-        data = {"since": f.since.isoformat(), "until": f.until.isoformat(),
-                "fields": list(selectors.OPEN_DATA_FIELDS), "rows": rows}
+        data = {
+            "since": f.since.isoformat(),
+            "until": f.until.isoformat(),
+            "fields": list(selectors.OPEN_DATA_FIELDS),
+            "rows": rows,
+        }
         return json.dumps(data, ensure_ascii=False).encode()
     out = io.StringIO()
     out.write("\ufeff")  # Excel opens UTF-8 CSV with Chinese correctly only with a BOM

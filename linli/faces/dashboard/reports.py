@@ -49,7 +49,9 @@ def period_for(kind: str, day: dt.date, since=None, until=None) -> tuple[dt.date
         return previous_month(day)
     if kind == ReportKind.CUSTOM and since and until and since <= until and (until - since).days <= 400:
         return since, until
-    raise ValidationError(_("请选择不超过400天的起止日期 / choose a period of at most 400 days"), code="period")
+    raise ValidationError(
+        _("请选择不超过400天的起止日期 / choose a period of at most 400 days"), code="period"
+    )
 
 
 def scope_key(area: Area | None, unit: Organisation | None) -> str:
@@ -101,8 +103,13 @@ def report_request(*, actor, scope: Scope, kind: str, since=None, until=None) ->
             unit = Organisation.objects.get(pk=min(scope.unit_ids))
     with transaction.atomic():
         report = Report.objects.create(
-            kind=kind, period_start=start, period_end=end, area=area, unit=unit,
-            scope_key=scope_key(area, unit), requested_by=actor,
+            kind=kind,
+            period_start=start,
+            period_end=end,
+            area=area,
+            unit=unit,
+            scope_key=scope_key(area, unit),
+            requested_by=actor,
         )
         transaction.on_commit(lambda: _enqueue(report.pk))
     return report
@@ -120,7 +127,10 @@ def report_schedule(kind: str, *, day: dt.date | None = None) -> list[Report]:
     for area in scopes:
         key = scope_key(area, None)
         report, created = Report.objects.get_or_create(
-            kind=kind, period_start=start, scope_key=key, requested_by=None,
+            kind=kind,
+            period_start=start,
+            scope_key=key,
+            requested_by=None,
             defaults={"period_end": end, "area": area},
         )
         if created:
@@ -161,9 +171,9 @@ def _progress(report_id: int, progress: int, step: str) -> None:
 
 def report_generate(report_id: int) -> Report:
     """Build the PDF and the workbook of a report; safe to run twice (a finished report is left alone)."""
-    claimed = Report.objects.filter(pk=report_id, status__in=[ReportStatus.PENDING, ReportStatus.FAILED]).update(
-        status=ReportStatus.RUNNING, progress=1, step=_("开始"), error=""
-    )
+    claimed = Report.objects.filter(
+        pk=report_id, status__in=[ReportStatus.PENDING, ReportStatus.FAILED]
+    ).update(status=ReportStatus.RUNNING, progress=1, step=_("开始"), error="")
     report = Report.objects.select_related("area", "unit").get(pk=report_id)
     if not claimed:
         return report
@@ -258,8 +268,15 @@ RATE_HEAD = ("名称", "受理", "响应率", "解决率", "满意率")
 def _rate_rows(rows: list[dict], limit: int | None = None) -> list[list[str]]:
     out = []
     for r in rows[:limit] if limit else rows:
-        out.append([r["label"] or "（未指定）", str(r["total"]), pct(r["response_rate"]),
-                    pct(r["resolution_rate"]), pct(r["satisfaction_rate"])])
+        out.append(
+            [
+                r["label"] or "（未指定）",
+                str(r["total"]),
+                pct(r["response_rate"]),
+                pct(r["resolution_rate"]),
+                pct(r["satisfaction_rate"]),
+            ]
+        )
     return out
 
 
@@ -285,20 +302,33 @@ def render_pdf(data: ReportData) -> bytes:
     if FONT not in pdfmetrics.getRegisteredFontNames():
         pdfmetrics.registerFont(UnicodeCIDFont(FONT))
     h1 = ParagraphStyle("h1", fontName=FONT, fontSize=18, leading=24, textColor=colors.HexColor(RED))
-    h2 = ParagraphStyle("h2", fontName=FONT, fontSize=13, leading=18, spaceBefore=10, spaceAfter=4,
-                        textColor=colors.HexColor(BLUE))
+    h2 = ParagraphStyle(
+        "h2",
+        fontName=FONT,
+        fontSize=13,
+        leading=18,
+        spaceBefore=10,
+        spaceAfter=4,
+        textColor=colors.HexColor(BLUE),
+    )
     body = ParagraphStyle("body", fontName=FONT, fontSize=9.5, leading=14)
-    small = ParagraphStyle("small", fontName=FONT, fontSize=8, leading=11, textColor=colors.HexColor("#57606a"))
+    small = ParagraphStyle(
+        "small", fontName=FONT, fontSize=8, leading=11, textColor=colors.HexColor("#57606a")
+    )
 
     def table(head, rows, widths=None):
         t = Table([list(head), *rows], colWidths=widths, repeatRows=1)
-        t.setStyle(TableStyle([
-            ("FONT", (0, 0), (-1, -1), FONT, 8.5),
-            ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eef2f6")),
-            ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#c9d1d9")),
-            ("ALIGN", (1, 0), (-1, -1), "RIGHT"),
-            ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-        ]))
+        t.setStyle(
+            TableStyle(
+                [
+                    ("FONT", (0, 0), (-1, -1), FONT, 8.5),
+                    ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eef2f6")),
+                    ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#c9d1d9")),
+                    ("ALIGN", (1, 0), (-1, -1), "RIGHT"),
+                    ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+                ]
+            )
+        )
         return t
 
     def bar_chart(labels, values, title, *, percent=True, width=170 * mm, height=62 * mm):
@@ -337,53 +367,113 @@ def render_pdf(data: ReportData) -> bytes:
         for i, s in enumerate(series):
             c.lines[i].strokeColor = colors.HexColor(palette[i % len(palette)])
             c.lines[i].strokeWidth = 1.4
-            d.add(String(width - 80, height - 24 - i * 11, f"■ {s['name']} {s['total']}", fontName=FONT,
-                         fontSize=7.5, fillColor=colors.HexColor(palette[i % len(palette)])))
+            d.add(
+                String(
+                    width - 80,
+                    height - 24 - i * 11,
+                    f"■ {s['name']} {s['total']}",
+                    fontName=FONT,
+                    fontSize=7.5,
+                    fillColor=colors.HexColor(palette[i % len(palette)]),
+                )
+            )
         d.add(c)
         return d
 
     h, o = data.headline, data.overall
     story = [
         Paragraph(data.title, h1),
-        Paragraph(f"{_('统计时段')}：{data.period}　{_('范围')}：{data.scope_label}　{_('生成时间')}：{data.generated}", small),
+        Paragraph(
+            f"{_('统计时段')}：{data.period}　{_('范围')}：{data.scope_label}　"
+            f"{_('生成时间')}：{data.generated}",
+            small,
+        ),
         Spacer(1, 6),
         Paragraph(_("一、总体情况"), h2),
         Paragraph(
-            _("本期受理诉求 %(intake)s 件，已办结 %(closed)s 件；当前在办 %(open)s 件，其中超期 %(overdue)s 件、"
-              "临期 %(near)s 件。响应率 %(rr)s，解决率 %(sr)s，满意率 %(mr)s。") % {
-                "intake": h["intake_period"], "closed": h["closed_period"], "open": h["open"],
-                "overdue": h["overdue"], "near": h["near"], "rr": pct(o["response_rate"]),
-                "sr": pct(o["resolution_rate"]), "mr": pct(o["satisfaction_rate"])},
-            body),
+            _(
+                "本期受理诉求 %(intake)s 件，已办结 %(closed)s 件；当前在办 %(open)s 件，"
+                "其中超期 %(overdue)s 件、临期 %(near)s 件。响应率 %(rr)s，解决率 %(sr)s，满意率 %(mr)s。"
+            )
+            % {
+                "intake": h["intake_period"],
+                "closed": h["closed_period"],
+                "open": h["open"],
+                "overdue": h["overdue"],
+                "near": h["near"],
+                "rr": pct(o["response_rate"]),
+                "sr": pct(o["resolution_rate"]),
+                "mr": pct(o["satisfaction_rate"]),
+            },
+            body,
+        ),
         Spacer(1, 4),
-        table(("受理", "办结", "在办", "超期", "响应率", "解决率", "满意率"),
-              [[str(h["intake_period"]), str(h["closed_period"]), str(h["open"]), str(h["overdue"]),
-                pct(o["response_rate"]), pct(o["resolution_rate"]), pct(o["satisfaction_rate"])]]),
+        table(
+            ("受理", "办结", "在办", "超期", "响应率", "解决率", "满意率"),
+            [
+                [
+                    str(h["intake_period"]),
+                    str(h["closed_period"]),
+                    str(h["open"]),
+                    str(h["overdue"]),
+                    pct(o["response_rate"]),
+                    pct(o["resolution_rate"]),
+                    pct(o["satisfaction_rate"]),
+                ]
+            ],
+        ),
         Paragraph(_("二、受理趋势（按来源渠道）"), h2),
-        line_chart(data.intake["axis"], data.intake["series"][:6], _("每%(b)s受理量") % {
-            "b": {"day": _("日"), "week": _("周"), "month": _("月")}[data.intake["bucket"]]}),
+        line_chart(
+            data.intake["axis"],
+            data.intake["series"][:6],
+            _("每%(b)s受理量")
+            % {"b": {"day": _("日"), "week": _("周"), "month": _("月")}[data.intake["bucket"]]},
+        ),
         Paragraph(_("三、各%(what)s三率排名") % {"what": data.areas_label}, h2),
-        bar_chart([r["label"] for r in data.by_area[:20]], [r["resolution_rate"] for r in data.by_area[:20]],
-                  _("解决率 (%)")),
-        table(("排名", *RATE_HEAD), [[str(i), *row] for i, row in enumerate(_rate_rows(data.by_area), 1)],
-              widths=[12 * mm, 50 * mm, 20 * mm, 25 * mm, 25 * mm, 25 * mm]),
+        bar_chart(
+            [r["label"] for r in data.by_area[:20]],
+            [r["resolution_rate"] for r in data.by_area[:20]],
+            _("解决率 (%)"),
+        ),
+        table(
+            ("排名", *RATE_HEAD),
+            [[str(i), *row] for i, row in enumerate(_rate_rows(data.by_area), 1)],
+            widths=[12 * mm, 50 * mm, 20 * mm, 25 * mm, 25 * mm, 25 * mm],
+        ),
         Paragraph(_("四、承办单位三率"), h2),
         table(RATE_HEAD, _rate_rows(data.by_unit, 25), widths=[62 * mm, 20 * mm, 25 * mm, 25 * mm, 25 * mm]),
         Paragraph(_("五、诉求类别"), h2),
-        bar_chart([r["label"] for r in data.by_category[:15]], [r["total"] for r in data.by_category[:15]],
-                  _("受理量（件）"), percent=False),
+        bar_chart(
+            [r["label"] for r in data.by_category[:15]],
+            [r["total"] for r in data.by_category[:15]],
+            _("受理量（件）"),
+            percent=False,
+        ),
         table(RATE_HEAD, _rate_rows(data.by_category), widths=[62 * mm, 20 * mm, 25 * mm, 25 * mm, 25 * mm]),
         Paragraph(_("六、办理时长"), h2),
-        Paragraph(_("本期受理并已办结 %(n)s 件，平均办理 %(avg)s 小时，90%% 的诉求在 %(p90)s 小时内办结。") % {
-            "n": data.handling["overall"]["n"], "avg": num(data.handling["overall"]["avg_hours"]),
-            "p90": num(data.handling["overall"]["p90_hours"])}, body),
-        table(("承办单位", "办结", "平均(小时)", "90分位(小时)"),
-              [[r["label"] or "（未指定）", str(r["n"]), num(r["avg_hours"]), num(r["p90_hours"])]
-               for r in data.handling["by_unit"][:15]],
-              widths=[80 * mm, 25 * mm, 30 * mm, 30 * mm]),
+        Paragraph(
+            _("本期受理并已办结 %(n)s 件，平均办理 %(avg)s 小时，90%% 的诉求在 %(p90)s 小时内办结。")
+            % {
+                "n": data.handling["overall"]["n"],
+                "avg": num(data.handling["overall"]["avg_hours"]),
+                "p90": num(data.handling["overall"]["p90_hours"]),
+            },
+            body,
+        ),
+        table(
+            ("承办单位", "办结", "平均(小时)", "90分位(小时)"),
+            [
+                [r["label"] or "（未指定）", str(r["n"]), num(r["avg_hours"]), num(r["p90_hours"])]
+                for r in data.handling["by_unit"][:15]
+            ],
+            widths=[80 * mm, 25 * mm, 30 * mm, 30 * mm],
+        ),
         Paragraph(_("七、当前超期与临期（按承办单位）"), h2),
-        table(("承办单位", "超期", "临期"), [[u or "（未派遣）", str(r), str(y)] for u, r, y in data.deadlines[:25]]
-              or [["—", "0", "0"]], widths=[100 * mm, 30 * mm, 30 * mm]),
+        table(
+            ("承办单位", "超期", "临期"),
+            [[u or "（未派遣）", str(r), str(y)] for u, r, y in data.deadlines[:25]] or [["—", "0", "0"]],
+            widths=[100 * mm, 30 * mm, 30 * mm],
+        ),
         Spacer(1, 8),
         Paragraph(_("指标口径见平台“指标说明”页。本报告由邻里社区治理平台自动生成。"), small),
     ]
@@ -397,8 +487,17 @@ def render_pdf(data: ReportData) -> bytes:
         canvas.drawRightString(A4[0] - 18 * mm, 10 * mm, f"{doc.page}")
         canvas.restoreState()
 
-    doc = SimpleDocTemplate(buf, pagesize=A4, leftMargin=18 * mm, rightMargin=18 * mm, topMargin=16 * mm,
-                            bottomMargin=18 * mm, title=data.title, author="Linli", subject=data.period)
+    doc = SimpleDocTemplate(
+        buf,
+        pagesize=A4,
+        leftMargin=18 * mm,
+        rightMargin=18 * mm,
+        topMargin=16 * mm,
+        bottomMargin=18 * mm,
+        title=data.title,
+        author="Linli",
+        subject=data.period,
+    )
     doc.build(story, onFirstPage=footer, onLaterPages=footer)
     return buf.getvalue()
 
@@ -432,11 +531,36 @@ def render_xlsx(data: ReportData) -> bytes:
         return ws
 
     def rate_cells(rows):
-        return [[r["label"] or "（未指定）", r["total"], r["dispatched"], r["responded"], r["accepted"],
-                 r["resolved"], r["rated"], r["satisfied"], r["response_rate"], r["resolution_rate"],
-                 r["satisfaction_rate"]] for r in rows]
+        return [
+            [
+                r["label"] or "（未指定）",
+                r["total"],
+                r["dispatched"],
+                r["responded"],
+                r["accepted"],
+                r["resolved"],
+                r["rated"],
+                r["satisfied"],
+                r["response_rate"],
+                r["resolution_rate"],
+                r["satisfaction_rate"],
+            ]
+            for r in rows
+        ]
 
-    rate_head = ("名称", "受理", "应响应", "按时响应", "已立案", "已办结", "已评价", "满意", "响应率", "解决率", "满意率")
+    rate_head = (
+        "名称",
+        "受理",
+        "应响应",
+        "按时响应",
+        "已立案",
+        "已办结",
+        "已评价",
+        "满意",
+        "响应率",
+        "解决率",
+        "满意率",
+    )
 
     def percent_columns(ws):
         for row in ws.iter_rows(min_row=2, min_col=9, max_col=11):
@@ -444,14 +568,28 @@ def render_xlsx(data: ReportData) -> bytes:
                 c.number_format = "0.0%"
 
     h, o = data.headline, data.overall
-    ws = sheet(SHEETS[0], ("指标", "数值"), [
-        ("报告", data.title), ("统计时段", data.period), ("范围", data.scope_label), ("生成时间", data.generated),
-        ("本期受理", h["intake_period"]), ("本期办结", h["closed_period"]), ("当前在办", h["open"]),
-        ("当前超期", h["overdue"]), ("当前临期", h["near"]), ("响应率", o["response_rate"]),
-        ("解决率", o["resolution_rate"]), ("满意率", o["satisfaction_rate"]),
-        ("平均办理时长（小时）", data.handling["overall"]["avg_hours"]),
-        ("90分位办理时长（小时）", data.handling["overall"]["p90_hours"]),
-    ], widths=[24, 40], first=True)
+    ws = sheet(
+        SHEETS[0],
+        ("指标", "数值"),
+        [
+            ("报告", data.title),
+            ("统计时段", data.period),
+            ("范围", data.scope_label),
+            ("生成时间", data.generated),
+            ("本期受理", h["intake_period"]),
+            ("本期办结", h["closed_period"]),
+            ("当前在办", h["open"]),
+            ("当前超期", h["overdue"]),
+            ("当前临期", h["near"]),
+            ("响应率", o["response_rate"]),
+            ("解决率", o["resolution_rate"]),
+            ("满意率", o["satisfaction_rate"]),
+            ("平均办理时长（小时）", data.handling["overall"]["avg_hours"]),
+            ("90分位办理时长（小时）", data.handling["overall"]["p90_hours"]),
+        ],
+        widths=[24, 40],
+        first=True,
+    )
     for r in range(11, 14):
         ws.cell(row=r, column=2).number_format = "0.0%"
 
@@ -472,23 +610,38 @@ def render_xlsx(data: ReportData) -> bytes:
             ws.add_chart(chart, "M2")
 
     series = data.intake["series"]
-    ws = sheet(SHEETS[4], ("时间", *[s["name"] for s in series]),
-               [[a, *[s["data"][i] for s in series]] for i, a in enumerate(data.intake["axis"])],
-               widths=[14] + [10] * len(series))
+    ws = sheet(
+        SHEETS[4],
+        ("时间", *[s["name"] for s in series]),
+        [[a, *[s["data"][i] for s in series]] for i, a in enumerate(data.intake["axis"])],
+        widths=[14] + [10] * len(series),
+    )
     if series and data.intake["axis"]:
         chart = LineChart()
         chart.title = "受理趋势（按来源渠道）"
         n = len(data.intake["axis"]) + 1
-        chart.add_data(Reference(ws, min_col=2, max_col=1 + len(series), min_row=1, max_row=n), titles_from_data=True)
+        chart.add_data(
+            Reference(ws, min_col=2, max_col=1 + len(series), min_row=1, max_row=n), titles_from_data=True
+        )
         chart.set_categories(Reference(ws, min_col=1, min_row=2, max_row=n))
         chart.width, chart.height = 24, 9
         ws.add_chart(chart, f"{chr(66 + len(series) + 1)}2")
 
-    sheet(SHEETS[5], ("承办单位", "办结件数", "平均（小时）", "90分位（小时）"),
-          [[r["label"] or "（未指定）", r["n"], r["avg_hours"], r["p90_hours"]] for r in data.handling["by_unit"]],
-          widths=[32, 12, 14, 14])
-    ws = sheet(SHEETS[6], ("承办单位", "超期", "临期"), [[u or "（未派遣）", r, y] for u, r, y in data.deadlines],
-               widths=[32, 10, 10])
+    sheet(
+        SHEETS[5],
+        ("承办单位", "办结件数", "平均（小时）", "90分位（小时）"),
+        [
+            [r["label"] or "（未指定）", r["n"], r["avg_hours"], r["p90_hours"]]
+            for r in data.handling["by_unit"]
+        ],
+        widths=[32, 12, 14, 14],
+    )
+    ws = sheet(
+        SHEETS[6],
+        ("承办单位", "超期", "临期"),
+        [[u or "（未派遣）", r, y] for u, r, y in data.deadlines],
+        widths=[32, 10, 10],
+    )
     if data.deadlines:
         chart = BarChart()
         chart.type = "bar"

@@ -22,7 +22,21 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 
 from django.db import connection
-from django.db.models import Aggregate, IntegerField, Value, Avg, Count, FloatField, DurationField, ExpressionWrapper, F, Func, Q, QuerySet, Sum
+from django.db.models import (
+    Aggregate,
+    Avg,
+    Count,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    FloatField,
+    Func,
+    IntegerField,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+)
 from django.db.models.functions import TruncDay, TruncMonth, TruncWeek
 from django.utils import timezone
 
@@ -200,7 +214,9 @@ def _ratio(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
 
 
-def rates(scope: Scope, f: Filters, *, group_by: str = "street", now: dt.datetime | None = None) -> list[dict]:
+def rates(
+    scope: Scope, f: Filters, *, group_by: str = "street", now: dt.datetime | None = None
+) -> list[dict]:
     """One row per group with counts and the three rates, same definitions as
     ``appeals.selectors.appeal_rates``, inside the scope; ranked best resolution rate first. A
     category row is the category's domain (its top level)."""
@@ -213,7 +229,9 @@ def rates(scope: Scope, f: Filters, *, group_by: str = "street", now: dt.datetim
     return slow_rates(scope, f, group_by=group_by, now=now)
 
 
-def slow_rates(scope: Scope, f: Filters, *, group_by: str = "street", now: dt.datetime | None = None) -> list[dict]:
+def slow_rates(
+    scope: Scope, f: Filters, *, group_by: str = "street", now: dt.datetime | None = None
+) -> list[dict]:
     """``rates`` read from the appeals table alone (no rollup built yet; the tests' reference)."""
     now = now or timezone.now()
     key, label = GROUPS[group_by]
@@ -287,8 +305,16 @@ def rate_trend(scope: Scope, f: Filters, *, months: int = 12, now: dt.datetime |
     day = first
     while day <= end:
         label = f"{day:%Y-%m}"
-        out.append(rows.get(label) or {"label": label, "total": 0, "response_rate": None,
-                                        "resolution_rate": None, "satisfaction_rate": None})
+        out.append(
+            rows.get(label)
+            or {
+                "label": label,
+                "total": 0,
+                "response_rate": None,
+                "resolution_rate": None,
+                "satisfaction_rate": None,
+            }
+        )
         day = (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
     return out
 
@@ -312,7 +338,9 @@ def intake_series(scope: Scope, f: Filters, *, by: str = "channel") -> dict:
         labels = dict(Channel.choices)
         for qs in p.rowsets():
             field_name = "channel" if by == "channel" else "domain_id"
-            for r in qs.annotate(b=trunc("created_at")).values("b", field_name).annotate(n=Count("id")).order_by():
+            for r in (
+                qs.annotate(b=trunc("created_at")).values("b", field_name).annotate(n=Count("id")).order_by()
+            ):
                 if by == "channel":
                     keyed.append((r["b"], str(labels.get(r["channel"], r["channel"])), r["n"]))
                 else:
@@ -354,8 +382,10 @@ def _series(f: Filters, bucket: str, keyed: list) -> dict:
     ordered = sorted(series.items(), key=lambda kv: -sum(kv[1]))
     return {
         "bucket": bucket,
-        "axis": [d.isoformat() if bucket == "day" else (f"{d:%Y-%m}" if bucket == "month" else d.isoformat())
-                 for d in axis],
+        "axis": [
+            d.isoformat() if bucket == "day" else (f"{d:%Y-%m}" if bucket == "month" else d.isoformat())
+            for d in axis
+        ],
         "series": [{"name": name, "data": data, "total": sum(data)} for name, data in ordered],
     }
 
@@ -419,11 +449,16 @@ def handling_time(scope: Scope, f: Filters, *, group_by: str | None = "departmen
     if rows:
         from linli.core.orgs.models import Organisation
 
-        names = dict(Organisation.objects.filter(pk__in=[r["key"] for r in rows if r["key"]]).values_list("pk", "name"))
+        names = dict(
+            Organisation.objects.filter(pk__in=[r["key"] for r in rows if r["key"]]).values_list("pk", "name")
+        )
     for r in rows:
         r["label"] = names.get(r["key"], "")
     rows.sort(key=lambda r: -(r["avg_hours"] or 0))
-    return {"overall": overall[0] if overall else {"n": 0, "avg_hours": None, "p90_hours": None}, "by_unit": rows}
+    return {
+        "overall": overall[0] if overall else {"n": 0, "avg_hours": None, "p90_hours": None},
+        "by_unit": rows,
+    }
 
 
 def _street_level(path: str) -> bool:
@@ -462,7 +497,9 @@ def _handling_histogram(scope: Scope, f: Filters, p: Parts, now: dt.datetime | N
         last = rollup.next_month(timezone.localdate(st.refreshed_at).replace(day=1))
         live_from = st.refreshed_at
     else:
-        fact_end = min(f.end, min(start_of(timezone.localdate(now)), start_of(timezone.localdate(st.refreshed_at))))
+        fact_end = min(
+            f.end, min(start_of(timezone.localdate(now)), start_of(timezone.localdate(st.refreshed_at)))
+        )
         last = timezone.localdate(fact_end).replace(day=1) if fact_end > f.start else first
         live_from = None
     if first >= last:
@@ -485,14 +522,23 @@ def _handling_histogram(scope: Scope, f: Filters, p: Parts, now: dt.datetime | N
 
     for r in months.values("lead_unit_id", "bucket").annotate(n=Sum("n"), secs=Sum("seconds")).order_by():
         add(r["lead_unit_id"], r["bucket"], r["n"], r["secs"])
-    rest = [_filtered(AppealFact.objects.filter(created_at__gte=f.start, created_at__lt=start_of(first)), scope, f)]
+    rest = [
+        _filtered(
+            AppealFact.objects.filter(created_at__gte=f.start, created_at__lt=start_of(first)), scope, f
+        )
+    ]
     if live_from is None:
-        rest.append(_filtered(AppealFact.objects.filter(created_at__gte=start_of(last), created_at__lt=fact_end),
-                              scope, f))
+        rest.append(
+            _filtered(
+                AppealFact.objects.filter(created_at__gte=start_of(last), created_at__lt=fact_end), scope, f
+            )
+        )
         if p.live is not None:
             rest.append(p.live)
     else:
-        rest.append(_filtered(Appeal.objects.filter(created_at__gte=live_from, created_at__lt=f.end), scope, f))
+        rest.append(
+            _filtered(Appeal.objects.filter(created_at__gte=live_from, created_at__lt=f.end), scope, f)
+        )
     for qs in rest:
         qs = qs.filter(status=S.CLOSED, closed_at__isnull=False).annotate(x_secs=rollup.handling_seconds())
         qs = qs.annotate(x_bucket=rollup.bucket_expression("x_secs"))
@@ -502,7 +548,12 @@ def _handling_histogram(scope: Scope, f: Filters, p: Parts, now: dt.datetime | N
     def figures(key, h):
         n = sum(v[0] for v in h.values())
         secs = sum(v[1] for v in h.values())
-        return {"key": key, "n": n, "avg_hours": _hours(secs / n), "p90_hours": _hours(rollup.histogram_percentile(h, 0.9))}
+        return {
+            "key": key,
+            "n": n,
+            "avg_hours": _hours(secs / n),
+            "p90_hours": _hours(rollup.histogram_percentile(h, 0.9)),
+        }
 
     total: dict = defaultdict(lambda: [0, 0.0])
     for h in hist.values():
@@ -516,7 +567,11 @@ def _handling_histogram(scope: Scope, f: Filters, p: Parts, now: dt.datetime | N
 
 def _durations(qs: QuerySet, key: str | None) -> list[dict]:
     if connection.vendor == "postgresql":
-        seconds = Func(F("closed_at") - F("created_at"), function="EXTRACT", template="EXTRACT(EPOCH FROM %(expressions)s)::double precision")
+        seconds = Func(
+            F("closed_at") - F("created_at"),
+            function="EXTRACT",
+            template="EXTRACT(EPOCH FROM %(expressions)s)::double precision",
+        )
         base = qs.annotate(secs=seconds)
         values = base.values(key) if key else base.values()
         agg = {"n": Count("id"), "avg": Avg("secs"), "p90": _Percentile90("secs")}
@@ -525,9 +580,14 @@ def _durations(qs: QuerySet, key: str | None) -> list[dict]:
         else:
             rows = [base.aggregate(**agg)]
         return [
-            {"key": r.get(key) if key else None, "n": r["n"],
-             "avg_hours": _hours(r["avg"]), "p90_hours": _hours(r["p90"])}
-            for r in rows if r["n"]
+            {
+                "key": r.get(key) if key else None,
+                "n": r["n"],
+                "avg_hours": _hours(r["avg"]),
+                "p90_hours": _hours(r["p90"]),
+            }
+            for r in rows
+            if r["n"]
         ]
     # SQLite: fetch the durations and compute in Python (demo-sized data).
     duration = ExpressionWrapper(F("closed_at") - F("created_at"), output_field=DurationField())
@@ -537,13 +597,23 @@ def _durations(qs: QuerySet, key: str | None) -> list[dict]:
     out = []
     for k, secs in groups.items():
         secs.sort()
-        out.append({"key": k, "n": len(secs), "avg_hours": _hours(sum(secs) / len(secs)),
-                    "p90_hours": _hours(percentile(secs, 0.9))})
+        out.append(
+            {
+                "key": k,
+                "n": len(secs),
+                "avg_hours": _hours(sum(secs) / len(secs)),
+                "p90_hours": _hours(percentile(secs, 0.9)),
+            }
+        )
     return out
 
 
 def _epoch_seconds():
-    return Func(F("closed_at") - F("created_at"), function="EXTRACT", template="EXTRACT(EPOCH FROM %(expressions)s)::double precision")
+    return Func(
+        F("closed_at") - F("created_at"),
+        function="EXTRACT",
+        template="EXTRACT(EPOCH FROM %(expressions)s)::double precision",
+    )
 
 
 def _durations_union(sets: list[QuerySet], key: str | None) -> list[dict]:
@@ -553,20 +623,25 @@ def _durations_union(sets: list[QuerySet], key: str | None) -> list[dict]:
     if connection.vendor == "postgresql":
         parts_sql, params = [], []
         for qs in sets:
-            q = qs.annotate(k=F(key) if key else Value(None, output_field=IntegerField()), secs=_epoch_seconds())
+            q = qs.annotate(
+                k=F(key) if key else Value(None, output_field=IntegerField()), secs=_epoch_seconds()
+            )
             sql, ps = q.values_list("k", "secs").order_by().query.sql_with_params()
             parts_sql.append(f"({sql})")
             params.extend(ps)
         union = " UNION ALL ".join(parts_sql)
         with connection.cursor() as cur:
-            cur.execute(
-                f"SELECT k, count(*), avg(s), percentile_cont(0.9) WITHIN GROUP (ORDER BY s) "
+            cur.execute(  # the union is the ORM's own SQL; every value travels in params
+                f"SELECT k, count(*), avg(s), percentile_cont(0.9) WITHIN GROUP (ORDER BY s) "  # noqa: S608
                 f"FROM ({union}) t(k, s) GROUP BY k",
                 params,
             )
             rows = cur.fetchall()
-        return [{"key": k if key else None, "n": n, "avg_hours": _hours(avg), "p90_hours": _hours(p90)}
-                for k, n, avg, p90 in rows if n]
+        return [
+            {"key": k if key else None, "n": n, "avg_hours": _hours(avg), "p90_hours": _hours(p90)}
+            for k, n, avg, p90 in rows
+            if n
+        ]
     duration = ExpressionWrapper(F("closed_at") - F("created_at"), output_field=DurationField())
     groups: dict[object, list[float]] = defaultdict(list)
     for qs in sets:
@@ -575,8 +650,14 @@ def _durations_union(sets: list[QuerySet], key: str | None) -> list[dict]:
     out = []
     for k, secs in groups.items():
         secs.sort()
-        out.append({"key": k, "n": len(secs), "avg_hours": _hours(sum(secs) / len(secs)),
-                    "p90_hours": _hours(percentile(secs, 0.9))})
+        out.append(
+            {
+                "key": k,
+                "n": len(secs),
+                "avg_hours": _hours(sum(secs) / len(secs)),
+                "p90_hours": _hours(percentile(secs, 0.9)),
+            }
+        )
     return out
 
 
@@ -614,15 +695,17 @@ def grid_worker_load(scope: Scope, f: Filters, *, limit: int = 20) -> list[dict]
     for gid, r in rows.items():
         n = workers.get(gid, 0)
         g = grids.get(gid)
-        out.append({
-            "grid_id": gid,
-            "grid": g.name if g else "",
-            "community": g.parent.name if g and g.parent_id else "",
-            "workers": n,
-            "period": r["period"],
-            "open": r["open"],
-            "per_worker": round(r["period"] / n, 1) if n else None,
-        })
+        out.append(
+            {
+                "grid_id": gid,
+                "grid": g.name if g else "",
+                "community": g.parent.name if g and g.parent_id else "",
+                "workers": n,
+                "period": r["period"],
+                "open": r["open"],
+                "per_worker": round(r["period"] / n, 1) if n else None,
+            }
+        )
     out.sort(key=lambda r: (-(r["per_worker"] if r["per_worker"] is not None else r["period"]), r["grid"]))
     return out[:limit]
 
@@ -646,7 +729,9 @@ def _open_and_new(scope: Scope, f: Filters, field_name: str) -> dict:
     out: dict = {}
     blank = {"open": 0, "overdue": 0, "near": 0, "new": 0}
     opened = (
-        appeals_in(scope, f).filter(is_open).filter(**{f"{field_name}__isnull": False})
+        appeals_in(scope, f)
+        .filter(is_open)
+        .filter(**{f"{field_name}__isnull": False})
         .values(field_name)
         .annotate(
             open=Count("id"),
@@ -660,8 +745,11 @@ def _open_and_new(scope: Scope, f: Filters, field_name: str) -> dict:
     new = fast_counts_by(scope, f, field_name)
     if new is None:
         new = dict(
-            appeals_in(scope, f, period=True).filter(**{f"{field_name}__isnull": False})
-            .values_list(field_name).annotate(n=Count("id")).order_by()
+            appeals_in(scope, f, period=True)
+            .filter(**{f"{field_name}__isnull": False})
+            .values_list(field_name)
+            .annotate(n=Count("id"))
+            .order_by()
         )
     for k, n in new.items():
         out.setdefault(k, dict(blank))["new"] = n
@@ -682,7 +770,9 @@ def area_cases(scope: Scope, f: Filters, area: Area, *, limit: int = 50) -> dict
     )
     period = fast_period_counts(scope, replace(f, area_path=area.path), timezone.now())
     if period is None:
-        period = qs.filter(in_period).aggregate(intake=Count("id"), closed=Count("id", filter=Q(status=S.CLOSED)))
+        period = qs.filter(in_period).aggregate(
+            intake=Count("id"), closed=Count("id", filter=Q(status=S.CLOSED))
+        )
     figures.update(new=period["intake"], closed=period["closed"])
     # The most urgent open cases and the most urgent submitted in the period, merged: the same list
     # as one query over both, each part read through its own index.
@@ -690,13 +780,25 @@ def area_cases(scope: Scope, f: Filters, area: Area, *, limit: int = 50) -> dict
     picked = {}
     for part in (qs.filter(is_open), qs.filter(in_period)):
         for case in (
-            part.select_related("category", "lead_unit").order_by(*order)
-            .only("id", "reference", "title", "status", "handling_warn_at", "handling_due", "created_at",
-                  "category__name", "lead_unit__name")[:limit]
+            part.select_related("category", "lead_unit")
+            .order_by(*order)
+            .only(
+                "id",
+                "reference",
+                "title",
+                "status",
+                "handling_warn_at",
+                "handling_due",
+                "created_at",
+                "category__name",
+                "lead_unit__name",
+            )[:limit]
         ):
             picked[case.pk] = case
-    cases = sorted(picked.values(), key=lambda a: (a.handling_due is None, a.handling_due or a.created_at,
-                                                   -a.created_at.timestamp()))
+    cases = sorted(
+        picked.values(),
+        key=lambda a: (a.handling_due is None, a.handling_due or a.created_at, -a.created_at.timestamp()),
+    )
     return {"figures": figures, "cases": cases[:limit]}
 
 
@@ -716,8 +818,11 @@ def hot_groups(scope: Scope, f: Filters, *, days: int = 14, limit: int = 30) -> 
         except Exception:  # noqa: BLE001 - a broken provider must not take the map down
             groups = None
         if groups is not None:
-            visible = set(appeals_in(scope, f).filter(pk__in={i for g in groups for i in g.get("appeal_ids", [])})
-                          .values_list("pk", flat=True))
+            visible = set(
+                appeals_in(scope, f)
+                .filter(pk__in={i for g in groups for i in g.get("appeal_ids", [])})
+                .values_list("pk", flat=True)
+            )
             out = []
             for g in groups:
                 ids = [i for i in g.get("appeal_ids", []) if i in visible]
@@ -740,10 +845,13 @@ def _heat(count: int, recent: int, overdue: int) -> float:
     return float(count + recent + 2 * overdue)
 
 
-def fallback_hot_groups(scope: Scope, f: Filters, *, since: dt.datetime, limit: int = 30, min_count: int = 2) -> list[dict]:
+def fallback_hot_groups(
+    scope: Scope, f: Filters, *, since: dt.datetime, limit: int = 30, min_count: int = 2
+) -> list[dict]:
     recent = timezone.now() - dt.timedelta(days=3)
-    qs = appeals_in(scope, f).filter(status__in=OPEN_STATUSES, created_at__gte=since, grid_id__isnull=False,
-                                     category_id__isnull=False)
+    qs = appeals_in(scope, f).filter(
+        status__in=OPEN_STATUSES, created_at__gte=since, grid_id__isnull=False, category_id__isnull=False
+    )
     rows = (
         qs.values("grid_id", "category_id")
         .annotate(
@@ -760,21 +868,25 @@ def fallback_hot_groups(scope: Scope, f: Filters, *, since: dt.datetime, limit: 
     grids = {a.pk: a for a in Area.objects.filter(pk__in={r["grid_id"] for r in rows})}
     cats = dict(Category.objects.filter(pk__in={r["category_id"] for r in rows}).values_list("pk", "name"))
     ids: dict[tuple, list[int]] = defaultdict(list)
-    for pk, g, c in qs.filter(grid_id__in=list(grids), category_id__in=list(cats)).values_list("pk", "grid_id", "category_id"):
+    for pk, g, c in qs.filter(grid_id__in=list(grids), category_id__in=list(cats)).values_list(
+        "pk", "grid_id", "category_id"
+    ):
         ids[(g, c)].append(pk)
     out = []
     for r in rows:
         g = grids[r["grid_id"]]
-        out.append({
-            "label": f"{g.name} · {cats.get(r['category_id'], '')}",
-            "category": cats.get(r["category_id"], ""),
-            "grid": g.name,
-            "lng": g.centroid_lng,
-            "lat": g.centroid_lat,
-            "count": r["n"],
-            "heat": _heat(r["n"], r["recent"], r["overdue"]),
-            "appeal_ids": ids[(r["grid_id"], r["category_id"])][:50],
-        })
+        out.append(
+            {
+                "label": f"{g.name} · {cats.get(r['category_id'], '')}",
+                "category": cats.get(r["category_id"], ""),
+                "grid": g.name,
+                "lng": g.centroid_lng,
+                "lat": g.centroid_lat,
+                "count": r["n"],
+                "heat": _heat(r["n"], r["recent"], r["overdue"]),
+                "appeal_ids": ids[(r["grid_id"], r["category_id"])][:50],
+            }
+        )
     out.sort(key=lambda g: -g["heat"])
     return out[:limit]
 
@@ -830,8 +942,10 @@ def deadline_board(
         .annotate(red=Count("id", filter=red), yellow=Count("id", filter=yellow))
         .order_by()
     )
-    units = {r["lead_unit_id"]: UnitDeadlines(r["lead_unit_id"], r["lead_unit__name"] or "", r["red"], r["yellow"])
-             for r in counts}
+    units = {
+        r["lead_unit_id"]: UnitDeadlines(r["lead_unit_id"], r["lead_unit__name"] or "", r["red"], r["yellow"])
+        for r in counts
+    }
     if per_unit > 0 and units:
         # One query for every unit's most urgent cases (a window per unit), not one query per unit;
         # without the model's ordering (a sort of the late cases by created_at for nothing).
@@ -839,8 +953,13 @@ def deadline_board(
         from django.db.models.functions import RowNumber
 
         ids = list(
-            qs.annotate(rn=Window(RowNumber(), partition_by=[F("lead_unit_id")],
-                                  order_by=[F("handling_due").asc(nulls_last=True), F("id").asc()]))
+            qs.annotate(
+                rn=Window(
+                    RowNumber(),
+                    partition_by=[F("lead_unit_id")],
+                    order_by=[F("handling_due").asc(nulls_last=True), F("id").asc()],
+                )
+            )
             .filter(rn__lte=per_unit)
             .order_by()
             .values_list("id", flat=True)
@@ -848,8 +967,17 @@ def deadline_board(
         urgent = (
             Appeal.objects.filter(pk__in=ids)
             .order_by(F("handling_due").asc(nulls_last=True), "id")
-            .values_list("id", "reference", "title", "status", "handling_warn_at", "handling_due",
-                         "lead_unit_id", "category__name", "community__name")
+            .values_list(
+                "id",
+                "reference",
+                "title",
+                "status",
+                "handling_warn_at",
+                "handling_due",
+                "lead_unit_id",
+                "category__name",
+                "community__name",
+            )
         )
         # Display labels resolved once (get_FOO_display rebuilds the choices for every call).
         status_labels = {k: str(v) for k, v in AppealStatus.choices}
@@ -858,20 +986,37 @@ def deadline_board(
             if unit_id not in units or due is None:  # re-dispatched or stopped since the count
                 continue
             colour = colour_at(now, warn_at, due)
-            units[unit_id].cases.append(BoardCase(
-                pk=pk, reference=reference, title=title, status=status,
-                status_label=status_labels.get(status, status), category=category or "",
-                community=community or "", handling_due=due,
-                due_label=timezone.localtime(due).strftime("%m-%d %H:%M"),
-                colour=colour, colour_label=state_labels.get(colour, colour),
-            ))
+            units[unit_id].cases.append(
+                BoardCase(
+                    pk=pk,
+                    reference=reference,
+                    title=title,
+                    status=status,
+                    status_label=status_labels.get(status, status),
+                    category=category or "",
+                    community=community or "",
+                    handling_due=due,
+                    due_label=timezone.localtime(due).strftime("%m-%d %H:%M"),
+                    colour=colour,
+                    colour_label=state_labels.get(colour, colour),
+                )
+            )
     return sorted(units.values(), key=lambda u: (-u.red, -u.yellow, u.unit))
 
 
 # --- open data -----------------------------------------------------------------------------------
 
-OPEN_DATA_FIELDS = ("month", "street", "community", "category", "submitted", "closed", "open",
-                    "rated", "satisfied")
+OPEN_DATA_FIELDS = (
+    "month",
+    "street",
+    "community",
+    "category",
+    "submitted",
+    "closed",
+    "open",
+    "rated",
+    "satisfied",
+)
 
 
 def open_data_rows(*, since: dt.date | None = None, until: dt.date | None = None) -> list[dict]:
@@ -909,20 +1054,35 @@ def _open_data_fast(since: dt.date, until: dt.date) -> list[dict] | None:
 
     for qs in p.rowsets():
         add(
-            qs.filter(kept).annotate(m=TruncMonth("created_at")).values("m", *keys)
-            .annotate(submitted=Count("id"), closed=Count("id", filter=Q(status=S.CLOSED)),
-                      open=Count("id", filter=Q(status__in=OPEN_STATUSES)), rated=Sum("rated"),
-                      satisfied=Sum("satisfied"))
-            .values_list("m", *keys, *names).order_by()
+            qs.filter(kept)
+            .annotate(m=TruncMonth("created_at"))
+            .values("m", *keys)
+            .annotate(
+                submitted=Count("id"),
+                closed=Count("id", filter=Q(status=S.CLOSED)),
+                open=Count("id", filter=Q(status__in=OPEN_STATUSES)),
+                rated=Sum("rated"),
+                satisfied=Sum("satisfied"),
+            )
+            .values_list("m", *keys, *names)
+            .order_by()
         )
     if p.months is not None:
         add(
-            p.months.values("month", *keys).annotate(
-                submitted=Sum(F("total") - F("excluded")), closed=Sum("resolved"), open=Sum("open"),
-                rated=Sum(F("rated") - F("excluded_rated")), satisfied=Sum(F("satisfied") - F("excluded_satisfied")),
-            ).values_list("month", *keys, *names).order_by()
+            p.months.values("month", *keys)
+            .annotate(
+                submitted=Sum(F("total") - F("excluded")),
+                closed=Sum("resolved"),
+                open=Sum("open"),
+                rated=Sum(F("rated") - F("excluded_rated")),
+                satisfied=Sum(F("satisfied") - F("excluded_satisfied")),
+            )
+            .values_list("month", *keys, *names)
+            .order_by()
         )
-    areas = dict(Area.objects.filter(kind__in=[AreaKind.STREET, AreaKind.COMMUNITY]).values_list("pk", "name"))
+    areas = dict(
+        Area.objects.filter(kind__in=[AreaKind.STREET, AreaKind.COMMUNITY]).values_list("pk", "name")
+    )
     domains = dict(Category.objects.values_list("pk", "name"))
     merged: dict = {}
     for (month, street, community, domain), c in counts.items():
@@ -931,8 +1091,13 @@ def _open_data_fast(since: dt.date, until: dt.date) -> list[dict] | None:
         key = (month, areas.get(street, ""), areas.get(community, ""), domains.get(domain, ""))
         row = merged.get(key)
         if row is None:
-            merged[key] = {"month": key[0], "street": key[1], "community": key[2], "category": key[3],
-                           **dict(zip(names, c, strict=True))}
+            merged[key] = {
+                "month": key[0],
+                "street": key[1],
+                "community": key[2],
+                "category": key[3],
+                **dict(zip(names, c, strict=True)),
+            }
         else:
             for name, n in zip(names, c, strict=True):
                 row[name] += n
@@ -958,10 +1123,17 @@ def _open_data_from_table(since: dt.date | None, until: dt.date | None) -> list[
         .order_by()
     )
     ratings = {
-        (_month_label(r["m"]), r["appeal__street__name"] or "", r["appeal__community__name"] or "", r["domain"] or ""): r
+        (
+            _month_label(r["m"]),
+            r["appeal__street__name"] or "",
+            r["appeal__community__name"] or "",
+            r["domain"] or "",
+        ): r
         for r in Rating.objects.filter(appeal__in=qs.values("id"))
-        .annotate(m=TruncMonth("appeal__created_at"),
-                  domain=Coalesce("appeal__category__parent__name", "appeal__category__name"))
+        .annotate(
+            m=TruncMonth("appeal__created_at"),
+            domain=Coalesce("appeal__category__parent__name", "appeal__category__name"),
+        )
         .values("m", "appeal__street__name", "appeal__community__name", "domain")
         .annotate(rated=Count("id"), satisfied=Count("id", filter=Q(value__in=SATISFIED_VALUES)))
         .order_by()
@@ -969,8 +1141,16 @@ def _open_data_from_table(since: dt.date | None, until: dt.date | None) -> list[
     out: dict = {}
     for r in rows:
         key = (_month_label(r["m"]), r["street__name"] or "", r["community__name"] or "", r["domain"] or "")
-        row = out.setdefault(key, {"month": key[0], "street": key[1], "community": key[2], "category": key[3],
-                                   **dict.fromkeys(("submitted", "closed", "open"), 0)})
+        row = out.setdefault(
+            key,
+            {
+                "month": key[0],
+                "street": key[1],
+                "community": key[2],
+                "category": key[3],
+                **dict.fromkeys(("submitted", "closed", "open"), 0),
+            },
+        )
         for name in ("submitted", "closed", "open"):
             row[name] += r[name]
     for key, row in out.items():
@@ -986,8 +1166,11 @@ def filter_choices(scope: Scope) -> dict:
     from linli.core.orgs.choices import OrgKind
     from linli.core.orgs.models import Organisation
 
-    domains = list(Category.objects.filter(parent__isnull=True, is_active=True).order_by("sort_order", "code")
-                   .values_list("pk", "name"))
+    domains = list(
+        Category.objects.filter(parent__isnull=True, is_active=True)
+        .order_by("sort_order", "code")
+        .values_list("pk", "name")
+    )
     units = Organisation.objects.filter(
         kind__in=[OrgKind.DEPARTMENT, OrgKind.STREET_OFFICE, OrgKind.COMMUNITY_STATION]
     )
@@ -1070,7 +1253,9 @@ def _settled_facts(scope: Scope, f: Filters) -> QuerySet | None:
     return _filtered(AppealFact.objects.all(), scope, f)
 
 
-def parts(scope: Scope, f: Filters, *, now: dt.datetime | None = None, use_months: bool = False) -> Parts | None:
+def parts(
+    scope: Scope, f: Filters, *, now: dt.datetime | None = None, use_months: bool = False
+) -> Parts | None:
     """The fast path's sources for the appeals submitted in ``f``'s period, or None when the rollup
     has never been built (then the selectors read the appeals table). Inside ``as_of_refresh`` the
     facts serve the whole period, today included (no live slice)."""
@@ -1087,7 +1272,9 @@ def parts(scope: Scope, f: Filters, *, now: dt.datetime | None = None, use_month
         cut = max(cut, end)
     out = Parts()
     if end > cut:
-        out.live = _filtered(rollup.live_appeals(), scope, f).filter(created_at__gte=max(start, cut), created_at__lt=end)
+        out.live = _filtered(rollup.live_appeals(), scope, f).filter(
+            created_at__gte=max(start, cut), created_at__lt=end
+        )
     fact_end = min(end, cut)
     if start >= fact_end:
         return out
@@ -1102,11 +1289,17 @@ def parts(scope: Scope, f: Filters, *, now: dt.datetime | None = None, use_month
             m = rollup.next_month(m)
         if full:
             if now >= st.refreshed_at:
-                late = {dt.date.fromisoformat(m) for m, due in st.late_months.items()
-                        if dt.datetime.fromisoformat(due) > now}
+                late = {
+                    dt.date.fromisoformat(m)
+                    for m, due in st.late_months.items()
+                    if dt.datetime.fromisoformat(due) > now
+                }
             else:
-                late = set(MonthStat.objects.filter(month__in=full, unsigned_due_max__gt=now)
-                           .values_list("month", flat=True).distinct())
+                late = set(
+                    MonthStat.objects.filter(month__in=full, unsigned_due_max__gt=now)
+                    .values_list("month", flat=True)
+                    .distinct()
+                )
             good = [m for m in full if m not in late]
             if good:
                 mf = Filters(f.since, f.until, None, f.channel, f.unit_id, f.area_path)
@@ -1148,8 +1341,11 @@ def _rate_aggregates(now: dt.datetime) -> dict:
     valid = ~Q(status__in=[S.REJECTED, S.MERGED, S.WITHDRAWN])
     return dict(
         total=Count("id"),
-        dispatched=Count("id", filter=Q(acceptance_due__isnull=False)
-                         & (Q(signed_at__isnull=False) | Q(acceptance_due__lte=now))),
+        dispatched=Count(
+            "id",
+            filter=Q(acceptance_due__isnull=False)
+            & (Q(signed_at__isnull=False) | Q(acceptance_due__lte=now)),
+        ),
         responded=Count("id", filter=Q(signed_at__isnull=False, signed_at__lte=F("acceptance_due"))),
         accepted=Count("id", filter=Q(registered_at__isnull=False) & valid),
         resolved=Count("id", filter=Q(status=S.CLOSED)),
@@ -1166,8 +1362,13 @@ def _month_key(value) -> str:
 
 
 def _fast_rate_counts(p: Parts, group_by: str, now: dt.datetime) -> dict:
-    key = {"street": "street_id", "community": "community_id", "department": "lead_unit_id",
-           "category": "domain_id", "month": "m"}[group_by]
+    key = {
+        "street": "street_id",
+        "community": "community_id",
+        "department": "lead_unit_id",
+        "category": "domain_id",
+        "month": "m",
+    }[group_by]
     counts: dict = {}
 
     def add(k, row):
@@ -1183,10 +1384,20 @@ def _fast_rate_counts(p: Parts, group_by: str, now: dt.datetime) -> dict:
             add(_month_key(r["m"]) if group_by == "month" else r[key], r)
     if p.months is not None:
         mkey = "month" if group_by == "month" else key
-        for r in p.months.values(mkey).annotate(
-            total=Sum("total"), sd=Sum("signed_dispatched"), un=Sum("unsigned"), responded=Sum("responded"),
-            accepted=Sum("accepted"), resolved=Sum("resolved"), rated=Sum("rated"), satisfied=Sum("satisfied"),
-        ).order_by():
+        for r in (
+            p.months.values(mkey)
+            .annotate(
+                total=Sum("total"),
+                sd=Sum("signed_dispatched"),
+                un=Sum("unsigned"),
+                responded=Sum("responded"),
+                accepted=Sum("accepted"),
+                resolved=Sum("resolved"),
+                rated=Sum("rated"),
+                satisfied=Sum("satisfied"),
+            )
+            .order_by()
+        ):
             r["dispatched"] = (r["sd"] or 0) + (r["un"] or 0)
             add(_month_key(r["month"]) if group_by == "month" else r[key], r)
     return counts
@@ -1242,7 +1453,11 @@ def fast_counts_by(scope: Scope, f: Filters, field_name: str, now: dt.datetime |
         return None
     out: dict = defaultdict(int)
     for qs in p.rowsets():
-        for k, n in (qs.filter(**{f"{field_name}__isnull": False}).values_list(field_name)
-                     .annotate(n=Count("id")).order_by()):
+        for k, n in (
+            qs.filter(**{f"{field_name}__isnull": False})
+            .values_list(field_name)
+            .annotate(n=Count("id"))
+            .order_by()
+        ):
             out[k] += n
     return out

@@ -8,7 +8,6 @@ import functools
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -23,7 +22,6 @@ from linli.domains.appeals.permissions import access_appeal_by_id, is_dispatcher
 
 from . import public, reports, selectors
 from .choices import MapLevel, MapMetric, RateGroup, ReportKind, ReportStatus
-from .models import Report
 from .scope import require_scope
 
 
@@ -51,8 +49,13 @@ def _page_context(request, scope, f) -> dict:
         "choices": selectors.filter_choices(scope),
         "scope": scope,
         "scope_label": scope_label(scope),
-        "periods": [("today", _("今日")), ("7d", _("近7天")), ("30d", _("近30天")), ("90d", _("近90天")),
-                    ("365d", _("近一年"))],
+        "periods": [
+            ("today", _("今日")),
+            ("7d", _("近7天")),
+            ("30d", _("近30天")),
+            ("90d", _("近90天")),
+            ("365d", _("近一年")),
+        ],
         "period": request.GET.get("period", "" if request.GET.get("since") else "30d"),
     }
 
@@ -125,16 +128,20 @@ def deadlines(request, scope):
     board = selectors.deadline_board(scope, f, now=now)  # counts and colours at one instant
     can_supervise = is_dispatcher(request.user)
     _link_cases(board, supervise=can_supervise)
-    return render(request, "dashboard/deadlines.html", {
-        "filters": f,  # no filter form on this page: not _page_context (two queries for its choices)
-        "scope": scope,
-        "scope_label": scope_label(scope),
-        "board": board,
-        "red": sum(u.red for u in board),
-        "yellow": sum(u.yellow for u in board),
-        "can_supervise": can_supervise,
-        "now": now,
-    })
+    return render(
+        request,
+        "dashboard/deadlines.html",
+        {
+            "filters": f,  # no filter form on this page: not _page_context (two queries for its choices)
+            "scope": scope,
+            "scope_label": scope_label(scope),
+            "board": board,
+            "red": sum(u.red for u in board),
+            "yellow": sum(u.yellow for u in board),
+            "can_supervise": can_supervise,
+            "now": now,
+        },
+    )
 
 
 _MARK = 9_999_999_999  # an id no case has
@@ -175,8 +182,11 @@ def supervise(request, scope, appeal_id: int):
     else:
         if request.accepts("application/json") and not request.accepts("text/html"):
             return _json({"ok": True, "reference": appeal.reference})
-        messages.success(request, _("已向 %(unit)s 发出督办：%(ref)s") % {
-            "unit": appeal.lead_unit.name if appeal.lead_unit_id else "-", "ref": appeal.reference})
+        messages.success(
+            request,
+            _("已向 %(unit)s 发出督办：%(ref)s")
+            % {"unit": appeal.lead_unit.name if appeal.lead_unit_id else "-", "ref": appeal.reference},
+        )
     return redirect(request.POST.get("next") if _safe_next(request) else reverse("dashboard:deadlines"))
 
 
@@ -198,8 +208,13 @@ def definitions(request):
 @scoped
 def api_summary(request, scope):
     f = selectors.filters_from(request.GET)
-    return _json({"filters": f.query(), "figures": selectors.headline(scope, f),
-                  "at": timezone.localtime().isoformat(timespec="seconds")})
+    return _json(
+        {
+            "filters": f.query(),
+            "figures": selectors.headline(scope, f),
+            "at": timezone.localtime().isoformat(timespec="seconds"),
+        }
+    )
 
 
 @require_GET
@@ -256,15 +271,17 @@ def api_map(request, scope):
         for g in selectors.hot_groups(scope, f)
         if g.get("lng") is not None
     ]
-    return _json({
-        "filters": f.query(),
-        "level": level,
-        "areas": {str(k): v for k, v in figures.items()},
-        "max": {m: max((v[m] for v in figures.values()), default=0) for m in MapMetric.values},
-        "totals": {m: sum(v[m] for v in figures.values()) for m in (*MapMetric.values, "near")},
-        "hot": hot,
-        "at": timezone.localtime().isoformat(timespec="seconds"),
-    })
+    return _json(
+        {
+            "filters": f.query(),
+            "level": level,
+            "areas": {str(k): v for k, v in figures.items()},
+            "max": {m: max((v[m] for v in figures.values()), default=0) for m in MapMetric.values},
+            "totals": {m: sum(v[m] for v in figures.values()) for m in (*MapMetric.values, "near")},
+            "hot": hot,
+            "at": timezone.localtime().isoformat(timespec="seconds"),
+        }
+    )
 
 
 @require_GET
@@ -276,23 +293,27 @@ def api_area(request, scope, area_id: int):
     f = selectors.filters_from(request.GET, default_period="7d")
     data = selectors.area_cases(scope, f, area)
     status_labels = dict(AppealStatus.choices)
-    return _json({
-        "area": {"id": area.pk, "name": area.name, "kind": area.kind, "code": area.code},
-        "figures": data["figures"],
-        "cases": [
-            {
-                "reference": a.reference,
-                "title": a.title,
-                "status": str(status_labels.get(a.status, a.status)),
-                "deadline": a.deadline_state,
-                "category": a.category.name if a.category_id else "",
-                "unit": a.lead_unit.name if a.lead_unit_id else "",
-                "due": timezone.localtime(a.handling_due).strftime("%m-%d %H:%M") if a.handling_due else "",
-                "url": reverse("appeals:case", args=[a.pk]),
-            }
-            for a in data["cases"]
-        ],
-    })
+    return _json(
+        {
+            "area": {"id": area.pk, "name": area.name, "kind": area.kind, "code": area.code},
+            "figures": data["figures"],
+            "cases": [
+                {
+                    "reference": a.reference,
+                    "title": a.title,
+                    "status": str(status_labels.get(a.status, a.status)),
+                    "deadline": a.deadline_state,
+                    "category": a.category.name if a.category_id else "",
+                    "unit": a.lead_unit.name if a.lead_unit_id else "",
+                    "due": timezone.localtime(a.handling_due).strftime("%m-%d %H:%M")
+                    if a.handling_due
+                    else "",
+                    "url": reverse("appeals:case", args=[a.pk]),
+                }
+                for a in data["cases"]
+            ],
+        }
+    )
 
 
 # --- reports -------------------------------------------------------------------------------------
@@ -303,13 +324,17 @@ def reports_list(request, scope):
     if request.method == "POST":
         return _report_request(request, scope)
     qs = reports.reports_visible(scope).select_related("area", "unit")[:100]
-    return render(request, "dashboard/reports.html", {
-        "reports": qs,
-        "kinds": ReportKind.choices,
-        "scope_label": scope_label(scope),
-        "status_url": reverse("dashboard:api_reports"),
-        "today": timezone.localdate(),
-    })
+    return render(
+        request,
+        "dashboard/reports.html",
+        {
+            "reports": qs,
+            "kinds": ReportKind.choices,
+            "scope_label": scope_label(scope),
+            "status_url": reverse("dashboard:api_reports"),
+            "today": timezone.localdate(),
+        },
+    )
 
 
 def _report_request(request, scope):
@@ -330,13 +355,26 @@ def _report_request(request, scope):
 def api_reports(request, scope):
     ids = [int(i) for i in request.GET.get("ids", "").split(",") if i.isdigit()][:100]
     qs = reports.reports_visible(scope).filter(pk__in=ids) if ids else reports.reports_visible(scope)[:20]
-    return _json({"reports": [
-        {"id": r.pk, "status": r.status, "status_label": r.get_status_display(), "progress": r.progress,
-         "step": r.step,
-         "pdf": reverse("dashboard:report_file", args=[r.pk, "pdf"]) if r.status == ReportStatus.DONE else "",
-         "xlsx": reverse("dashboard:report_file", args=[r.pk, "xlsx"]) if r.status == ReportStatus.DONE else ""}
-        for r in qs
-    ]})
+    return _json(
+        {
+            "reports": [
+                {
+                    "id": r.pk,
+                    "status": r.status,
+                    "status_label": r.get_status_display(),
+                    "progress": r.progress,
+                    "step": r.step,
+                    "pdf": reverse("dashboard:report_file", args=[r.pk, "pdf"])
+                    if r.status == ReportStatus.DONE
+                    else "",
+                    "xlsx": reverse("dashboard:report_file", args=[r.pk, "xlsx"])
+                    if r.status == ReportStatus.DONE
+                    else "",
+                }
+                for r in qs
+            ]
+        }
+    )
 
 
 @require_GET
@@ -355,12 +393,16 @@ def report_file(request, scope, report_id: int, fmt: str):
 
 def public_stats(request):
     f = selectors.filters_from(request.GET, default_period="365d")
-    response = render(request, "dashboard/public_stats.html", {
-        "filters": f,
-        **public.public_figures(f),
-        "csv_url": reverse("public_stats:open_data", args=["csv"]),
-        "json_url": reverse("public_stats:open_data", args=["json"]),
-    })
+    response = render(
+        request,
+        "dashboard/public_stats.html",
+        {
+            "filters": f,
+            **public.public_figures(f),
+            "csv_url": reverse("public_stats:open_data", args=["csv"]),
+            "json_url": reverse("public_stats:open_data", args=["json"]),
+        },
+    )
     response["Cache-Control"] = f"public, max-age={public.CACHE_SECONDS}"
     return response
 

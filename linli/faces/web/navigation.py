@@ -22,11 +22,29 @@ RESIDENT = "resident"
 STAFF = "staff"  # any staff member, whatever the role
 EVERYONE = frozenset({ANONYMOUS, RESIDENT, STAFF})
 
-APPEAL_HANDLERS = frozenset({Role.ADMIN, Role.DISPATCHER, Role.DEPARTMENT_STAFF, Role.STREET_STAFF,
-                             Role.COMMUNITY_STAFF, Role.GRID_WORKER, Role.LEADER})
+APPEAL_HANDLERS = frozenset(
+    {
+        Role.ADMIN,
+        Role.DISPATCHER,
+        Role.DEPARTMENT_STAFF,
+        Role.STREET_STAFF,
+        Role.COMMUNITY_STAFF,
+        Role.GRID_WORKER,
+        Role.LEADER,
+    }
+)
 # Who reads the command dashboard (linli.faces.dashboard.scope says what each of them sees).
-DASHBOARD_ROLES = frozenset({Role.ADMIN, Role.LEADER, Role.MENTOR, Role.DISPATCHER, Role.DEPARTMENT_STAFF,
-                             Role.STREET_STAFF, Role.COMMUNITY_STAFF})
+DASHBOARD_ROLES = frozenset(
+    {
+        Role.ADMIN,
+        Role.LEADER,
+        Role.MENTOR,
+        Role.DISPATCHER,
+        Role.DEPARTMENT_STAFF,
+        Role.STREET_STAFF,
+        Role.COMMUNITY_STAFF,
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -65,11 +83,19 @@ ENTRIES: tuple[NavEntry, ...] = (
     NavEntry("dashboard:deadlines", _("时限预警"), "alert", DASHBOARD_ROLES),
     NavEntry("dashboard:reports", _("统计报告"), "inbox", DASHBOARD_ROLES),
     NavEntry("triage:queue", _("分拨队列"), "route", frozenset({Role.ADMIN, Role.DISPATCHER})),
-    NavEntry("hot_issues:list", _("热点问题"), "alert", frozenset({Role.ADMIN, Role.DISPATCHER, Role.LEADER, Role.MENTOR,
-                                                               Role.STREET_STAFF, Role.COMMUNITY_STAFF})),
+    NavEntry(
+        "hot_issues:list",
+        _("热点问题"),
+        "alert",
+        frozenset(
+            {Role.ADMIN, Role.DISPATCHER, Role.LEADER, Role.MENTOR, Role.STREET_STAFF, Role.COMMUNITY_STAFF}
+        ),
+    ),
     NavEntry("people:household_list", _("住户登记"), "home-group", REGISTER_ROLES),
     NavEntry("orgs:organisation_list", _("组织机构"), "org", frozenset({STAFF})),
-    NavEntry("people:import", _("导入登记"), "upload", frozenset({Role.ADMIN, Role.COMMUNITY_STAFF}), "admin"),
+    NavEntry(
+        "people:import", _("导入登记"), "upload", frozenset({Role.ADMIN, Role.COMMUNITY_STAFF}), "admin"
+    ),
     NavEntry("audit:log", _("审计日志"), "shield", frozenset({Role.ADMIN}), "admin"),
 )
 
@@ -110,6 +136,14 @@ def entries_for(user, current_path: str = "", entries=ENTRIES) -> list[NavLink]:
             active = current_path == "/"
         else:
             active = current_path.startswith(url)
-        links.append(NavLink(url=url, label=str(entry.label), icon=entry.icon, url_name=entry.url_name,
-                             active=active, section=entry.section))
+        links.append(
+            NavLink(
+                url=url,
+                label=str(entry.label),
+                icon=entry.icon,
+                url_name=entry.url_name,
+                active=active,
+                section=entry.section,
+            )
+        )
     return links

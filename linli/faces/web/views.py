@@ -16,23 +16,32 @@ def home(request):
         return render(request, "web/home_public.html")
     links = [link for link in entries_for(user, request.path) if link.url_name != "web:home"]
     if getattr(user, "is_resident", False) and not user.is_superuser:
-        return render(request, "web/home_resident.html", {
-            "household": workspace.resident_household(user),
+        return render(
+            request,
+            "web/home_resident.html",
+            {
+                "household": workspace.resident_household(user),
+                "links": links,
+            },
+        )
+    return render(
+        request,
+        "web/home_staff.html",
+        {
+            "is_staff_member": is_staff_member(user),
+            "is_superuser": jurisdiction_of(user).is_superuser,
+            "memberships": workspace.staff_memberships(user),
+            "counts": workspace.jurisdiction_counts(user),
             "links": links,
-        })
-    return render(request, "web/home_staff.html", {
-        "is_staff_member": is_staff_member(user),
-        "is_superuser": jurisdiction_of(user).is_superuser,
-        "memberships": workspace.staff_memberships(user),
-        "counts": workspace.jurisdiction_counts(user),
-        "links": links,
-    })
+        },
+    )
 
 
 def _safe_next(request, fallback: str = "/") -> str:
     target = request.POST.get("next") or request.META.get("HTTP_REFERER") or fallback
-    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
-                                       require_https=request.is_secure()):
+    if url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         return target
     return fallback
 

@@ -27,8 +27,14 @@ def _area(kind, code, name, parent, boundary):
     ring = boundary["coordinates"][0]
     xs, ys = [p[0] for p in ring[:-1]], [p[1] for p in ring[:-1]]
     return Area.objects.create(
-        kind=kind, code=code, name=name, parent=parent, path=area_path(code=code, parent=parent),
-        boundary=boundary, centroid_lng=sum(xs) / len(xs), centroid_lat=sum(ys) / len(ys),
+        kind=kind,
+        code=code,
+        name=name,
+        parent=parent,
+        path=area_path(code=code, parent=parent),
+        boundary=boundary,
+        centroid_lng=sum(xs) / len(xs),
+        centroid_lat=sum(ys) / len(ys),
     )
 
 
@@ -50,30 +56,58 @@ class SmallDistrict:
 def make_small_district() -> SmallDistrict:
     d = SmallDistrict(district=_area(AreaKind.DISTRICT, "510106", "测试区", None, square(0, 0, 4, 2)))
     for s in range(2):
-        street = _area(AreaKind.STREET, f"510106{s + 1:03d}", f"第{s + 1}街道", d.district, square(2 * s, 0, 2, 2))
+        street = _area(
+            AreaKind.STREET, f"510106{s + 1:03d}", f"第{s + 1}街道", d.district, square(2 * s, 0, 2, 2)
+        )
         d.streets.append(street)
         for c in range(2):
             col = 2 * s + c
-            community = _area(AreaKind.COMMUNITY, f"{street.code}{c + 1:03d}", f"第{col + 1}社区", street,
-                              square(col, 0, 1, 2))
+            community = _area(
+                AreaKind.COMMUNITY,
+                f"{street.code}{c + 1:03d}",
+                f"第{col + 1}社区",
+                street,
+                square(col, 0, 1, 2),
+            )
             d.communities.append(community)
             for r in range(2):
-                grid = _area(AreaKind.GRID, f"{community.code}{r + 1:03d}", f"第{col + 1}社区{r + 1}网格",
-                             community, square(col, r))
+                grid = _area(
+                    AreaKind.GRID,
+                    f"{community.code}{r + 1:03d}",
+                    f"第{col + 1}社区{r + 1}网格",
+                    community,
+                    square(col, r),
+                )
                 d.grids.append(grid)
                 lng, lat = grid.centroid_lng, grid.centroid_lat
                 compound = Compound.objects.create(
-                    name=f"测试{col + 1}{r + 1}小区", community=community, grid=grid, path=grid.path,
-                    centroid_lng=lng, centroid_lat=lat, address=f"测试路{col * 10 + r + 1}号",
+                    name=f"测试{col + 1}{r + 1}小区",
+                    community=community,
+                    grid=grid,
+                    path=grid.path,
+                    centroid_lng=lng,
+                    centroid_lat=lat,
+                    address=f"测试路{col * 10 + r + 1}号",
                 )
                 d.compounds.append(compound)
-                building = Building.objects.create(compound=compound, name="1栋", grid=grid, path=grid.path,
-                                                   lng=lng, lat=lat, floors=6, units=2)
+                building = Building.objects.create(
+                    compound=compound,
+                    name="1栋",
+                    grid=grid,
+                    path=grid.path,
+                    lng=lng,
+                    lat=lat,
+                    floors=6,
+                    units=2,
+                )
                 d.buildings.append(building)
                 for unit in ("1单元", "2单元"):
                     for room in ("101", "102"):
-                        d.flats.append(Flat.objects.create(building=building, unit=unit, room=room, floor=1,
-                                                           floor_area="88.50"))
+                        d.flats.append(
+                            Flat.objects.create(
+                                building=building, unit=unit, room=room, floor=1, floor_area="88.50"
+                            )
+                        )
     # Rows were written directly: tell the in-process indexes (spatial, search) to rebuild.
     from linli.core.places.services import bump_geography_version
 

@@ -28,13 +28,23 @@ class Dash:
 def dash(world, on_commit, settings):  # noqa: F811 - imported fixtures
     settings.LINLI_APPEALS_AUTO_DISPATCH = False
     w = world
-    office = Organisation.objects.create(kind=OrgKind.DISTRICT_OFFICE, code="T900", name="区委区政府", area=w.d.district)
+    office = Organisation.objects.create(
+        kind=OrgKind.DISTRICT_OFFICE, code="T900", name="区委区政府", area=w.d.district
+    )
     leader = grant(make_user(), office, Role.LEADER, w.d.district)
     street_leader = grant(make_user(), w.street_office, Role.LEADER, w.d.streets[0])
     appeals = []
     plan = [
-        (S.SUBMITTED, 0), (S.REGISTERED, 1), (S.DISPATCHED, 2), (S.IN_PROGRESS, 3), (S.HANDLED, 4),
-        (S.CLOSED, 5), (S.CLOSED, 6), (S.REJECTED, 7), (S.CLOSED, 0), (S.IN_PROGRESS, 5),
+        (S.SUBMITTED, 0),
+        (S.REGISTERED, 1),
+        (S.DISPATCHED, 2),
+        (S.IN_PROGRESS, 3),
+        (S.HANDLED, 4),
+        (S.CLOSED, 5),
+        (S.CLOSED, 6),
+        (S.REJECTED, 7),
+        (S.CLOSED, 0),
+        (S.IN_PROGRESS, 5),
     ]
     for status, grid in plan:
         appeals.append(bring_to(w, status, grid_index=grid))

@@ -34,11 +34,21 @@ def test_summary_equals_database(client, dash):
 
 
 def test_rates_equal_the_appeals_selector(client, dash):
-    ours = {r["key"]: r for r in get(client, dash.leader, "dashboard:api_rates", group="street").json()["rows"]}
+    ours = {
+        r["key"]: r for r in get(client, dash.leader, "dashboard:api_rates", group="street").json()["rows"]
+    }
     theirs = {r["key"]: r for r in appeal_rates(group_by="street")}
     assert set(ours) == set(theirs)
     for key, row in theirs.items():
-        for k in ("total", "responded", "resolved", "rated", "satisfied", "resolution_rate", "satisfaction_rate"):
+        for k in (
+            "total",
+            "responded",
+            "resolved",
+            "rated",
+            "satisfied",
+            "resolution_rate",
+            "satisfaction_rate",
+        ):
             assert ours[key][k] == row[k], (key, k)
     assert [r["rank"] for r in ours.values()] == sorted(r["rank"] for r in ours.values())
 
@@ -55,9 +65,10 @@ def test_map_and_area_figures(client, dash):
     assert area.status_code == 200
     client.force_login(dash.leader)
     detail = client.get(reverse("dashboard:api_area", args=[w.d.communities[0].pk])).json()
-    assert detail["figures"]["open"] == Appeal.objects.filter(
-        community=w.d.communities[0], status__in=OPEN_STATUSES
-    ).count()
+    assert (
+        detail["figures"]["open"]
+        == Appeal.objects.filter(community=w.d.communities[0], status__in=OPEN_STATUSES).count()
+    )
     assert {c["reference"] for c in detail["cases"]} == set(
         Appeal.objects.filter(community=w.d.communities[0]).values_list("reference", flat=True)
     )
@@ -144,9 +155,16 @@ def test_deadline_board_and_supervision(client, dash, clock):
     r = client.post(reverse("dashboard:supervise", args=[late.pk]), {"level": "supervision"})
     assert r.status_code == 302
     s = Supervision.objects.get(appeal=late)
-    assert (s.level, s.trigger, s.unit_id, s.created_by_id) == ("supervision", "manual", late.lead_unit_id, w.dispatcher.pk)
+    assert (s.level, s.trigger, s.unit_id, s.created_by_id) == (
+        "supervision",
+        "manual",
+        late.lead_unit_id,
+        w.dispatcher.pk,
+    )
     # a street staff member cannot supervise a case outside their scope
-    other = Appeal.objects.filter(Q(status__in=OPEN_STATUSES), ~Q(path__startswith=w.d.streets[0].path)).first()
+    other = Appeal.objects.filter(
+        Q(status__in=OPEN_STATUSES), ~Q(path__startswith=w.d.streets[0].path)
+    ).first()
     client.force_login(w.street_staff)
     assert client.post(reverse("dashboard:supervise", args=[other.pk])).status_code == 404
 
@@ -163,8 +181,12 @@ def test_deadline_board_counts_lists_and_colours_at_one_instant(dash):
     now = timezone.now()
     second, hour = dt.timedelta(seconds=1), dt.timedelta(hours=1)
     due_now, near, ahead, late = Appeal.objects.filter(status__in=HANDLING_STATUSES).order_by("pk")[:4]
-    instants = {due_now: (now - hour, now), near: (now, now + second), ahead: (now + second, now + hour),
-                late: (now - 2 * hour, now - hour)}
+    instants = {
+        due_now: (now - hour, now),
+        near: (now, now + second),
+        ahead: (now + second, now + hour),
+        late: (now - 2 * hour, now - hour),
+    }
     for case, (warn, due) in instants.items():
         Appeal.objects.filter(pk=case.pk).update(handling_warn_at=warn, handling_due=due)
     scope, f = scope_of(dash.leader), selectors.filters_from({"period": "365d"})

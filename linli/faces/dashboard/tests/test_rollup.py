@@ -1,6 +1,7 @@
-"""The fast path (AppealFact / MonthStat / live slice, ``linli.domains.appeals.stats.rollup``) gives exactly the figures of the
-appeals table (the path taken when no rollup was ever built), on random demo-like data spread over
-fourteen months, for every scope kind and filter, after a full and after an incremental refresh."""
+"""The fast path (AppealFact / MonthStat / live slice, ``linli.domains.appeals.stats.rollup``) gives
+exactly the figures of the appeals table (the path taken when no rollup was ever built), on random
+demo-like data spread over fourteen months, for every scope kind and filter, after a full and after an
+incremental refresh."""
 
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ from django.utils import timezone
 from linli.core.orgs.models import Organisation
 from linli.core.places.choices import AreaKind
 from linli.core.places.models import Area
-from linli.domains.appeals.choices import OPEN_STATUSES, AppealStatus as S, RatingValue
+from linli.domains.appeals.choices import OPEN_STATUSES, RatingValue
+from linli.domains.appeals.choices import AppealStatus as S
 from linli.domains.appeals.models import Appeal, Category, Rating
 from linli.domains.appeals.selectors import deadline_q
 from linli.domains.appeals.stats import rollup
@@ -25,8 +27,20 @@ from linli.faces.dashboard.scope import Scope, scope_of
 
 pytestmark = pytest.mark.django_db
 
-STATUSES = [S.SUBMITTED, S.REGISTERED, S.DISPATCHED, S.IN_PROGRESS, S.HANDLED, S.CLOSED, S.CLOSED,
-            S.CLOSED, S.REJECTED, S.MERGED, S.WITHDRAWN, S.REOPENED]
+STATUSES = [
+    S.SUBMITTED,
+    S.REGISTERED,
+    S.DISPATCHED,
+    S.IN_PROGRESS,
+    S.HANDLED,
+    S.CLOSED,
+    S.CLOSED,
+    S.CLOSED,
+    S.REJECTED,
+    S.MERGED,
+    S.WITHDRAWN,
+    S.REOPENED,
+]
 CHANNELS = ["web", "mobile", "hotline", "patrol", "api", "walk_in"]
 
 
@@ -45,14 +59,20 @@ def _random_appeals(dash, n=260, seed=7):
         a.reference = f"RND{i:06d}"
         a.idempotency_key = ""
         a.external_ref = ""
-        created = now - dt.timedelta(days=rnd.random() * 420) if i % 5 else now - dt.timedelta(hours=rnd.random() * 30)
+        created = (
+            now - dt.timedelta(days=rnd.random() * 420)
+            if i % 5
+            else now - dt.timedelta(hours=rnd.random() * 30)
+        )
         a.created_at = created
         a.status = rnd.choice(STATUSES)
         a.channel = rnd.choice(CHANNELS)
         a.category = rnd.choice(cats)
         a.lead_unit = rnd.choice(units + [None])
         a.grid, a.community, a.street, a.path = g, g.parent, g.parent.parent, g.path
-        a.acceptance_due = None if rnd.random() < 0.1 else created + dt.timedelta(hours=rnd.choice([2, 30, 24 * 400]))
+        a.acceptance_due = (
+            None if rnd.random() < 0.1 else created + dt.timedelta(hours=rnd.choice([2, 30, 24 * 400]))
+        )
         a.signed_at = created + dt.timedelta(hours=rnd.random() * 40) if rnd.random() < 0.7 else None
         a.registered_at = created + dt.timedelta(minutes=20) if rnd.random() < 0.8 else None
         a.closed_at = created + dt.timedelta(hours=rnd.random() * 200) if a.status == S.CLOSED else None
@@ -64,8 +84,15 @@ def _random_appeals(dash, n=260, seed=7):
     ratings = []
     for a in Appeal.objects.filter(reference__startswith="RND", status=S.CLOSED):
         for rnd_round in range(rnd.choice([0, 1, 1, 2])):
-            ratings.append(Rating(appeal=a, round=rnd_round + 1, value=rnd.choice(list(RatingValue.values)),
-                                  source="callback", at=now))
+            ratings.append(
+                Rating(
+                    appeal=a,
+                    round=rnd_round + 1,
+                    value=rnd.choice(list(RatingValue.values)),
+                    source="callback",
+                    at=now,
+                )
+            )
     Rating.objects.bulk_create(ratings)
     # bulk_create bypasses auto_now only for updated_at of new rows; all are new, so all are picked up.
 
@@ -124,10 +151,16 @@ def _reference_map(scope, f, field_name):
     in_period = Q(created_at__gte=f.start, created_at__lt=f.end)
     is_open = Q(status__in=OPEN_STATUSES)
     rows = (
-        selectors.appeals_in(scope, f).filter(**{f"{field_name}__isnull": False}).filter(is_open | in_period)
+        selectors.appeals_in(scope, f)
+        .filter(**{f"{field_name}__isnull": False})
+        .filter(is_open | in_period)
         .values(field_name)
-        .annotate(open=Count("id", filter=is_open), overdue=Count("id", filter=is_open & deadline_q("red")),
-                  near=Count("id", filter=is_open & deadline_q("yellow")), new=Count("id", filter=in_period))
+        .annotate(
+            open=Count("id", filter=is_open),
+            overdue=Count("id", filter=is_open & deadline_q("red")),
+            near=Count("id", filter=is_open & deadline_q("yellow")),
+            new=Count("id", filter=in_period),
+        )
         .order_by()
     )
     return {r[field_name]: {k: r[k] for k in ("open", "overdue", "near", "new")} for r in rows}
@@ -140,7 +173,9 @@ def _compare_all(dash, now):
             slow = _figures(scope, f, now)
             for level, field_name in selectors.LEVEL_FIELD.items():
                 assert slow[f"map_{level}"] == _reference_map(scope, f, field_name)
-            RollupState.objects.create(refreshed_at=state_at[0].refreshed_at, late_months=state_at[0].late_months)
+            RollupState.objects.create(
+                refreshed_at=state_at[0].refreshed_at, late_months=state_at[0].late_months
+            )
             fast = _figures(scope, f, now)
             for key in slow:
                 if key == "handling":
@@ -202,10 +237,15 @@ def test_deadline_board_one_query_equals_per_unit_queries(dash):
     for scope in filter(None, _scopes(dash)):
         f = selectors.filters_from({"period": "365d"})
         board = selectors.deadline_board(scope, f, per_unit=3)
-        qs = selectors.appeals_in(scope, f).filter(deadline_q("red") | deadline_q("yellow"), status__in=OPEN_STATUSES)
+        qs = selectors.appeals_in(scope, f).filter(
+            deadline_q("red") | deadline_q("yellow"), status__in=OPEN_STATUSES
+        )
         for u in board:
-            expected = list(qs.filter(lead_unit_id=u.unit_id).order_by(F("handling_due").asc(nulls_last=True), "id")
-                            .values_list("id", flat=True)[:3])
+            expected = list(
+                qs.filter(lead_unit_id=u.unit_id)
+                .order_by(F("handling_due").asc(nulls_last=True), "id")
+                .values_list("id", flat=True)[:3]
+            )
             assert [c.pk for c in u.cases] == expected
             assert u.red == qs.filter(deadline_q("red"), lead_unit_id=u.unit_id).count()
 
@@ -217,8 +257,12 @@ def test_open_data_from_the_copy_equals_appeals_table(dash):
     now = timezone.now()
     rollup.refresh(full=True, now=now)
     today = timezone.localdate(now)
-    periods = [(today - dt.timedelta(days=364), today), (today - dt.timedelta(days=29), today),
-               (dt.date(today.year - 1, 1, 1), today - dt.timedelta(days=40)), (today, today)]
+    periods = [
+        (today - dt.timedelta(days=364), today),
+        (today - dt.timedelta(days=29), today),
+        (dt.date(today.year - 1, 1, 1), today - dt.timedelta(days=40)),
+        (today, today),
+    ]
     for since, until in periods:
         fast = selectors.open_data_rows(since=since, until=until)
         RollupState.objects.all().delete()
@@ -226,9 +270,12 @@ def test_open_data_from_the_copy_equals_appeals_table(dash):
         RollupState.objects.create(refreshed_at=now)
         assert fast == slow, (since, until)
         assert sum(r["submitted"] for r in slow) == (
-            Appeal.objects.filter(created_at__gte=selectors.start_of(since),
-                                  created_at__lt=selectors.start_of(until + dt.timedelta(days=1)))
-            .exclude(status__in=[S.MERGED, S.WITHDRAWN]).count()
+            Appeal.objects.filter(
+                created_at__gte=selectors.start_of(since),
+                created_at__lt=selectors.start_of(until + dt.timedelta(days=1)),
+            )
+            .exclude(status__in=[S.MERGED, S.WITHDRAWN])
+            .count()
         )
     assert any(r["rated"] for r in fast) and any(r["open"] for r in fast)
 
@@ -249,11 +296,14 @@ def test_area_detail_equals_one_query_over_the_appeals_table(dash):
                 in_period = Q(created_at__gte=f.start, created_at__lt=f.end)
                 is_open = Q(status__in=OPEN_STATUSES)
                 expected = qs.filter(is_open | in_period).aggregate(
-                    open=Count("id", filter=is_open), new=Count("id", filter=in_period),
+                    open=Count("id", filter=is_open),
+                    new=Count("id", filter=in_period),
                     closed=Count("id", filter=in_period & Q(status=S.CLOSED)),
                 )
                 assert {k: got["figures"][k] for k in expected} == expected, (area, period)
-                ids = list(qs.filter(is_open | in_period)
-                           .order_by(F("handling_due").asc(nulls_last=True), "-created_at", "id")
-                           .values_list("id", "handling_due", "created_at")[:7])
+                ids = list(
+                    qs.filter(is_open | in_period)
+                    .order_by(F("handling_due").asc(nulls_last=True), "-created_at", "id")
+                    .values_list("id", "handling_due", "created_at")[:7]
+                )
                 assert [(c.handling_due, c.created_at) for c in got["cases"]] == [(d, c) for _, d, c in ids]

@@ -18,11 +18,12 @@ def icon(name: str, css_class: str = "") -> str:
     classes = f"icon {css_class}".strip()
     return format_html(
         '<svg class="{}" aria-hidden="true" focusable="false"><use href="{}#{}"></use></svg>',
-        classes, static("img/icons.svg"), name,
+        classes,
+        static("img/icons.svg"),
+        name,
     )
 
 
 @register.simple_tag
 def badge(state, label) -> str:
     return format_html('<span class="badge badge-{}">{}</span>', state, label)
-

@@ -3,7 +3,15 @@ from django.contrib.auth.models import AnonymousUser
 
 from linli.core.orgs.choices import Role
 from linli.core.orgs.tests.factories import make_resident, make_staff, make_user
-from linli.faces.web.navigation import ANONYMOUS, EVERYONE, RESIDENT, STAFF, NavEntry, audience_of, entries_for
+from linli.faces.web.navigation import (
+    ANONYMOUS,
+    EVERYONE,
+    RESIDENT,
+    STAFF,
+    NavEntry,
+    audience_of,
+    entries_for,
+)
 
 
 def names(links):

@@ -17,7 +17,9 @@ class Command(BaseCommand):
             self.stdout.write(f"{entry.cron:<16} {entry.task_path}")
         if list or not tasks:
             return
-        scheduler = BlockingScheduler(job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 300})
+        scheduler = BlockingScheduler(
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 300}
+        )
         for entry in tasks:
             scheduler.add_job(entry.enqueue, entry.trigger(), id=entry.task_path)
         try:

@@ -14,4 +14,6 @@ class Command(BaseCommand):
         from linli.domains.appeals.stats.rollup import refresh
 
         st = refresh(full=full)
-        self.stdout.write(f"rollup refreshed at {st.refreshed_at:%Y-%m-%d %H:%M:%S}: {st.rows} facts in {st.seconds:.1f}s")
+        self.stdout.write(
+            f"rollup refreshed at {st.refreshed_at:%Y-%m-%d %H:%M:%S}: {st.rows} facts in {st.seconds:.1f}s"
+        )
