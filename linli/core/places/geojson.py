@@ -15,8 +15,6 @@ from dataclasses import dataclass, field
 import shapely
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db.models import Value
-from django.db.models.functions import Concat, Substr
 from django.utils.translation import gettext as _
 from shapely.geometry import mapping, shape
 from shapely.validation import explain_validity
@@ -25,6 +23,7 @@ from linli.core.audit.services import audit_record
 
 from .choices import CHILD_KIND, AreaKind
 from .models import Area, Building, Compound
+from .signals import area_moved
 
 DEPTH = {AreaKind.DISTRICT: 0, AreaKind.STREET: 1, AreaKind.COMMUNITY: 2, AreaKind.GRID: 3}
 PARENT_KIND = {child: parent for parent, child in CHILD_KIND.items()}
@@ -358,13 +357,12 @@ def _resolve_area(f, key, kind, centroid, known, geometry_of, errors, within=Non
 
 
 def _move_subtree(old: str, new: str) -> None:
-    """Rewrite the path prefix of everything under an area that moved to another parent."""
-    if old == new:
-        return
+    """Rewrite the path prefix of the places under an area that moved to another parent (the rows of
+    other apps follow through the ``area_moved`` signal)."""
+    from .services import moved_path
+
     for model in (Area, Compound, Building):
-        model.objects.filter(path__startswith=old).update(
-            path=Concat(Value(new), Substr("path", len(old) + 1))
-        )
+        model.objects.filter(path__startswith=old).update(path=moved_path(old, new))
 
 
 def _write_area(*, actor, f: _Feature, parent, existing, summary) -> Area:
@@ -406,7 +404,9 @@ def _write_area(*, actor, f: _Feature, parent, existing, summary) -> Area:
     existing.path = path
     existing.full_clean()
     existing.save()
-    _move_subtree(old_path, path)
+    if old_path != path:
+        _move_subtree(old_path, path)
+        area_moved.send(sender=Area, area=existing, old_path=old_path, new_path=path)
     summary.updated[f.kind] += 1
     after = {"name": existing.name, "parent": existing.parent_id, "population": existing.population}
     audit_record(

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Value
+from django.db.models.functions import Concat, Substr
 from django.utils.translation import gettext as _
 
 from linli.core.audit.services import audit_record
@@ -15,6 +17,12 @@ from .models import Area, Building, Compound
 
 def area_path(*, code: str, parent: Area | None) -> str:
     return (parent.path if parent else "") + code + "/"
+
+
+def moved_path(old: str, new: str) -> Concat:
+    """An update expression for rows under an area that moved: ``path`` with the prefix ``old``
+    replaced by ``new`` (``Model.objects.filter(path__startswith=old).update(path=moved_path(…))``)."""
+    return Concat(Value(new), Substr("path", len(old) + 1))
 
 
 @transaction.atomic

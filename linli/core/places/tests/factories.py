@@ -113,3 +113,17 @@ def make_small_district() -> SmallDistrict:
 
     bump_geography_version()
     return d
+
+
+def move_area(area: Area, parent: Area) -> Area:
+    """Move ``area`` under ``parent`` the way a district does it: a boundary import naming the new
+    parent (same code, name and boundary). Returns the area as stored afterwards."""
+    from linli.core.places.services import boundaries_import
+
+    feature = {
+        "type": "Feature",
+        "properties": {"kind": area.kind, "code": area.code, "name": area.name, "parent_code": parent.code},
+        "geometry": area.boundary,
+    }
+    boundaries_import(actor=None, data={"type": "FeatureCollection", "features": [feature]})
+    return Area.objects.get(pk=area.pk)
