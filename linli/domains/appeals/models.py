@@ -7,7 +7,7 @@ Every write goes through ``services.py``; nothing here is ever deleted."""
 from __future__ import annotations
 
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -83,6 +83,19 @@ class Category(models.Model):
 
     def __str__(self):
         return f"{self.parent.name} / {self.name}" if self.parent_id else self.name
+
+    def save(self, *args, **kwargs):
+        """A category moved under another domain moves its appeals' ``updated_at``, so that the
+        statistics' next incremental refresh counts them under the new domain (their facts read the
+        domain from the category when they are written)."""
+        moved = (
+            self.pk is not None
+            and Category.objects.filter(pk=self.pk).exclude(parent_id=self.parent_id).exists()
+        )
+        with transaction.atomic():
+            super().save(*args, **kwargs)
+            if moved:
+                Appeal.objects.filter(category_id=self.pk).update(updated_at=timezone.now())
 
     def limit_for(self, priority: str) -> tuple[float, str]:
         if priority == Priority.URGENT:
