@@ -53,7 +53,7 @@ from linli.domains.appeals.choices import (
 )
 from linli.domains.appeals.models import Appeal, Category, Rating, colour_at
 from linli.domains.appeals.selectors import deadline_q  # the colours are derived from the instants
-from linli.domains.appeals.stats.rates import case_counts  # the rates' one definition
+from linli.domains.appeals.stats.rates import case_counts, month_sums  # the rates' one definition
 
 from .scope import Scope
 
@@ -1384,20 +1384,7 @@ def _fast_rate_counts(p: Parts, group_by: str, now: dt.datetime) -> dict:
             add(_month_key(r["m"]) if group_by == "month" else r[key], r)
     if p.months is not None:
         mkey = "month" if group_by == "month" else key
-        for r in (
-            p.months.values(mkey)
-            .annotate(
-                total=Sum("total"),
-                sd=Sum("signed_dispatched"),
-                un=Sum("unsigned"),
-                responded=Sum("responded"),
-                accepted=Sum("accepted"),
-                resolved=Sum("resolved"),
-                rated=Sum("rated"),
-                satisfied=Sum("satisfied"),
-            )
-            .order_by()
-        ):
+        for r in p.months.values(mkey).annotate(**month_sums()).order_by():
             r["dispatched"] = (r["sd"] or 0) + (r["un"] or 0)
             add(_month_key(r["month"]) if group_by == "month" else r[key], r)
     return counts

@@ -86,6 +86,21 @@ def _filter(qs: QuerySet, *, area_path: str, category_id: int | None, unit_id: i
     return qs
 
 
+def month_sums() -> dict[str, Sum]:
+    """The sums of the monthly summaries' counters, under the names the rate formulas read
+    (``sd``/``un``: dispatched cases signed and not yet signed)."""
+    return {
+        "total": Sum("total"),
+        "sd": Sum("signed_dispatched"),
+        "un": Sum("unsigned"),
+        "responded": Sum("responded"),
+        "accepted": Sum("accepted"),
+        "resolved": Sum("resolved"),
+        "rated": Sum("rated"),
+        "satisfied": Sum("satisfied"),
+    }
+
+
 def case_counts(now: dt.datetime) -> dict:
     """The case counts behind the three rates (docs/appeals.md, "The three rates"), as aggregates
     over appeal-shaped rows (the appeals table, the live appeals or ``AppealFact``): the one
@@ -186,20 +201,7 @@ def rate_counts(
             else:
                 late = set(months.filter(unsigned_due_max__gt=now).values_list("month", flat=True).distinct())
             months = _filter(months.exclude(month__in=late), **filters)
-            sums = (
-                months.values(field or "month")
-                .annotate(
-                    total=Sum("total"),
-                    sd=Sum("signed_dispatched"),
-                    un=Sum("unsigned"),
-                    responded=Sum("responded"),
-                    accepted=Sum("accepted"),
-                    resolved=Sum("resolved"),
-                    rated=Sum("rated"),
-                    satisfied=Sum("satisfied"),
-                )
-                .order_by()
-            )
+            sums = months.values(field or "month").annotate(**month_sums()).order_by()
             for r in sums:
                 r["dispatched"] = (r["sd"] or 0) + (r["un"] or 0)
                 add(month_key(r["month"]) if field is None else r[field], r)
