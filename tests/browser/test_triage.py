@@ -137,6 +137,21 @@ def test_suggestions_on_the_form_and_an_automatic_dispatch_in_the_queue(triage_w
     phone_admin.goto("/triage/models/")
     no_sideways_scroll(phone_admin)
     screenshot(phone_admin, "triage-7-models-phone")
+
+    # A case sent without a category (through an app): the resident's own page says triage chose it.
+    lng, lat = w.point()
+    guessed = appeal_services.appeal_submit(
+        actor=w.resident,
+        title="小区门口垃圾堆积",
+        body="垃圾桶满了，垃圾堆在地上好几天没人清运。",
+        lng=lng,
+        lat=lat,
+    )
+    assert guessed.category == w.rubbish
+    resident.goto(f"/appeals/mine/{guessed.pk}/")
+    expect(resident.locator("#category-by-triage")).to_contain_text("系统根据您描述的内容自动归类")
+    no_sideways_scroll(resident)
+    screenshot(resident, "triage-8-resident-category-by-triage-phone")
     for page in (resident, dispatcher, admin, phone_admin):
         page.problems.assert_none()
 

@@ -24,6 +24,7 @@ from .choices import (
     HANDLING_STATUSES,
     OPEN_STATUSES,
     SATISFIED_VALUES,
+    Action,
     AppealStatus,
     AssignmentRole,
     DeadlineState,
@@ -121,6 +122,16 @@ def resident_status(appeal: Appeal) -> str:
     if appeal.status == S.MERGED and appeal.merged_into_id:
         return appeal.merged_into.status
     return appeal.status
+
+
+def category_by_triage(appeal: Appeal) -> bool:
+    """Whether the appeal's category is still the one smart triage chose when it came without one
+    (a person who later changed it makes it theirs). The resident is told so: an automated decision
+    about their case is shown as such (PIPL art. 24)."""
+    if appeal.category_id is None:
+        return False
+    event = appeal.events.filter(action=Action.CATEGORISE).order_by("-at", "-id").first()
+    return event is not None and (event.data or {}).get("category") == appeal.category.code
 
 
 def appeal_timeline(appeal: Appeal, *, staff: bool) -> QuerySet[AppealEvent]:

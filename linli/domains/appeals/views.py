@@ -239,6 +239,7 @@ def mine_detail(request, appeal_id: int):
             "appeal": appeal,
             "shown_status": shown,
             "shown_status_label": S(shown).label,
+            "category_by_triage": selectors.category_by_triage(appeal),
             "timeline": selectors.appeal_timeline(appeal, staff=False).prefetch_related("attachments"),
             "can_supplement": appeal.status in services.TRANSITIONS["supplement"][0],
             "supplement_form": forms.SupplementForm(),

@@ -90,6 +90,33 @@ def test_a_case_without_a_category_takes_the_models_when_sure_and_is_dispatched(
     assert actions.index(Action.CATEGORISE) < actions.index(Action.DISPATCH)
 
 
+def test_the_resident_is_told_when_triage_chose_the_category(world, noise, settings, client):
+    """An automated decision about the case is shown as such on the resident's own page, in Chinese
+    and in English; a category the resident chose, or a person changed, carries no such line."""
+    settings.LINLI_APPEALS_AUTO_DISPATCH_CONFIDENCE = 0.8
+    install_model(world, noise)
+    lng, lat = world.point()
+    chosen_by_triage = svc.appeal_submit(
+        actor=world.resident, title=RUBBISH[0], body=RUBBISH[1], lng=lng, lat=lat, auto_dispatch=True
+    )
+    assert chosen_by_triage.category == world.rubbish
+    chosen_by_resident = svc.appeal_submit(
+        actor=world.resident, title=RUBBISH[0], body=RUBBISH[1], category=world.rubbish, lng=lng, lat=lat
+    )
+    client.force_login(world.resident)
+
+    def page(appeal, language="zh-hans"):
+        client.cookies["django_language"] = language
+        return client.get(reverse("appeals:mine_detail", args=[appeal.pk])).content.decode()
+
+    assert "系统根据您描述的内容自动归类" in page(chosen_by_triage)
+    assert "automatically from your description" in page(chosen_by_triage, "en")
+    assert 'id="category-by-triage"' not in page(chosen_by_resident)
+    chosen_by_triage.category = world.dirty_road  # a person changed it
+    chosen_by_triage.save(update_fields=["category"])
+    assert 'id="category-by-triage"' not in page(chosen_by_triage)
+
+
 def test_below_the_threshold_it_waits_for_a_person_without_a_category(world, noise, settings):
     settings.LINLI_APPEALS_AUTO_DISPATCH_CONFIDENCE = 1.01
     install_model(world, noise)
