@@ -295,8 +295,8 @@ class TriageClassifier:
         character blocks' sorted keys: about a second and 30 MB for a full model; the segmenter's
         dictionary, about 0.1 s once per process) instead of on the first appeal."""
         self._check_fitted()
-        segment("路灯")
-        if self._char_analyzer is None:
+        if self._char_analyzer is None:  # once per model: _proba_one calls this on every appeal
+            segment("路灯")
             self._char_analyzer = self._char.build_analyzer()
             self._char_keys = {
                 name: _CharKeys.of(v) for name, v in self._vectorizers.items() if name.endswith("char")
