@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models, transaction
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from linli.core.orgs.choices import OrgKind
@@ -398,6 +398,24 @@ def colour_at(now, warn_at, due) -> str:
     return DeadlineState.GREEN
 
 
+# Notes the platform writes on its own. The event keeps the note in Chinese (the record's language, as
+# exports, webhooks and notifications carry it) and the key and arguments in ``data``, so that each
+# reader sees it in their own language (``AppealEvent.shown_note``).
+SYSTEM_NOTES = {
+    "auto_dispatch": _("系统按派遣规则自动派遣"),
+    "master_closed": _("主件 %(ref)s 已办结"),
+    "triage_category": _("智能分拨按内容确定类别“%(c)s”（置信度 %(p)s%%）"),
+}
+
+
+def system_note(key: str, **args) -> tuple[str, dict]:
+    """``(note, data)`` for an event written by the platform: the note in Chinese, and what
+    ``shown_note`` needs to say it in the reader's language."""
+    with translation.override("zh-hans"):
+        note = str(SYSTEM_NOTES[key]) % args if args else str(SYSTEM_NOTES[key])
+    return note, {"note_key": key, "note_args": args}
+
+
 class AppealEvent(models.Model):
     """The timeline: one row per thing that happened to an appeal. ``public`` rows are shown to the
     resident (and, once published, to everyone)."""
@@ -435,6 +453,19 @@ class AppealEvent(models.Model):
 
     def __str__(self):
         return f"{self.appeal.reference} {self.get_action_display()}"
+
+    @property
+    def shown_note(self) -> str:
+        """The note in the active language when the platform wrote it (``system_note``), else as
+        written."""
+        key = (self.data or {}).get("note_key")
+        if key not in SYSTEM_NOTES:
+            return self.note
+        args = self.data.get("note_args") or {}
+        try:
+            return str(SYSTEM_NOTES[key]) % args if args else str(SYSTEM_NOTES[key])
+        except (KeyError, TypeError, ValueError):
+            return self.note
 
 
 class Assignment(models.Model):

@@ -62,6 +62,7 @@ from .models import (
     ExtensionRequest,
     Rating,
     Supervision,
+    system_note,
 )
 from .outbox import appeal_outbox_emit
 from .photos import PhotoRejected, check_photo, max_count
@@ -504,14 +505,15 @@ def _publish(appeal: Appeal, now) -> None:
 
 def _follow_master_closed(master: Appeal, *, actor) -> None:
     """The duplicates merged into a case learn its outcome."""
+    note, note_data = system_note("master_closed", ref=master.reference)
     for duplicate in master.duplicates.filter(status=S.MERGED):
         _record(
             duplicate,
             actor=actor,
             action=Action.CLOSE,
             from_status=S.MERGED,
-            note=_("主件 %(ref)s 已办结 / the case it was merged into is closed") % {"ref": master.reference},
-            data={"master": master.reference},
+            note=note,
+            data={"master": master.reference, **note_data},
         )
 
 
@@ -819,8 +821,8 @@ def _maybe_auto_dispatch(appeal: Appeal, *, enabled: bool | None) -> None:
             best = suggestions[0]
             lead = Organisation.objects.get(pk=best.lead_unit_id, is_active=True)
             assisting = list(Organisation.objects.filter(pk__in=best.assisting_unit_ids, is_active=True))
-            note = _("系统按派遣规则自动派遣 / dispatched automatically by routing rule")
-            _do_register(appeal, actor=None, note=note)
+            note, note_data = system_note("auto_dispatch")
+            _do_register(appeal, actor=None, note=note, data=note_data)
             _do_dispatch(
                 appeal,
                 actor=None,
@@ -829,6 +831,7 @@ def _maybe_auto_dispatch(appeal: Appeal, *, enabled: bool | None) -> None:
                 note=note,
                 rule_id=best.rule_id,
                 confidence=best.confidence,
+                data=note_data,
             )
     except Exception:
         logger.exception("automatic dispatch failed for %s; left in the triage queue", appeal.reference)
@@ -847,6 +850,7 @@ def _category_from_triage(appeal: Appeal, threshold: float) -> bool:
     if guess is None or guess[1] < threshold or not guess[0].is_active:
         return False
     category, confidence, data = guess
+    note, note_data = system_note("triage_category", c=str(category), p=round(confidence * 100))
     appeal.category = category
     appeal.save(update_fields=["category", "updated_at"])
     _record(
@@ -855,9 +859,14 @@ def _category_from_triage(appeal: Appeal, threshold: float) -> bool:
         action=Action.CATEGORISE,
         from_status=appeal.status,
         public=False,
-        note=_("智能分拨按内容确定类别“%(c)s”（置信度 %(p)s%%）/ category chosen by smart triage")
-        % {"c": category, "p": round(confidence * 100)},
-        data={**data, "source": "triage", "category": category.code, "confidence": round(confidence, 4)},
+        note=note,
+        data={
+            **data,
+            **note_data,
+            "source": "triage",
+            "category": category.code,
+            "confidence": round(confidence, 4),
+        },
     )
     return True
 
@@ -867,12 +876,12 @@ def _category_from_triage(appeal: Appeal, threshold: float) -> bool:
 # ==================================================================================================
 
 
-def _do_register(appeal: Appeal, *, actor, note: str = "") -> None:
+def _do_register(appeal: Appeal, *, actor, note: str = "", data: dict | None = None) -> None:
     before = appeal.status
     appeal.status = _check("register", appeal)
     appeal.registered_at = timezone.now()
     appeal.save(update_fields=["status", "registered_at", "updated_at"])
-    _record(appeal, actor=actor, action=Action.REGISTER, from_status=before, note=note)
+    _record(appeal, actor=actor, action=Action.REGISTER, from_status=before, note=note, data=data)
 
 
 @transaction.atomic
@@ -989,6 +998,7 @@ def _do_dispatch(
     note: str = "",
     rule_id: int | None = None,
     confidence: float | None = None,
+    data: dict | None = None,
 ) -> None:
     before = appeal.status
     target = _check("dispatch", appeal)
@@ -1021,7 +1031,7 @@ def _do_dispatch(
     deadlines.start_acceptance_clock(appeal, now, now)
     deadlines.start_handling_clock(appeal, now, now)
     appeal.save()
-    data = {"lead_unit": lead_unit.code, "due": appeal.handling_due.isoformat()}
+    data = {**(data or {}), "lead_unit": lead_unit.code, "due": appeal.handling_due.isoformat()}
     if confidence is not None:
         data["confidence"] = confidence
     _record(

@@ -120,7 +120,7 @@ def detail_out(request, appeal: Appeal) -> dict:
             "action_label": str(e.get_action_display()),
             "from_status": e.from_status,
             "to_status": e.to_status,
-            "note": e.note if (staff or e.public) else "",
+            "note": e.shown_note if (staff or e.public) else "",
             "unit": e.unit.name if (staff and e.unit_id) else None,
         }
         for e in events

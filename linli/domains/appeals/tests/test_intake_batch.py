@@ -102,8 +102,11 @@ def test_when_the_bulk_write_fails_each_appeal_is_finished_alone(world, later_wo
     assert AppealEvent.objects.filter(appeal=b, action=Action.SUBMIT).count() == 1
 
 
-def test_a_batch_writes_what_one_follow_up_writes(world, later_worker, settings):
-    """The bulk follow-up of a batch and the follow-up of a single appeal leave the same rows."""
+def test_a_batch_writes_what_one_follow_up_writes(world, later_worker, settings, clock):
+    """The bulk follow-up of a batch and the follow-up of a single appeal leave the same rows. The clock
+    stands still: within working hours the handling deadline counts from the very moment of dispatch, so
+    appeals dispatched milliseconds apart would differ in it (outside them it starts at the next opening
+    hour, which is why a run at night passed without the clock)."""
     from linli.core.webhooks.models import OutboxEvent, Subscription
     from linli.domains.appeals import services
 

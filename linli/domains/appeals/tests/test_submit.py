@@ -217,3 +217,76 @@ def test_intake_follow_up_runs_once_and_the_sweep_requeues_stragglers(world, clo
     a.refresh_from_db()
     assert a.intake_done_at is not None
     assert a.events.filter(action=Action.SUBMIT).count() == 1
+
+
+def test_automatic_notes_are_said_in_the_readers_language(world, client):
+    """The platform's own timeline notes are stored in Chinese (the record's language) and shown in the
+    reader's: not both languages in one string."""
+    from django.urls import reverse
+    from django.utils import translation
+
+    a = submit(world, auto_dispatch=None)
+    dispatch = a.events.get(action="dispatch")
+    assert dispatch.note == "系统按派遣规则自动派遣"
+    assert dispatch.data["note_key"] == "auto_dispatch" and dispatch.data["lead_unit"]
+    with translation.override("en"):
+        assert dispatch.shown_note == "Dispatched automatically by routing rule"
+    client.force_login(world.resident)
+    for language, shown, hidden in (
+        ("zh-hans", "系统按派遣规则自动派遣", "Dispatched automatically"),
+        ("en", "Dispatched automatically by routing rule", "系统按派遣规则自动派遣"),
+    ):
+        client.cookies["django_language"] = language
+        html = client.get(reverse("appeals:mine_detail", args=[a.pk])).content.decode()
+        assert shown in html and hidden not in html
+
+
+def test_a_note_a_person_wrote_is_shown_as_written(world):
+    from django.utils import translation
+
+    a = submit(world)
+    svc.appeal_register(actor=world.dispatcher, appeal=a, note="系统按派遣规则自动派遣")
+    event = a.events.get(action="register")
+    with translation.override("en"):
+        assert event.shown_note == "系统按派遣规则自动派遣"  # no key: a person's words, not translated
+
+
+def test_the_migration_splits_the_bilingual_notes_written_before(world):
+    import importlib
+
+    from django.apps import apps
+    from django.utils import translation
+
+    from linli.domains.appeals.models import AppealEvent
+
+    split_notes = importlib.import_module("linli.domains.appeals.migrations.0008_system_notes").split_notes
+    a = submit(world)
+    old = [
+        "系统按派遣规则自动派遣 / dispatched automatically by routing rule",
+        "主件 JN20260101-0001 已办结 / the case it was merged into is closed",
+        "智能分拨按内容确定类别“垃圾 / 清运”（置信度 93%）/ category chosen by smart triage",
+        "现场复核问题仍存在 / 请再看",  # a person's note that happens to hold a slash
+    ]
+    events = [
+        AppealEvent.objects.create(appeal=a, action="register", note=note, data={"x": 1}) for note in old
+    ]
+    split_notes(apps, None)
+    for event in events:
+        event.refresh_from_db()
+    assert [e.note for e in events] == [
+        "系统按派遣规则自动派遣",
+        "主件 JN20260101-0001 已办结",
+        "智能分拨按内容确定类别“垃圾 / 清运”（置信度 93%）",
+        "现场复核问题仍存在 / 请再看",
+    ]
+    assert events[2].data == {
+        "x": 1,
+        "note_key": "triage_category",
+        "note_args": {"c": "垃圾 / 清运", "p": 93},
+    }
+    assert "note_key" not in events[3].data
+    with translation.override("en"):
+        assert events[1].shown_note == "The case it was merged into, JN20260101-0001, is already closed"
+        assert events[2].shown_note == (
+            "Category “垃圾 / 清运” chosen by smart triage from the content (confidence 93%)"
+        )
