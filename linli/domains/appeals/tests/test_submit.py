@@ -290,3 +290,14 @@ def test_the_migration_splits_the_bilingual_notes_written_before(world):
         assert events[2].shown_note == (
             "Category “垃圾 / 清运” chosen by smart triage from the content (confidence 93%)"
         )
+
+
+def test_an_appeal_cannot_be_deleted(world):
+    """Its timeline protects it: the record stays whole, and the statistics' incremental refresh, which
+    follows ``updated_at``, never misses a case that vanished."""
+    from django.db.models import ProtectedError
+
+    a = submit(world)
+    with pytest.raises(ProtectedError):
+        a.delete()
+    assert Appeal.objects.filter(pk=a.pk).exists()
