@@ -152,6 +152,17 @@ def test_suggestions_on_the_form_and_an_automatic_dispatch_in_the_queue(triage_w
     expect(resident.locator("#category-by-triage")).to_contain_text("系统根据您描述的内容自动归类")
     no_sideways_scroll(resident)
     screenshot(resident, "triage-8-resident-category-by-triage-phone")
+    # The platform's own timeline notes are in the reader's language, not in both at once.
+    notes = resident.locator(".timeline-note")
+    expect(notes.filter(has_text="系统按派遣规则自动派遣")).not_to_have_count(0)
+    resident.locator(".phone-menu > summary").click()
+    resident.locator(".phone-menu .dropdown-panel").get_by_role("button", name="English").click()
+    expect(resident.locator("html")).to_have_attribute("lang", "en")
+    expect(resident.locator("#category-by-triage")).to_contain_text("automatically from your description")
+    expect(notes.filter(has_text="Dispatched automatically by routing rule")).not_to_have_count(0)
+    expect(notes.filter(has_text="系统按派遣规则")).to_have_count(0)
+    no_sideways_scroll(resident)
+    screenshot(resident, "triage-9-resident-timeline-en-phone")
     for page in (resident, dispatcher, admin, phone_admin):
         page.problems.assert_none()
 

@@ -402,6 +402,7 @@ def colour_at(now, warn_at, due) -> str:
 # exports, webhooks and notifications carry it) and the key and arguments in ``data``, so that each
 # reader sees it in their own language (``AppealEvent.shown_note``).
 SYSTEM_NOTES = {
+    "auto_register": _("系统自动登记"),
     "auto_dispatch": _("系统按派遣规则自动派遣"),
     "master_closed": _("主件 %(ref)s 已办结"),
     "triage_category": _("智能分拨按内容确定类别“%(c)s”（置信度 %(p)s%%）"),

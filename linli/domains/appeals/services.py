@@ -821,8 +821,9 @@ def _maybe_auto_dispatch(appeal: Appeal, *, enabled: bool | None) -> None:
             best = suggestions[0]
             lead = Organisation.objects.get(pk=best.lead_unit_id, is_active=True)
             assisting = list(Organisation.objects.filter(pk__in=best.assisting_unit_ids, is_active=True))
+            register_note, register_data = system_note("auto_register")
+            _do_register(appeal, actor=None, note=register_note, data=register_data)
             note, note_data = system_note("auto_dispatch")
-            _do_register(appeal, actor=None, note=note, data=note_data)
             _do_dispatch(
                 appeal,
                 actor=None,

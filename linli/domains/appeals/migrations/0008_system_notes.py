@@ -1,6 +1,7 @@
 """Timeline notes the platform wrote in both languages at once ("系统按派遣规则自动派遣 / dispatched
 automatically by routing rule") keep their Chinese half and gain the key and arguments that
-``AppealEvent.shown_note`` says in the reader's language."""
+``AppealEvent.shown_note`` says in the reader's language. The registration that came with an automatic
+dispatch carried the dispatch's note; it now says it was registered automatically."""
 
 import re
 
@@ -20,7 +21,7 @@ OLD_NOTES = [
 
 def split_notes(apps, schema_editor):
     AppealEvent = apps.get_model("appeals", "AppealEvent")
-    events = AppealEvent.objects.filter(note__contains=" / ").only("id", "note", "data")
+    events = AppealEvent.objects.filter(note__contains=" / ").only("id", "action", "note", "data")
     changed = []
     for event in events.iterator(chunk_size=2000):
         for key, pattern, names in OLD_NOTES:
@@ -31,6 +32,8 @@ def split_notes(apps, schema_editor):
             if "p" in args:
                 args["p"] = int(args["p"])
             event.note = match.group(1)
+            if key == "auto_dispatch" and event.action == "register":
+                key, event.note = "auto_register", "系统自动登记"
             event.data = {**(event.data or {}), "note_key": key, "note_args": args}
             changed.append(event)
             break

@@ -227,6 +227,7 @@ def test_automatic_notes_are_said_in_the_readers_language(world, client):
 
     a = submit(world, auto_dispatch=None)
     dispatch = a.events.get(action="dispatch")
+    assert a.events.get(action="register").note == "系统自动登记"
     assert dispatch.note == "系统按派遣规则自动派遣"
     assert dispatch.data["note_key"] == "auto_dispatch" and dispatch.data["lead_unit"]
     with translation.override("en"):
@@ -268,8 +269,9 @@ def test_the_migration_splits_the_bilingual_notes_written_before(world):
         "现场复核问题仍存在 / 请再看",  # a person's note that happens to hold a slash
     ]
     events = [
-        AppealEvent.objects.create(appeal=a, action="register", note=note, data={"x": 1}) for note in old
+        AppealEvent.objects.create(appeal=a, action="dispatch", note=note, data={"x": 1}) for note in old
     ]
+    events.append(AppealEvent.objects.create(appeal=a, action="register", note=old[0]))
     split_notes(apps, None)
     for event in events:
         event.refresh_from_db()
@@ -278,7 +280,9 @@ def test_the_migration_splits_the_bilingual_notes_written_before(world):
         "主件 JN20260101-0001 已办结",
         "智能分拨按内容确定类别“垃圾 / 清运”（置信度 93%）",
         "现场复核问题仍存在 / 请再看",
+        "系统自动登记",  # the registration that came with an automatic dispatch
     ]
+    assert events[4].data == {"note_key": "auto_register", "note_args": {}}
     assert events[2].data == {
         "x": 1,
         "note_key": "triage_category",
