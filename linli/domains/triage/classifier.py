@@ -32,11 +32,12 @@ import numpy as np
 import scipy.sparse as sp
 import sklearn
 from scipy.optimize import minimize_scalar
+from scipy.sparse.csgraph import connected_components
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression, SGDClassifier
-from sklearn.model_selection import StratifiedKFold, cross_val_predict
+from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold, cross_val_predict
 from sklearn.svm import LinearSVC
 
 from .text import dedup_key, normalize, segment
@@ -92,6 +93,10 @@ class TriageConfig:
     # linear SVM on one group of blocks (char, word, title, body). Empty: the SVM + NB-SVM blend.
     stack: tuple[str, ...] = ("svm", "nb")
     meta_C: float = 0.1
+    # The stack's out-of-fold split: how many folds, and whether the rows that repeat one message (its
+    # title-only and body-only copies) stay in the same fold, so no member scores a message it has seen.
+    stack_folds: int = 2
+    stack_grouped: bool = False
     # The nearest-neighbour member (``knn`` in ``stack``): for each label, the sum of the cosine
     # similarities, raised to ``knn_power``, of the ``knn`` training messages of that label most similar
     # to the message (over the whole-message character and word blocks); ``knn_terms`` > 0 keeps only
@@ -261,10 +266,15 @@ class TriageClassifier:
                 knn=cfg.knn,
                 knn_power=cfg.knn_power,
                 knn_terms=cfg.knn_terms,
+                folds=cfg.stack_folds,
                 class_weight=cfg.class_weight,
                 random_state=cfg.random_state,
             )
-            fit_params = {"copies": _copies(titles, bodies)} if "knn" in members else {}
+            fit_params = {}
+            if "knn" in members or cfg.stack_grouped:
+                fit_params["copies"] = _copies(titles, bodies)
+            if cfg.stack_grouped:
+                fit_params["grouped"] = True
         else:
             svm = _LinearBlend(
                 C=cfg.C,
@@ -565,16 +575,22 @@ class _LinearStack(ClassifierMixin, BaseEstimator):
     def _scores(x, fitted) -> np.ndarray:
         return np.hstack([np.asarray(x @ coef.T) + intercept for coef, intercept in fitted])
 
-    def fit(self, x, labels, copies=None):
+    def fit(self, x, labels, copies=None, grouped=False):
         """``copies``: for some training rows, the other rows that repeat the same message (its title or
-        body alone, say); the nearest-neighbour member does not count them as its neighbours."""
+        body alone, say); the nearest-neighbour member does not count them as its neighbours, and with
+        ``grouped`` they fall in the same out-of-fold part."""
         labels = np.asarray(labels)
         self.classes_ = np.unique(labels)
         k = len(self.classes_)
         linear = [m for m in self.members if m != "knn"]
         oof = np.zeros((x.shape[0], k * len(linear)))
-        splitter = StratifiedKFold(self.folds, shuffle=True, random_state=self.random_state)
-        for part, rest in splitter.split(np.zeros(len(labels)), labels):
+        if grouped:
+            splitter = StratifiedGroupKFold(self.folds, shuffle=True, random_state=self.random_state)
+            splits = splitter.split(np.zeros(len(labels)), labels, _copy_groups(len(labels), copies or {}))
+        else:
+            splitter = StratifiedKFold(self.folds, shuffle=True, random_state=self.random_state)
+            splits = splitter.split(np.zeros(len(labels)), labels)
+        for part, rest in splits:
             oof[rest] = self._scores(x[rest], self._fit_members(x[part], labels[part]))
         if "knn" in self.members:
             # Leave-one-out: each training message's neighbours are the others, without its copies.
@@ -722,6 +738,16 @@ def _copies(titles: Sequence, bodies: Sequence) -> dict[int, np.ndarray]:
             for i in rows:
                 copies.setdefault(i, set()).update(rows)
     return {i: np.fromiter(rows - {i}, dtype=np.intp) for i, rows in copies.items()}
+
+
+def _copy_groups(n: int, copies: dict[int, np.ndarray]) -> np.ndarray:
+    """One group number per row: rows linked by ``copies`` (directly or through another row) share it."""
+    rows = [np.full(len(others), i, dtype=np.intp) for i, others in copies.items()]
+    if not rows:
+        return np.arange(n)
+    rows, columns = np.concatenate(rows), np.concatenate(list(copies.values()))
+    graph = sp.coo_matrix((np.ones(len(rows), dtype=np.int8), (rows, columns)), shape=(n, n))
+    return connected_components(graph, directed=False)[1]
 
 
 def _score_scale(x, coef, intercept) -> float:

@@ -236,6 +236,51 @@ def test_neighbour_scores_leave_out_the_message_itself_and_its_copies():
     np.testing.assert_allclose(neighbours.scores(query), neighbours.scores(rows[1]), rtol=1e-5)
 
 
+def test_copy_groups_link_a_message_with_its_copies_through_one_another():
+    from linli.domains.triage.classifier import _copies, _copy_groups
+
+    titles = ["路灯坏了", "", "路灯坏了", "噪音扰民", "", "别的"]
+    bodies = ["小区路灯不亮", "小区路灯不亮", "", "", "工地夜间施工", "别的内容"]
+    groups = _copy_groups(len(titles), _copies(titles, bodies))
+    assert groups[0] == groups[1] == groups[2]  # the body links 0–1, the title 0–2
+    assert len({groups[0], groups[3], groups[4], groups[5]}) == 4
+    assert list(_copy_groups(3, {})) == [0, 1, 2]
+
+
+def test_the_grouped_split_keeps_copies_in_one_part(monkeypatch):
+    """With ``stack_grouped`` no member scores a message whose copy it was trained on."""
+    from linli.domains.triage import classifier as module
+
+    parts = []
+    real = module._LinearStack._fit_members
+
+    def record(self, x, labels):
+        parts.append(x.shape[0])
+        return real(self, x, labels)
+
+    train, _ = split()
+    titles, bodies, labels = (list(v) for v in zip(*train, strict=True))
+    titles += [""] * 6  # body-only copies of six messages
+    bodies += bodies[:6]
+    labels += labels[:6]
+    groups = module._copy_groups(len(labels), module._copies(titles, bodies))
+    seen = {}
+    real_split = module.StratifiedGroupKFold.split
+
+    def split_recorder(self, x, y, groups_):
+        for part, rest in real_split(self, x, y, groups_):
+            seen.setdefault("pairs", []).append((set(groups_[part]), set(groups_[rest])))
+            yield part, rest
+
+    monkeypatch.setattr(module._LinearStack, "_fit_members", record)
+    monkeypatch.setattr(module.StratifiedGroupKFold, "split", split_recorder)
+    TriageClassifier(TriageConfig(stack_grouped=True)).fit(titles, bodies, labels)
+    assert len(seen["pairs"]) == 2 and len(parts) == 3  # two halves, then everything
+    for trained_on, scored in seen["pairs"]:
+        assert not trained_on & scored
+    assert len(set(groups)) == len(labels) - 6
+
+
 ROUND_FOUR = [
     dict(char_tf="binary"),
     dict(word_tf="binary"),
@@ -246,6 +291,8 @@ ROUND_FOUR = [
     dict(C=0.3, nb_C=0.5),
     dict(word_mode="search"),
     dict(body_max_chars=12),
+    dict(stack_grouped=True),  # seventh round
+    dict(stack_folds=3),
 ]
 
 
