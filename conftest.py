@@ -55,6 +55,18 @@ def small_district(db):
 
 
 @pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts in the default language. A test client request activates the language it asks
+    for (LocaleMiddleware) in the test's own thread and nothing switches it back, so a test ending on an
+    English page would leave the next test on the same worker speaking English."""
+    from django.utils import translation
+
+    translation.deactivate()
+    yield
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def _fresh_cache():
     """Rate-limit counters and cached indexes live in the cache: each test starts with it empty."""
     from django.core.cache import cache, caches
