@@ -162,18 +162,27 @@ class TriageClassifier:
         search = cfg.word_mode == "search"
         docs: dict[str, list] = {name: [] for name in _BLOCKS}
         for title, body in zip(titles, bodies, strict=True):
-            title, body = normalize(_clean(title)), normalize(_clean(body))
-            if cfg.body_max_chars:
-                body = body[: cfg.body_max_chars]
+            title, body = self._fields(title, body)
             title_words = _word_features(segment(title, search=search), cfg.word_bigrams)
             body_words = _word_features(segment(body, search=search), cfg.word_bigrams)
-            docs["char"].append(" ".join([title] * cfg.title_repeat + [body]).strip())
+            docs["char"].append(self._whole_text(title, body))
             docs["word"].append(title_words * cfg.title_repeat + body_words)
             docs["title_char"].append(title)
             docs["body_char"].append(body)
             docs["title_word"].append(title_words)
             docs["body_word"].append(body_words)
         return docs
+
+    def _fields(self, title, body) -> tuple[str, str]:
+        """The normalised title and body the blocks read."""
+        title, body = normalize(_clean(title)), normalize(_clean(body))
+        if self.config.body_max_chars:
+            body = body[: self.config.body_max_chars]
+        return title, body
+
+    def _whole_text(self, title: str, body: str) -> str:
+        """The whole-message character block's text: the title repeated, then the body."""
+        return " ".join([title] * self.config.title_repeat + [body]).strip()
 
     def _block_weights(self) -> dict[str, float]:
         cfg = self.config
@@ -301,23 +310,47 @@ class TriageClassifier:
         return self._model.predict_proba(self._features(titles, bodies))
 
     def warm(self) -> TriageClassifier:
-        """Build now what predicting one message at a time needs (the character analyser and the
-        character blocks' sorted keys: about a second and 30 MB for a full model; the segmenter's
-        dictionary, about 0.1 s once per process) instead of on the first appeal."""
+        """Build now what predicting one message at a time needs (the character analyser, and the
+        character and word blocks' key tables: about four seconds and 65 MB for a full model; the
+        segmenter's dictionary, about 0.1 s once per process) instead of on the first appeal."""
         self._check_fitted()
         if self._char_analyzer is None:  # once per model: _proba_one calls this on every appeal
             segment("路灯")
             self._char_analyzer = self._char.build_analyzer()
-            self._char_keys = {
-                name: _CharKeys.of(v) for name, v in self._vectorizers.items() if name.endswith("char")
-            }
+            blocks = self._vectorizers.items()
+            self._char_keys = _CharKeys.of({n: v for n, v in blocks if n.endswith("char")})
+            self._word_keys = _WordKeys.of({n: v for n, v in blocks if n.endswith("word")})
+            # One message reads a few thousand of the weights' columns: each column's weights side by
+            # side (column-major) make that one memory read per column instead of one per label.
+            model = self._model.svm
+            model.coef_ = np.asfortranarray(model.coef_)
         return self
 
     def _proba_one(self, title, body) -> np.ndarray:
         """The same computation as the batch path for one message, without scikit-learn's per-call
-        input validation, which costs more than the arithmetic when an appeal arrives alone."""
-        docs = self._documents([title], [body])
+        input validation, which costs more than the arithmetic when an appeal arrives alone. Each
+        distinct n-gram and word is looked up once, as an integer key, for all the blocks
+        (``_CharKeys``, ``_WordKeys``) rather than as one Python string per block; blocks the tables
+        cannot serve keep the vectorizers' own path."""
         self.warm()
+        cfg = self.config
+        title, body = self._fields(title, body)
+        texts = {"char": self._whole_text(title, body), "title_char": title, "body_char": body}
+        texts = {name: text for name, text in texts.items() if name in self._weights}
+        found = self._char_keys.tfidfs(self._vectorizers, texts) if self._char_keys else {}
+        search = cfg.word_mode == "search"
+        title_words, body_words = segment(title, search=search), segment(body, search=search)
+        if self._word_keys is not None and self._word_keys.serves(title, body):
+            title_keys = self._word_keys.document_keys(title_words, cfg.word_bigrams)
+            body_keys = self._word_keys.document_keys(body_words, cfg.word_bigrams)
+            documents = {
+                "word": np.concatenate([title_keys] * cfg.title_repeat + [body_keys]),
+                "title_word": title_keys,
+                "body_word": body_keys,
+            }
+            documents = {name: keys for name, keys in documents.items() if name in self._weights}
+            found.update(self._word_keys.tfidfs(self._vectorizers, documents))
+        title_tokens = body_tokens = None
         model = self._model.svm
         coef = model.coef_
         scores = model.intercept_.astype(np.float64)
@@ -326,11 +359,19 @@ class TriageClassifier:
         offset = 0
         for name, weight in self._weights.items():
             vectorizer = self._vectorizers[name]
-            keys = self._char_keys.get(name)
-            if keys is not None:  # normalize() has replaced any lone surrogate: the text encodes
-                index, values = keys.tfidf(vectorizer, docs[name][0])
+            if name in found:
+                index, values = found[name]
+            elif name.endswith("char"):
+                index, values = _tfidf_one(vectorizer, self._char_analyzer(texts[name]))
             else:
-                tokens = self._char_analyzer(docs[name][0]) if name.endswith("char") else docs[name][0]
+                if title_tokens is None:
+                    title_tokens = _word_features(title_words, cfg.word_bigrams)
+                    body_tokens = _word_features(body_words, cfg.word_bigrams)
+                tokens = {
+                    "word": title_tokens * cfg.title_repeat + body_tokens,
+                    "title_word": title_tokens,
+                    "body_word": body_tokens,
+                }[name]
                 index, values = _tfidf_one(vectorizer, tokens)
             scores = scores + (coef[:, offset + index] @ values) * weight
             if neighbours is not None:
@@ -346,6 +387,7 @@ class TriageClassifier:
         state = self.__dict__.copy()
         state["_char_analyzer"] = None  # rebuilt on first use
         state.pop("_char_keys", None)
+        state.pop("_word_keys", None)
         return state
 
     def __setstate__(self, state):
@@ -816,47 +858,60 @@ class _TemperatureCalibrated:
 
 
 class _CharKeys:
-    """A character block's vocabulary as sorted integer keys, so that one message's n-grams are
-    formed, counted and looked up in NumPy rather than one Python string and one dictionary look-up
-    each (those were about half the time of a long appeal). An n-gram of code points c1 … cn has the
-    key ((c1 + 1) << 21·(n−1)) | … | (cn + 1): 21 bits per code point, so up to three characters fit
-    in 64 bits, and keys of different lengths never collide. Built from the vocabulary by ``warm()``
-    (not stored in the model file); blocks with longer n-grams keep the analyser."""
+    """The character blocks' vocabularies as integer keys in one hash table, so that one message's
+    n-grams are formed, counted and looked up in NumPy rather than one Python string and one
+    dictionary look-up each, and each distinct n-gram once for all the blocks. An n-gram of code
+    points c1 … cn has the key ((c1 + 1) << 21·(n−1)) | … | (cn + 1): 21 bits per code point, so up to
+    three characters fit in 64 bits, and keys of different lengths never collide. Built from the
+    vocabularies by ``warm()`` (not stored in the model file); a block with longer n-grams keeps the
+    analyser."""
 
     BITS = 21
     MAX_N = 3
 
-    def __init__(self, keys: np.ndarray, columns: np.ndarray, ngram_range: tuple[int, int]):
-        self.keys, self.columns, self.ngram_range = keys, columns, ngram_range
+    def __init__(self, table: _KeyTable, ngram_ranges: dict[str, tuple[int, int]]):
+        self.table, self.ngram_ranges = table, ngram_ranges
 
     @classmethod
-    def of(cls, vectorizer: TfidfVectorizer) -> _CharKeys | None:
+    def holds(cls, vectorizer: TfidfVectorizer) -> bool:
         low, high = vectorizer.ngram_range
         plain = vectorizer.lowercase and vectorizer.strip_accents is None and vectorizer.preprocessor is None
-        if high > cls.MAX_N or vectorizer.analyzer != "char" or not plain:
+        # NumPy's fixed-width strings cannot tell a trailing NUL
+        return (
+            high <= cls.MAX_N
+            and vectorizer.analyzer == "char"
+            and plain
+            and "\x00" not in "".join(vectorizer.vocabulary_)
+        )
+
+    @classmethod
+    def of(cls, vectorizers: dict[str, TfidfVectorizer]) -> _CharKeys | None:
+        """For the blocks it can hold (None if none)."""
+        held = {name: v for name, v in vectorizers.items() if cls.holds(v)}
+        if not held:
             return None
-        vocabulary = list(vectorizer.vocabulary_)
-        if "\x00" in "".join(vocabulary):  # NumPy's fixed-width strings cannot tell a trailing NUL
-            return None
-        terms = np.array(vocabulary, dtype=f"<U{cls.MAX_N}")
-        columns = np.fromiter(vectorizer.vocabulary_.values(), dtype=np.intp, count=len(terms))
-        lengths = np.char.str_len(terms)
-        points = terms.view(np.uint32).reshape(len(terms), cls.MAX_N).astype(np.uint64) + 1
-        keys = np.zeros(len(terms), dtype=np.uint64)
+        vocabularies = {name: v.vocabulary_ for name, v in held.items()}
+        return cls(_KeyTable.of(vocabularies, cls.term_keys), {n: v.ngram_range for n, v in held.items()})
+
+    @classmethod
+    def term_keys(cls, terms: list[str]) -> np.ndarray:
+        array = np.array(terms, dtype=f"<U{cls.MAX_N}")
+        lengths = np.char.str_len(array)
+        points = array.view(np.uint32).reshape(len(array), cls.MAX_N).astype(np.uint64) + 1
+        keys = np.zeros(len(array), dtype=np.uint64)
         for j in range(cls.MAX_N):
             inside = j < lengths
             keys[inside] = (keys[inside] << np.uint64(cls.BITS)) | points[inside, j]
-        order = np.argsort(keys)
-        return cls(keys[order], columns[order], (low, high))
+        return keys
 
-    def ngram_keys(self, text: str) -> np.ndarray:
+    def ngram_keys(self, text: str, ngram_range: tuple[int, int] = (1, 3)) -> np.ndarray:
         """The keys of the document's n-grams, as scikit-learn's character analyser forms them
         (lower case, runs of white space as one space)."""
         text = _WHITE_SPACES.sub(" ", text.lower())
         points = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64) + 1
         shift = np.uint64(self.BITS)
         parts = []
-        low, high = self.ngram_range
+        low, high = ngram_range
         for n in range(low, min(high, len(points)) + 1):
             keys = points[: len(points) - n + 1].copy()
             for j in range(1, n):
@@ -864,14 +919,168 @@ class _CharKeys:
             parts.append(keys)
         return np.concatenate(parts) if parts else np.zeros(0, dtype=np.uint64)
 
-    def tfidf(self, vectorizer: TfidfVectorizer, text: str) -> tuple[np.ndarray, np.ndarray]:
-        keys, counts = np.unique(self.ngram_keys(text), return_counts=True)
-        at = np.minimum(np.searchsorted(self.keys, keys), len(self.keys) - 1)
-        found = self.keys[at] == keys
-        return _tfidf_values(vectorizer, self.columns[at[found]], counts[found].astype(np.float64))
+    def tfidfs(self, vectorizers: dict[str, TfidfVectorizer], texts: dict[str, str]) -> dict:
+        """``{block: (columns, values)}`` for the blocks the table holds; the first text's n-grams (the
+        whole message's) contain the others', so its distinct n-grams are the ones looked up."""
+        names = [name for name in texts if name in self.ngram_ranges]
+        keys = {name: self.ngram_keys(texts[name], self.ngram_ranges[name]) for name in names}
+        return self.table.tfidfs({name: vectorizers[name] for name in names}, keys)
 
 
 _WHITE_SPACES = TfidfVectorizer._white_spaces
+
+
+class _KeyTable:
+    """Non-zero integer keys → each block's vocabulary column (-1 where a block lacks the term): a hash
+    table searched in NumPy. A key's hash picks a group of eight slots (64 bytes: one cache line),
+    filled from the left; a key that finds its group full goes on to the next. The table is at most
+    half full, so a group overflows rarely and one message's few thousand distinct keys cost about one
+    gather of a group each, where a binary search in each block's million sorted keys cost twenty steps
+    (most of a long appeal's time)."""
+
+    WIDTH = 8
+    _MIX = np.uint64(0x9E3779B97F4A7C15)  # Fibonacci hashing: the top bits of key × 2⁶⁴/φ
+
+    def __init__(self, keys: np.ndarray, columns: np.ndarray, names: list[str]):
+        """``columns``: one row per key, one column per block of ``names``."""
+        keys = np.asarray(keys, dtype=np.uint64)
+        self.names = {name: i for i, name in enumerate(names)}
+        bits = max(1, int(-(-2 * len(keys) // self.WIDTH) - 1).bit_length())
+        self.shift, self.mask = np.uint64(64 - bits), (1 << bits) - 1
+        self.keys = np.zeros((1 << bits, self.WIDTH), dtype=np.uint64)  # 0: an empty slot
+        self.columns = np.full((1 << bits, self.WIDTH, len(names)), -1, dtype=np.int32)
+        pending, group = np.arange(len(keys)), self._groups(keys)
+        while len(pending):
+            order = np.argsort(group, kind="stable")
+            pending, group = pending[order], group[order]
+            rank = np.arange(len(group)) - np.searchsorted(group, group)  # among this round's same group
+            slot = np.count_nonzero(self.keys[group], axis=1) + rank
+            fits = slot < self.WIDTH
+            self.keys[group[fits], slot[fits]] = keys[pending[fits]]
+            self.columns[group[fits], slot[fits]] = columns[pending[fits]]
+            pending, group = pending[~fits], (group[~fits] + 1) & self.mask
+
+    @classmethod
+    def of(cls, vocabularies: dict[str, dict], term_keys: Callable[[list[str]], np.ndarray]) -> _KeyTable:
+        """The table of several blocks' vocabularies, ``term_keys`` giving each term's key."""
+        keys, columns = [], []
+        for i, vocabulary in enumerate(vocabularies.values()):
+            keys.append(term_keys(list(vocabulary)))
+            block = np.full((len(vocabulary), len(vocabularies)), -1, dtype=np.int32)
+            block[:, i] = np.fromiter(vocabulary.values(), dtype=np.int32, count=len(vocabulary))
+            columns.append(block)
+        keys, columns = np.concatenate(keys), np.concatenate(columns)
+        distinct, first, where = np.unique(keys, return_index=True, return_inverse=True)
+        merged = np.full((len(distinct), len(vocabularies)), -1, dtype=np.int32)
+        np.maximum.at(merged, where, columns)  # each term's column in each block that has it
+        return cls(distinct, merged, list(vocabularies))
+
+    def _groups(self, keys: np.ndarray) -> np.ndarray:
+        with np.errstate(over="ignore"):
+            return ((keys * self._MIX) >> self.shift).astype(np.intp)
+
+    def find(self, keys: np.ndarray) -> np.ndarray:
+        """Each key's row of block columns, -1 for a block (or the table) without the key."""
+        found = np.full((len(keys), self.columns.shape[2]), -1, dtype=np.int32)
+        pending, group, wanted = np.arange(len(keys)), self._groups(keys), keys
+        while len(pending):
+            stored = self.keys[group]
+            slot = (stored == wanted[:, None]).argmax(axis=1)
+            hit = stored[np.arange(len(slot)), slot] == wanted
+            found[pending[hit]] = self.columns[group[hit], slot[hit]]
+            go_on = ~hit & (stored[:, -1] != 0)  # a full group: the key may be further on
+            pending, group, wanted = pending[go_on], (group[go_on] + 1) & self.mask, wanted[go_on]
+        return found
+
+    def tfidfs(self, vectorizers: dict[str, TfidfVectorizer], documents: dict[str, np.ndarray]) -> dict:
+        """``{block: (columns, values)}`` of one message, each block's document given as the keys of its
+        terms, one per occurrence. The first document's distinct keys are looked up; another's are found
+        among them (a key outside them, possible only with other n-gram ranges, is looked up too)."""
+        names = list(documents)
+        if not names:
+            return {}
+        looked_up, counts = np.unique(documents[names[0]], return_counts=True)
+        columns = self.find(looked_up)
+        result = {}
+        for name in names:
+            if name != names[0]:
+                keys, counts = np.unique(documents[name], return_counts=True)
+                at = np.minimum(np.searchsorted(looked_up, keys), max(len(looked_up) - 1, 0))
+                inside = looked_up[at] == keys if len(looked_up) else np.zeros(len(keys), dtype=bool)
+                block = np.full(len(keys), -1, dtype=np.int32)
+                block[inside] = columns[at[inside], self.names[name]]
+                if not inside.all():
+                    block[~inside] = self.find(keys[~inside])[:, self.names[name]]
+            else:
+                block = columns[:, self.names[name]]
+            known = block >= 0
+            result[name] = _tfidf_values(
+                vectorizers[name], block[known].astype(np.intp), counts[known].astype(np.float64)
+            )
+        return result
+
+
+class _WordKeys:
+    """The word blocks' vocabularies as integer keys in one hash table: every word of any block's terms
+    gets a number, a word the key number + 1 and a bigram ``a_b`` the key (a + 1) << 32 | (b + 1), so one
+    message costs one dictionary look-up per word and one table look-up per distinct term, instead of
+    one dictionary look-up per word and bigram and block, and no bigram strings. A word that contains
+    "_" could make a bigram term ambiguous: a message with "_" in its title or body takes the
+    vectorizers' own path (``serves``)."""
+
+    def __init__(self, numbers: dict[str, int], table: _KeyTable):
+        self.numbers, self.table = numbers, table
+
+    @classmethod
+    def of(cls, vectorizers: dict[str, TfidfVectorizer]) -> _WordKeys | None:
+        if not vectorizers or any(v.analyzer is not _identity for v in vectorizers.values()):
+            return None
+        numbers: dict[str, int] = {}
+        vocabularies = {}
+        for name, vectorizer in vectorizers.items():
+            # a term with two "_" or an empty side can only come from a word with "_": not served
+            vocabularies[name] = {
+                term: column
+                for term, column in vectorizer.vocabulary_.items()
+                if term.count("_") < 2 and "" not in term.split("_")
+            }
+            for term in vocabularies[name]:
+                for part in term.split("_"):
+                    numbers.setdefault(part, len(numbers))
+
+        def term_keys(terms: list[str]) -> np.ndarray:
+            parts = [term.split("_") for term in terms]
+            return np.fromiter(
+                (
+                    (numbers[p[0]] + 1 << 32) | (numbers[p[1]] + 1) if len(p) == 2 else numbers[p[0]] + 1
+                    for p in parts
+                ),
+                dtype=np.uint64,
+                count=len(parts),
+            )
+
+        return cls(numbers, _KeyTable.of(vocabularies, term_keys))
+
+    @staticmethod
+    def serves(title: str, body: str) -> bool:
+        return "_" not in title and "_" not in body
+
+    def document_keys(self, words: list[str], bigrams: bool) -> np.ndarray:
+        """The keys of a field's words and, with ``bigrams``, of its word bigrams, without those of a
+        word no term holds (nor the bigrams with such a word)."""
+        get = self.numbers.get
+        numbers = np.fromiter((get(w, -1) + 1 for w in words), dtype=np.uint64, count=len(words))
+        keys = numbers
+        if bigrams and len(numbers) > 1:
+            pairs = (numbers[:-1] << np.uint64(32)) | numbers[1:]
+            pairs[(numbers[:-1] == 0) | (numbers[1:] == 0)] = 0
+            keys = np.concatenate([numbers, pairs])
+        return keys[keys != 0]
+
+    def tfidfs(self, vectorizers: dict[str, TfidfVectorizer], documents: dict[str, np.ndarray]) -> dict:
+        """``{block: (columns, values)}``; the first document (the whole message's) holds every other's
+        keys."""
+        return self.table.tfidfs(vectorizers, documents)
 
 
 def _tfidf_one(vectorizer: TfidfVectorizer, tokens) -> tuple[np.ndarray, np.ndarray]:

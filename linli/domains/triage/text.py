@@ -85,19 +85,25 @@ _ASCII_ALNUM = re.compile(r"[a-z0-9]")
 _ASCII_PARTS = re.compile(r"[a-z0-9]+|[^a-z0-9]")
 
 
-def _cut(piece: str, *, search: bool = False) -> Iterator[str]:
-    """jieba's words of ``piece`` (its HMM on for words outside the dictionary), from jieba-rs.
+def _cut(piece: str, *, search: bool = False, punctuation: bool = False) -> list[str]:
+    """jieba's words of ``piece`` (its HMM on for words outside the dictionary), from jieba-rs; spaces
+    and punctuation only with ``punctuation``.
 
     jieba-rs keeps a run such as ``baidu.com``, ``e-mail`` or ``publish_id`` whole where the jieba
     package splits it at the punctuation; it is split here the same way, so that both give the same
     words (all but 2 of 14,929 messages of the 2020 data, docs/triage.md)."""
     import rjieba  # the dictionary is built into the extension and loads in about 0.1 s
 
+    words = []
     for word in (rjieba.cut_for_search if search else rjieba.cut)(piece, True):
-        if len(word) > 1 and not word.isalnum() and _ASCII_ALNUM.search(word):
-            yield from _ASCII_PARTS.findall(word)
-        else:
-            yield word
+        if word.isalnum():  # nearly every word: no punctuation, nothing to split
+            words.append(word)
+        elif len(word) > 1 and _ASCII_ALNUM.search(word):
+            parts = _ASCII_PARTS.findall(word)
+            words.extend(parts if punctuation else (p for p in parts if not _PUNCT_OR_SPACE.match(p)))
+        elif punctuation or not _PUNCT_OR_SPACE.match(word):
+            words.append(word)
+    return words
 
 
 def _pieces(text: str) -> Iterator[tuple[str, bool]]:
@@ -116,7 +122,7 @@ def segment(text: str, *, search: bool = False) -> list[str]:
         if placeholder:
             words.append(piece)
         else:
-            words.extend(w for w in _cut(piece, search=search) if not _PUNCT_OR_SPACE.match(w))
+            words.extend(_cut(piece, search=search))
     return words
 
 
@@ -163,7 +169,7 @@ def pos_segment(text: str) -> list[tuple[str, str]]:
         if placeholder:
             words.append((piece, "m"))
             continue
-        for word in _cut(piece):
+        for word in _cut(piece, punctuation=True):
             if _PUNCT_OR_SPACE.match(word):
                 words.append((word, "x"))
             elif word in tags:

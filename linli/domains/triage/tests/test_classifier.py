@@ -396,16 +396,19 @@ def test_the_character_keys_give_what_the_analyser_gives(trained, text):
     model, test = trained
     title, body, _ = test[0]
     text = text.replace("TITLE", title).replace("BODY", body)
-    for name in ("char", "title_char", "body_char"):
-        vectorizer = model._vectorizers[name]
-        keys = _CharKeys.of(vectorizer)
-        assert keys is not None
-        fast = _as_dict(*keys.tfidf(vectorizer, text))
+    vectorizers = {name: model._vectorizers[name] for name in ("char", "title_char", "body_char")}
+    keys = _CharKeys.of(vectorizers)
+    assert keys is not None and set(keys.ngram_ranges) == set(vectorizers)
+    # each block alone, and each after a whole text that does not contain it (looked up apart)
+    for name, vectorizer in vectorizers.items():
+        alone = keys.tfidfs(vectorizers, {name: text})[name]
+        after = keys.tfidfs(vectorizers, {"char": "无关", name: text})[name]
         slow = _as_dict(*_tfidf_one(vectorizer, vectorizer.build_analyzer()(text)))
-        assert fast.keys() == slow.keys()
-        assert slow or not text.strip() or "😀" in text or text == "a"  # the vocabulary knows these
-        for column, value in slow.items():
-            assert fast[column] == pytest.approx(value, rel=1e-6)
+        for fast in (_as_dict(*alone), _as_dict(*after)):
+            assert fast.keys() == slow.keys()
+            assert slow or not text.strip() or "😀" in text or text == "a"  # the vocabulary knows these
+            for column, value in slow.items():
+                assert fast[column] == pytest.approx(value, rel=1e-6)
 
 
 def test_blocks_the_keys_cannot_hold_keep_the_analyser():
@@ -414,9 +417,56 @@ def test_blocks_the_keys_cannot_hold_keep_the_analyser():
     from linli.domains.triage.classifier import _CharKeys
 
     texts = ["路灯不亮", "垃圾没人清运", "噪音扰民"]
-    assert _CharKeys.of(TfidfVectorizer(analyzer="char", ngram_range=(1, 3)).fit(texts)) is not None
-    assert _CharKeys.of(TfidfVectorizer(analyzer="char", ngram_range=(2, 4)).fit(texts)) is None
-    assert _CharKeys.of(TfidfVectorizer(analyzer="char", ngram_range=(1, 2)).fit(["a\x00b", "ab"])) is None
+    held = TfidfVectorizer(analyzer="char", ngram_range=(1, 3)).fit(texts)
+    longer = TfidfVectorizer(analyzer="char", ngram_range=(2, 4)).fit(texts)
+    nul = TfidfVectorizer(analyzer="char", ngram_range=(1, 2)).fit(["a\x00b", "ab"])
+    assert _CharKeys.of({"char": held, "title_char": longer, "body_char": nul}).ngram_ranges == {
+        "char": (1, 3)
+    }
+    assert _CharKeys.of({"title_char": longer}) is None
+
+
+def test_the_key_table_finds_every_key_and_only_those():
+    """Half full, so some groups of eight overflow into the next: a key found there, an absent key
+    that meets a full group goes on, one that meets a group with room stops."""
+    from linli.domains.triage.classifier import _KeyTable
+
+    rng = np.random.default_rng(0)
+    keys = np.unique(rng.integers(1, 2**63, size=5000, dtype=np.uint64))
+    columns = np.column_stack([np.arange(len(keys)), np.where(np.arange(len(keys)) % 3, -1, 7)])
+    table = _KeyTable(keys, columns.astype(np.int32), ["a", "b"])
+    assert (table.keys[:, -1] != 0).any()  # some groups are full
+    np.testing.assert_array_equal(table.find(keys), columns)
+    absent = np.setdiff1d(rng.integers(1, 2**63, size=5000, dtype=np.uint64), keys)
+    assert (table.find(absent) == -1).all()
+    assert table.find(np.zeros(0, dtype=np.uint64)).shape == (0, 2)
+    small = _KeyTable.of(
+        {"a": {"路": 0, "灯": 1}, "b": {"灯": 5}},
+        lambda terms: np.array([ord(t) for t in terms], dtype=np.uint64),
+    )
+    np.testing.assert_array_equal(
+        small.find(np.array([ord("灯"), ord("路"), ord("x")], dtype=np.uint64)), [[1, 5], [0, -1], [-1, -1]]
+    )
+
+
+def test_words_with_an_underscore_take_the_vectorizers_path_and_agree():
+    """A word with "_" in it could make a bigram term ambiguous; such a message is served by the
+    vectorizers, and every message gets the batch's probabilities."""
+    train, test = split()
+    titles, bodies, labels = (list(v) for v in zip(*train, strict=True))
+    titles += ["file_name 路灯", "a_b_c 路灯"] * 2
+    bodies += ["路灯 file_name 坏了 a_b", "c_d 路灯"] * 2
+    labels += labels[:1] * 4
+    model = TriageClassifier().fit(titles, bodies, labels).warm()
+    assert model._word_keys is not None and not model._word_keys.serves("a_b", "")
+    cases = [("file_name 路灯", "路灯 a_b 坏了"), ("路灯坏了", "c_d"), ("路灯坏了", "小区路灯不亮")]
+    for title, body in cases:
+        np.testing.assert_allclose(
+            model.predict_proba([title], [body]),
+            model.predict_proba([title, title], [body, body])[:1],
+            rtol=1e-5,
+            atol=1e-7,
+        )
 
 
 def test_a_lone_surrogate_and_a_refit_still_give_the_batch_probabilities():
