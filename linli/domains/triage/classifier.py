@@ -20,6 +20,7 @@ the joblib pickle of this object. Only load files this module wrote (pickle runs
 from __future__ import annotations
 
 import io
+import itertools
 import json
 import time
 import warnings
@@ -1068,8 +1069,8 @@ class _WordKeys:
     def document_keys(self, words: list[str], bigrams: bool) -> np.ndarray:
         """The keys of a field's words and, with ``bigrams``, of its word bigrams, without those of a
         word no term holds (nor the bigrams with such a word)."""
-        get = self.numbers.get
-        numbers = np.fromiter((get(w, -1) + 1 for w in words), dtype=np.uint64, count=len(words))
+        found = map(self.numbers.get, words, itertools.repeat(-1))
+        numbers = (np.fromiter(found, dtype=np.int64, count=len(words)) + 1).astype(np.uint64)
         keys = numbers
         if bigrams and len(numbers) > 1:
             pairs = (numbers[:-1] << np.uint64(32)) | numbers[1:]
