@@ -971,7 +971,7 @@ class _KeyTable:
             block[:, i] = np.fromiter(vocabulary.values(), dtype=np.int32, count=len(vocabulary))
             columns.append(block)
         keys, columns = np.concatenate(keys), np.concatenate(columns)
-        distinct, first, where = np.unique(keys, return_index=True, return_inverse=True)
+        distinct, where = np.unique(keys, return_inverse=True)
         merged = np.full((len(distinct), len(vocabularies)), -1, dtype=np.int32)
         np.maximum.at(merged, where, columns)  # each term's column in each block that has it
         return cls(distinct, merged, list(vocabularies))
