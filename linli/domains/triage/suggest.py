@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 from django.conf import settings
 from django.core.cache import cache
+from django.db import connection
 
 from linli.domains.appeals.models import Appeal, Category
 from linli.domains.appeals.routing import RouteSuggestion, suggest_by_rules
@@ -114,6 +115,25 @@ def active() -> Loaded | None:
             return None
         _loaded = loaded
         return loaded
+
+
+def load_in_background() -> threading.Thread:
+    """Load the active model in a thread of its own. The web server calls this as it starts
+    (``config/wsgi.py``), so the first resident whose form asks for suggestions does not wait the
+    several seconds a full model takes to load and warm up; a request that needs the model meanwhile
+    waits for this load, not for a second one."""
+
+    def load() -> None:
+        try:
+            active()
+        except Exception:
+            logger.exception("triage model could not be loaded in the background")
+        finally:
+            connection.close()  # this thread's own connection
+
+    thread = threading.Thread(target=load, name="triage-model-load", daemon=True)
+    thread.start()
+    return thread
 
 
 def _load(marker: str) -> Loaded | None:

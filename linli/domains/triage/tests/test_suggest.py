@@ -151,3 +151,22 @@ def test_a_batch_of_intakes_is_read_in_one_call_and_routed_as_one_by_one(world, 
         assert prediction.category_id == best[0] and prediction.probability == pytest.approx(
             best[1], abs=1e-9
         )
+
+
+@pytest.mark.django_db(transaction=True)  # the loading thread reads the committed model row
+def test_the_server_loads_the_active_model_in_the_background(world, noise):
+    install_model(world, noise)
+    thread = suggest.load_in_background()
+    thread.join(timeout=120)
+    assert not thread.is_alive()
+    loaded = suggest._loaded
+    assert loaded is not None and loaded.version == 1
+    assert suggest.active() is loaded  # a request afterwards finds it loaded: no second load
+    assert loaded.classifier._char_analyzer is not None  # warmed up too
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_background_load_without_an_active_model_loads_nothing(world):
+    thread = suggest.load_in_background()
+    thread.join(timeout=60)
+    assert not thread.is_alive() and suggest._loaded is None
