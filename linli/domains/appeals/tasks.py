@@ -4,6 +4,7 @@ scan. Tasks take ids and may run twice without harm."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import time
 from collections import defaultdict
@@ -13,11 +14,12 @@ from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django_tasks import task
 
 from linli.core.accounts.models import User
 from linli.core.notifications.models import Notification
-from linli.core.notifications.services import notify
+from linli.core.notifications.services import localised, notify
 from linli.core.orgs.choices import Role
 from linli.core.orgs.models import Membership
 
@@ -117,15 +119,16 @@ def _notify_followers(appeal: Appeal, event: AppealEvent, key: str) -> int:
     follower_ids -= {appeal.resident_id, event.actor_id}
     if not follower_ids:
         return 0
-    text = (
-        _("您关注的诉求 %(ref)s（%(place)s）%(action)s，当前状态：%(status)s")
-        % {
+    place = coarse_place(appeal) or "-"
+
+    def text():
+        return _("您关注的诉求 %(ref)s（%(place)s）%(action)s，当前状态：%(status)s") % {
             "ref": appeal.reference,
-            "place": coarse_place(appeal) or "-",
+            "place": place,
             "action": event.get_action_display(),
             "status": appeal.get_status_display(),
         }
-    )[:120]
+
     followers = User.objects.filter(pk__in=follower_ids, is_active=True).order_by("pk")
     return len(
         notify(
@@ -140,16 +143,18 @@ def _notify_followers(appeal: Appeal, event: AppealEvent, key: str) -> int:
 
 
 def _text(appeal: Appeal, event: AppealEvent) -> str:
-    status = appeal.get_status_display() if event.to_status else ""
-    return (
-        _("诉求 %(ref)s「%(title)s」%(action)s%(status)s")
-        % {
-            "ref": appeal.reference,
-            "title": appeal.title[:40],
-            "action": event.get_action_display(),
-            "status": f"，{_('当前状态')}：{status}" if status else "",
-        }
-    )[:120]
+    """The notice for one event, in the active language (``notify`` runs it once per language)."""
+    args = {"ref": appeal.reference, "title": appeal.title[:40], "action": event.get_action_display()}
+    if not event.to_status:
+        return _("诉求 %(ref)s「%(title)s」%(action)s") % args
+    return _("诉求 %(ref)s「%(title)s」%(action)s，当前状态：%(status)s") % {
+        **args,
+        "status": appeal.get_status_display(),
+    }
+
+
+def _event_note(event: AppealEvent) -> str:
+    return event.shown_note[:500]
 
 
 NOTICE_KIND = "appeal"
@@ -174,7 +179,13 @@ def appeal_notify(event_id: int) -> int:
         return 0
     appeal = event.appeal
     recipient_ids = _recipient_ids(appeal, event)
-    text = _text(appeal, event)
+
+    def text():
+        return _text(appeal, event)
+
+    def note():
+        return _event_note(event)
+
     key = event_dedupe_key(event)
     sms = event.action in SMS_ACTIONS and event.public
     created = 0
@@ -184,7 +195,7 @@ def appeal_notify(event_id: int) -> int:
             recipients=staff,
             kind=NOTICE_KIND,
             title=text,
-            body=event.note[:500],
+            body=note,
             url=_case_url(appeal, resident=False),
             obj=appeal,
             dedupe_key=key,
@@ -196,7 +207,7 @@ def appeal_notify(event_id: int) -> int:
                 recipients=[appeal.resident],
                 kind=NOTICE_KIND,
                 title=text,
-                body=event.note[:500] if event.public else "",
+                body=note if event.public else "",
                 url=_case_url(appeal, resident=True),
                 obj=appeal,
                 dedupe_key=key,
@@ -204,7 +215,7 @@ def appeal_notify(event_id: int) -> int:
             )
         )
     elif sms and not appeal.resident_id:
-        _sms_contact(appeal, text, event=event)
+        _sms_contact(appeal, localised(text)[0], event=event)
     created += _notify_followers(appeal, event, key)
     return created
 
@@ -232,21 +243,27 @@ def notify_new_intakes(submitted: list[tuple[Appeal, AppealEvent]]) -> int:
     for user_id, mine in cases.items():
         appeal, event = mine[0]
         if len(mine) == 1:
-            title, body, url = _text(appeal, event), event.note[:500], _case_url(appeal, resident=False)
+            title, body, translations = localised(
+                lambda a=appeal, e=event: _text(a, e), lambda e=event: _event_note(e)
+            )
+            url = _case_url(appeal, resident=False)
             obj_type, obj_id, key = appeal._meta.label_lower, str(appeal.pk), event_dedupe_key(event)
         else:
             refs = "、".join(a.reference for a, _e in mine[:DIGEST_REFERENCES])
-            more = len(mine) - DIGEST_REFERENCES
-            title = _("%(n)s 件新诉求待受理 / new appeals to register") % {"n": len(mine)}
-            body = refs + (_(" 等") if more > 0 else "")
+            n, more = len(mine), len(mine) - DIGEST_REFERENCES
+            title, body, translations = localised(
+                lambda n=n: _("%(n)s 件新诉求待受理") % {"n": n},
+                lambda refs=refs, more=more: refs + (_(" 等") if more > 0 else ""),
+            )
             url, obj_type, obj_id = reverse("appeals:queue"), "", ""
             key = f"appeal-intakes:{mine[0][1].pk}-{mine[-1][1].pk}"
         rows.append(
             Notification(
                 recipient_id=user_id,
                 kind=NOTICE_KIND,
-                title=title[:120],
+                title=title,
                 body=body,
+                translations=translations,
                 url=url,
                 dedupe_key=key,
                 object_type=obj_type,
@@ -324,7 +341,7 @@ class _Crossing:
     count_key: str
     trigger: str
     level: str
-    text: str
+    text: object  # a lazy translation: the digest is written in every language
     where: str  # over ``a`` (the appeals table); parameters: now, [since,] *extra
 
 
@@ -336,14 +353,14 @@ def _crossings() -> list[_Crossing]:
             "handling_red",
             SupervisionTrigger.RED,
             SupervisionLevel.SUPERVISION,
-            _("已超过办理时限，督办 / overdue: supervision notice"),
+            gettext_lazy("已超过办理时限，督办"),
             f"a.status IN ({handling}) AND a.handling_due <= %s{{since:a.handling_due}}",
         ),
         _Crossing(
             "handling_yellow",
             SupervisionTrigger.YELLOW,
             SupervisionLevel.REMINDER,
-            _("办理时限已过八成，催办 / 80% of the time used: reminder"),
+            gettext_lazy("办理时限已过八成，催办"),
             f"a.status IN ({handling}) AND a.handling_warn_at <= %s{{since:a.handling_warn_at}} "
             "AND a.handling_due > %s",
         ),
@@ -351,7 +368,7 @@ def _crossings() -> list[_Crossing]:
             "acceptance_red",
             SupervisionTrigger.ACCEPTANCE_RED,
             SupervisionLevel.REMINDER,
-            _("超过签收时限，请尽快签收 / not signed for in time"),
+            gettext_lazy("超过签收时限，请尽快签收"),
             "a.status = %s AND a.acceptance_due <= %s{since:a.acceptance_due}",
         ),
     ]
@@ -405,7 +422,7 @@ def _count_acceptance_yellow(cursor, *, now, since) -> int:
 def _digests(crossing: _Crossing, recorded, *, scan_no: int) -> list[tuple]:
     """One digest per lead unit for the cases of this kind recorded by this scan: the case itself
     when there is one, else a list ("…（12 件）：JN…、JN…"). Rows of (unit id, title, body, url,
-    object type, object id, dedupe key) for ``_send_digests``."""
+    object type, object id, dedupe key, other languages as JSON) for ``_send_digests``."""
     by_unit: dict[int, list[int]] = defaultdict(list)
     for appeal_id, unit_id in recorded:
         if unit_id is not None:
@@ -422,21 +439,22 @@ def _digests(crossing: _Crossing, recorded, *, scan_no: int) -> list[tuple]:
     for unit_id, ids in by_unit.items():
         names = [refs.get(pk, str(pk)) for pk in ids[:DIGEST_REFERENCES]]
         if len(ids) == 1:
-            title, body = f"{names[0]} {crossing.text}", ""
+            title, body, translations = localised(lambda name=names[0]: f"{name} {crossing.text}")
             url, obj_type, obj_id = f"{case_head}{ids[0]}{case_tail}", Appeal._meta.label_lower, str(ids[0])
         else:
-            title = _("%(what)s（%(n)s 件）：%(refs)s") % {
-                "what": crossing.text,
-                "n": len(ids),
-                "refs": "、".join(names),
-            }
-            more = len(ids) - len(names)
-            body = "\n".join(names) + (("\n" + _("等共 %(n)s 件") % {"n": len(ids)}) if more else "")
+            n, more = len(ids), len(ids) - len(names)
+            title, body, translations = localised(
+                lambda names=names, n=n: (
+                    _("%(what)s（%(n)s 件）：%(refs)s")
+                    % {"what": crossing.text, "n": n, "refs": "、".join(names)}
+                ),
+                lambda names=names, n=n, more=more: (
+                    "\n".join(names) + (("\n" + _("等共 %(n)s 件") % {"n": n}) if more else "")
+                ),
+            )
             url, obj_type, obj_id = inbox, "orgs.organisation", str(unit_id)
-        if len(title) > 120:
-            title = title[:119] + "…"
         key = f"appeal-deadline:scan{scan_no}:{crossing.trigger}:{unit_id}"
-        rows.append((unit_id, title, body, url, obj_type, obj_id, key))
+        rows.append((unit_id, title, body, url, obj_type, obj_id, key, json.dumps(translations)))
     return rows
 
 
@@ -450,12 +468,14 @@ def _send_digests(cursor, digests: list[tuple], *, now) -> int:
         _q(Membership._meta.db_table),
         _q(User._meta.db_table),
     )
-    values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s)"] * len(digests))
-    # VALUES columns are column1 … column7 on PostgreSQL and SQLite alike.
+    values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s)"] * len(digests))
+    # VALUES columns are column1 … column8 on PostgreSQL and SQLite alike; the JSON is text in them.
+    translations = "CAST(d.column8 AS jsonb)" if connection.vendor == "postgresql" else "d.column8"
     sql = (
         f"INSERT INTO {note_t} (recipient_id, created_at, kind, title, body, url, object_type, "  # noqa: S608
-        "object_id, dedupe_key) "
-        "SELECT m.user_id, %s, %s, d.column2, d.column3, d.column4, d.column5, d.column6, d.column7 "
+        "object_id, dedupe_key, translations) "
+        "SELECT m.user_id, %s, %s, d.column2, d.column3, d.column4, d.column5, d.column6, d.column7, "
+        f"{translations} "
         f"FROM (VALUES {values}) AS d "
         f"JOIN {member_t} m ON m.organisation_id = d.column1 AND m.is_active = %s AND m.role <> %s "
         f"JOIN {user_t} u ON u.id = m.user_id AND u.is_active = %s "

@@ -59,3 +59,33 @@ def test_inbox_page_lists_messages(client, staff):
 def test_inbox_needs_sign_in(client, db):
     response = client.get(reverse("notifications:inbox"))
     assert response.status_code == 302
+
+
+def test_a_notice_built_with_gettext_is_stored_in_every_language_and_shown_in_the_readers(client, staff):
+    from django.utils import translation
+    from django.utils.translation import gettext as _
+
+    with translation.override("en"):  # the worker's language does not decide what is stored
+        (row,) = notify(
+            recipients=[staff],
+            kind="t",
+            title=lambda: _("%(n)s 件新诉求待受理") % {"n": 2},
+            body=lambda: "JN1、JN2" + _(" 等"),
+        )
+    row.refresh_from_db()
+    assert (row.title, row.body) == ("2 件新诉求待受理", "JN1、JN2 等")  # what an SMS would say
+    assert row.translations == {"en": {"title": "2 new appeals to register", "body": "JN1、JN2 and more"}}
+    client.force_login(staff)
+    assert "2 件新诉求待受理" in client.get(reverse("notifications:inbox")).content.decode()
+    client.cookies["django_language"] = "en"
+    page = client.get(reverse("notifications:inbox")).content.decode()
+    assert "2 new appeals to register" in page and "新诉求" not in page
+
+
+def test_a_plain_text_notice_is_shown_as_written_and_long_titles_are_clipped(staff):
+    from django.utils import translation
+
+    (row,) = notify(recipients=[staff], kind="t", title="长" * 200)
+    assert row.translations == {} and len(row.title) == 120 and row.title.endswith("…")
+    with translation.override("en"):
+        assert row.shown_title == row.title

@@ -4,7 +4,7 @@ import threading
 import pytest
 from django.db import connection
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from linli.core.notifications.models import Notification
 from linli.domains.appeals import services as svc
@@ -158,6 +158,9 @@ def test_catch_up_after_a_day_records_each_case_once_and_sends_one_digest_per_me
     for member in (world.handler, world.handler_leader):
         (notice,) = deadline_notices(member)
         assert "（3 件）" in notice.title and all(a.reference in notice.title for a in cases)
+        assert notice.title.startswith("已超过办理时限，督办（3 件）")
+        with translation.override("en"):  # written in every language, in one INSERT … SELECT
+            assert notice.shown_title.startswith("Overdue: supervision notice (3 appeals): ")
         assert notice.url == reverse("appeals:inbox")
         assert (notice.object_type, notice.object_id) == ("orgs.organisation", str(world.city_mgmt.pk))
     assert not deadline_notices(world.dispatcher) and not deadline_notices(world.other_handler)

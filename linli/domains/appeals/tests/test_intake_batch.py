@@ -5,7 +5,7 @@ one batch finishes every pending intake exactly once."""
 import datetime as dt
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 from django_tasks import default_task_backend
 
 from linli.core.audit.models import AuditEvent
@@ -187,6 +187,10 @@ def test_a_dispatcher_gets_one_notice_for_a_batch_and_the_usual_one_for_a_single
     digest = Notification.objects.exclude(pk=single.pk).get(recipient=world.dispatcher)
     assert digest.title.startswith("3 件新诉求待受理") and digest.url.endswith("/appeals/queue/")
     assert all(a.reference in digest.body for a in several)
+    with translation.override("en"):  # each notice says it in the reader's language
+        assert digest.shown_title == "3 new appeals to register"
+        assert one.reference in single.shown_title and single.shown_title.startswith("Appeal ")
+        assert "新诉求" not in digest.shown_title + single.shown_title
 
 
 def test_a_batch_costs_the_same_statements_whatever_its_size(world, later_worker, settings):
