@@ -272,6 +272,8 @@ LINLI_TRIAGE_CORRECTION_WEIGHT = int(os.environ.get("LINLI_TRIAGE_CORRECTION_WEI
 # Characters of an appeal's body the classifier reads (0: all); e.g. 400 bounds the slowest
 # predictions (about 0.7 ms per 100 characters) for about 0.003 of macro-F1 (docs/triage.md).
 LINLI_TRIAGE_BODY_MAX_CHARS = int(os.environ.get("LINLI_TRIAGE_BODY_MAX_CHARS", "0"))
+# A process with a model keeps answering with it while it loads a newly activated version (suggest.py).
+LINLI_TRIAGE_SWITCH_IN_BACKGROUND = True
 
 NINJA_PAGINATION_PER_PAGE = 50
 

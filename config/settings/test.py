@@ -41,3 +41,6 @@ LINLI_GEOGRAPHY_CHECK_SECONDS = 0  # every lookup reads the shared version, as t
 WHITENOISE_AUTOREFRESH = True
 WHITENOISE_USE_FINDERS = True
 LINLI_APPEALS_INTAKE_YIELD = 0  # the intake batch never waits for a surge to pass in tests
+# Tests change the active triage version inside a transaction other connections do not see: each process
+# switches at once (a test of the background switch turns it on).
+LINLI_TRIAGE_SWITCH_IN_BACKGROUND = False

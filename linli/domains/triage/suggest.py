@@ -8,7 +8,10 @@ person. Without an active model it is the rules alone.
 
 Each process loads the active model once and keeps it; the id of the active version sits in the shared
 cache, so activating or rolling back a version (which clears that key) reaches every process at its
-next appeal."""
+next appeal. A process that already has a model keeps answering with it while it loads the new version
+in a thread of its own (``LINLI_TRIAGE_SWITCH_IN_BACKGROUND``, on by default): nobody's request waits
+the seconds a full model takes to load and warm up, and the new version answers from then on. Retiring
+the active version, leaving none, takes effect at once."""
 
 from __future__ import annotations
 
@@ -38,6 +41,8 @@ CACHE_KEY = "linli:triage:active-model"
 _lock = threading.Lock()
 _loaded: Loaded | None = None
 _failed: str | None = None  # a version whose file could not be read (not retried until it changes)
+_switch_lock = threading.Lock()
+_switching: threading.Thread | None = None  # loading the new active version while the old one answers
 
 
 @dataclass(frozen=True)
@@ -77,8 +82,11 @@ def forget_active() -> None:
 
 
 def reset() -> None:
-    """Drop this process's loaded model (tests)."""
+    """Drop this process's loaded model (tests), once a version being loaded has finished."""
     global _loaded, _failed
+    switching = _switching
+    if switching is not None:
+        switching.join()
     with _lock:
         _loaded, _failed = None, None
     forget_active()
@@ -87,7 +95,6 @@ def reset() -> None:
 def active() -> Loaded | None:
     """The active model, loaded once per process and version; None when no version is active.
     Inside ``read_ahead`` the model that read the batch."""
-    global _loaded, _failed
     pinned = _read_ahead.get()
     if pinned is not None:
         return pinned[0]
@@ -101,20 +108,50 @@ def active() -> Loaded | None:
     current = _loaded
     if current is not None and current.marker == marker:
         return current
+    if current is not None and getattr(settings, "LINLI_TRIAGE_SWITCH_IN_BACKGROUND", True):
+        _switch_in_background(marker)
+        return current
     with _lock:
-        if _loaded is not None and _loaded.marker == marker:
-            return _loaded
-        try:
-            loaded = _load(marker)
-        except Exception:
-            logger.exception("triage model %s could not be loaded; routing by rules only", marker)
-            _failed = marker
-            return None
-        if loaded is None:  # the cache named a version that is no longer active
-            forget_active()
-            return None
-        _loaded = loaded
-        return loaded
+        return _load_locked(marker)
+
+
+def _load_locked(marker: str) -> Loaded | None:
+    """Load the version ``marker`` names and make it this process's model (the caller holds ``_lock``)."""
+    global _loaded, _failed
+    if _loaded is not None and _loaded.marker == marker:
+        return _loaded
+    try:
+        loaded = _load(marker)
+    except Exception:
+        logger.exception("triage model %s could not be loaded; routing by rules only", marker)
+        _failed = marker
+        return None
+    if loaded is None:  # the cache named a version that is no longer active
+        forget_active()
+        return None
+    _loaded = loaded
+    return loaded
+
+
+def _switch_in_background(marker: str) -> threading.Thread:
+    """Start loading ``marker`` in a thread, unless one is loading it already; the thread that is."""
+    global _switching
+    with _switch_lock:
+        if _switching is not None and _switching.name == f"triage-model-switch:{marker}":
+            return _switching
+
+        def load() -> None:
+            try:
+                with _lock:
+                    _load_locked(marker)
+            except Exception:
+                logger.exception("triage model %s could not be loaded in the background", marker)
+            finally:
+                connection.close()  # this thread's own connection
+
+        _switching = threading.Thread(target=load, name=f"triage-model-switch:{marker}", daemon=True)
+        _switching.start()
+        return _switching
 
 
 def load_in_background() -> threading.Thread:

@@ -10,6 +10,7 @@ from linli.domains.appeals.choices import AppealStatus as S
 from linli.domains.appeals.routing import appeal_suggest_route
 from linli.domains.appeals.tests.conftest import world  # noqa: F401 - fixture
 from linli.domains.triage import services, suggest
+from linli.domains.triage.models import TriageModel
 from linli.domains.triage.tests.registry_world import fresh_triage, install_model, make_admin, noise  # noqa: F401
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_triage")]
@@ -170,3 +171,22 @@ def test_a_background_load_without_an_active_model_loads_nothing(world):
     thread = suggest.load_in_background()
     thread.join(timeout=60)
     assert not thread.is_alive() and suggest._loaded is None
+
+
+@pytest.mark.django_db(transaction=True)  # the switching thread reads the committed model rows
+def test_a_new_version_loads_in_the_background_while_the_old_one_answers(world, noise, settings):
+    settings.LINLI_TRIAGE_SWITCH_IN_BACKGROUND = True
+    admin = make_admin(world)
+    install_model(world, noise, version=1, actor=admin)
+    first = suggest.active()  # the first model of a process is loaded in place: there is none to answer
+    assert first.version == 1
+    install_model(world, noise, version=2, actor=admin)
+    assert suggest.active() is first  # no request waits for the load
+    thread = suggest._switching
+    assert thread is not None and suggest._switch_in_background(thread.name.split(":", 1)[1]) is thread
+    thread.join(timeout=120)
+    assert not thread.is_alive()
+    assert suggest.active().version == 2
+    assert suggest.read(*RUBBISH).model.version == 2
+    services.triage_model_retire(actor=admin, model=TriageModel.objects.get(version=2))
+    assert suggest.active() is None  # no version left: at once, nothing to load
