@@ -335,6 +335,7 @@ def test_hot_issues_for_a_dispatcher_and_a_leader(hot_world, new_page):
     no_sideways_scroll(leader)
     screenshot(leader, "hot-3-leader-phone")
     lamp = leader.locator(".hot-card", has_text="路灯")
+    expect(lamp.locator(".hot-label")).to_contain_text("· 路灯")  # not 力作, from the compound's name
     lamp.locator("summary").click()
     expect(lamp.locator(".hot-appeals a")).to_have_count(2)
     no_sideways_scroll(leader)

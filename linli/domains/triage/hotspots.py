@@ -602,7 +602,9 @@ def summarise(
         # The names of the members' places, not every place key: in imported text those are any
         # "xx园", "xx路" found, some of them pieces of the problem ("配套幼儿园").
         mentioned = {i.place_name for i in group} | {place}
-        others = {p for i in group for p in i.places}
+        # Place names in the titles count as names too: a platform appeal's place keys are ids, and
+        # "力作苑小区路灯不亮" must not be labelled "力作".
+        others = {p for i in group for p in (*i.places, *place_mentions(i.title)) if ":" not in p}
         categories = Counter(i.category for i in group if i.category)
         problem = _problem_phrase(
             [texts[k] for k in members],

@@ -210,6 +210,17 @@ def test_label_keeps_negations_and_verb_object_phrases():
     assert _natural(labels["东湖小区"], groups["东湖小区"]) == "违章停车"
 
 
+def test_a_place_the_titles_name_is_not_the_problem_when_the_group_is_keyed_by_ids():
+    """Platform appeals carry their places as ids ("compound:7") and the compound's registered name;
+    a name the residents write ("力作苑小区") is still a name, not the problem."""
+    items = [
+        HotItem(id=f"a{k}", title=t, body=b, at=T0, places=("compound:7",), place_name="测试11小区")
+        for k, (t, b) in enumerate(LAMP)
+    ]
+    (group,) = summarise(items, [[0, 1]], until=T0)
+    assert group.label == "测试11小区 · 路灯"
+
+
 def test_label_prefers_what_is_wrong_to_what_is_asked_for():
     titles = ["清水路路灯太暗，建议更换节能灯", "清水路晚上路灯太暗，建议更换节能灯", "清水路路灯太暗"]
     group = _labels({"清水路": titles})["清水路"]
