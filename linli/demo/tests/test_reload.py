@@ -7,6 +7,7 @@ from django.core.management import CommandError
 
 from linli.core.accounts.models import User
 from linli.core.audit.models import AuditEvent
+from linli.core.notifications.models import Notification
 from linli.core.orgs.choices import OrgKind, Role
 from linli.core.orgs.models import Membership, Organisation
 from linli.core.people.models import Person
@@ -55,7 +56,10 @@ def test_reset_twice_gives_the_same_demo_even_after_users_added_data(demo):
     outsider = User.objects.create_user("someone-else", password="not-the-demo-1")
     Membership.objects.create(user=outsider, organisation=org, role=Role.VOLUNTEER, jurisdiction=grid)
 
+    notices = Notification.objects.filter(kind__in=["appeal", "appeal_deadline"])
+    assert notices.exists()  # the demo's recent events were notified
     assert "rows deleted" in load_core("--reset")
+    assert not notices.exists()  # kept accounts keep no notice of a case that is gone
     second = counts()
     assert second == {**first, "User": first["User"] + 1}
     assert not Compound.objects.filter(name="新增小区").exists()

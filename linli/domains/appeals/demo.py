@@ -112,6 +112,11 @@ class _Clock:
         return self.at if self.at is not None else self._real()
 
 
+def _finish_intake_now(appeal_id: int, *, auto_dispatch: bool | None) -> bool:
+    svc.appeal_intake_complete(appeal_id=appeal_id, auto_dispatch=auto_dispatch)
+    return True
+
+
 def demo_load(ctx) -> dict[str, int]:
     return load_demo_appeals(seed=ctx.seed, stdout=None)
 
@@ -129,30 +134,66 @@ def load_demo_appeals(*, seed: int = 20250101, stdout=None, count: int = DEFAULT
     if not world.dispatchers:
         return {"appeal_routing_rules": rules}
     clock = _Clock()
+    # No notices during the load: the events are collected as a background task's are (not left as
+    # on-commit hooks, which would run after the patches, when load_demo's transaction commits) and
+    # dropped. Each intake is finished at once, at its own time, rather than by the worker after the
+    # load (which would tell the dispatchers today of cases closed weeks ago).
     with (
         transaction.atomic(),
         mock.patch.object(timezone, "now", clock.now),
-        mock.patch.object(svc, "_enqueue_notification", lambda event_id: None),
+        mock.patch.object(svc, "_notify_now", lambda event_id: None),
+        mock.patch.object(svc, "request_followup", _finish_intake_now),
+        svc.notices_inline(),
     ):
         made = world.run(clock, count)
-    # back to real time: colour the deadlines and send the recent notices
-    from .tasks import appeal_deadline_scan, appeal_notify
+    # back to real time: colour the deadlines and send the recent notices, dated when they happened
+    from linli.core.notifications.models import Notification
+
+    from .tasks import appeal_deadline_scan, appeal_notify, event_dedupe_key
 
     appeal_deadline_scan.call()
     recent = AppealEvent.objects.filter(
         appeal__path__startswith=district.path, at__gte=timezone.now() - dt.timedelta(days=3)
-    ).values_list("pk", flat=True)
-    for event_id in recent:
+    ).values_list("pk", "at")
+    for event_id, at in recent:
         with contextlib.suppress(Exception):
             appeal_notify.call(event_id)
+            Notification.objects.filter(dedupe_key=event_dedupe_key(AppealEvent(pk=event_id))).update(
+                created_at=at
+            )
     states = Counter(Appeal.objects.filter(path__startswith=district.path).values_list("status", flat=True))
     write(f"appeals: {made} ({', '.join(f'{k} {v}' for k, v in sorted(states.items()))})")
     return {"appeals": made, "appeal_routing_rules": rules}
 
 
 def demo_unload() -> int:
-    """Demo appeals hang on the district's areas and are removed with it; categories are kept."""
-    return 0
+    """Demo appeals hang on the district's areas and are removed with it; categories are kept. Their
+    notices name them (or their units) by id, with no foreign key, and the accounts that received
+    them are kept: the notices about the district's appeals go here, so that a reloaded demo's
+    inboxes do not point at cases that no longer exist."""
+    from django.db.models import CharField, Q
+    from django.db.models.functions import Cast
+
+    from linli.core.notifications.models import Notification
+
+    from .tasks import DEADLINE_KIND, NOTICE_KIND
+
+    district = Area.objects.filter(kind=AreaKind.DISTRICT).order_by("pk").first()
+    if district is None:
+        return 0
+    appeals = Appeal.objects.filter(path__startswith=district.path)
+    appeal_ids = appeals.values(as_text=Cast("pk", CharField()))
+    unit_ids = appeals.exclude(lead_unit=None).values(as_text=Cast("lead_unit_id", CharField()))
+    staff = Membership.objects.filter(jurisdiction__path__startswith=district.path).values("user_id")
+    existing = Appeal.objects.values(as_text=Cast("pk", CharField()))
+    about = (
+        Q(object_type=Appeal._meta.label_lower, object_id__in=appeal_ids)
+        | (Q(object_type=Appeal._meta.label_lower) & ~Q(object_id__in=existing))  # left by an older load
+        | Q(object_type=Organisation._meta.label_lower, object_id__in=unit_ids)
+        | Q(object_type="", recipient__in=staff)  # the intake digests
+    )
+    deleted, _ = Notification.objects.filter(about, kind__in=[NOTICE_KIND, DEADLINE_KIND]).delete()
+    return deleted
 
 
 # --- routing rules ---------------------------------------------------------------------------------
