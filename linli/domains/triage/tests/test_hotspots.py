@@ -282,5 +282,14 @@ def test_hot_issue_groups_from_appeals_with_a_page(world):
     page = c.get(reverse("hot_issues:list"), {"period": "7"})
     assert page.status_code == 200 and top.label in page.content.decode()
     assert reverse("appeals:case", args=[noise[0].pk]) in page.content.decode()
+    assert reverse("dashboard:map") in page.content.decode()  # the same groups on the command map
+    assert c.get(reverse("dashboard:map")).status_code == 200
     c.force_login(world.resident)
     assert c.get(reverse("hot_issues:list")).status_code == 403
+
+
+def test_whoever_sees_hot_issues_may_open_the_command_map_it_links_to():
+    from linli.domains.triage.hot_views import HOT_ISSUE_ROLES
+    from linli.faces.dashboard.scope import AREA_ROLES
+
+    assert HOT_ISSUE_ROLES <= AREA_ROLES
