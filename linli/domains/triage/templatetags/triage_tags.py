@@ -4,12 +4,14 @@
   and, for a case the model dispatched by itself, the "auto-dispatched" badge (dispatchers only);
 * ``{% triage_auto_dispatched appeals as auto %}`` then ``{{ auto|triage_get:a.pk }}`` — the confidence
   of each automatically dispatched case on a list (two queries for the whole page);
-* ``{% triage_suggest_box %}`` — the suggestion box of the resident's form (when a model is active)."""
+* ``{% triage_suggest_box %}`` — the suggestion box of the resident's form (when a model is active);
+* ``{{ source|triage_source_name }}`` — a model version's training source in the reader's language."""
 
 from __future__ import annotations
 
 from django import template
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from linli.domains.appeals import permissions as appeal_permissions
 
@@ -27,6 +29,14 @@ def triage_auto_dispatched(appeals) -> dict[int, int]:
 @register.filter
 def triage_get(mapping, key):
     return (mapping or {}).get(key)
+
+
+@register.filter
+def triage_source_name(source: dict) -> str:
+    """The sources a version records (``selectors.training_data``) name the platform's closed appeals
+    and the corrections in Chinese; an imported set by the name its importer gave it."""
+    names = {"platform": _("已办结诉求"), "corrections": _("调度员纠正")}
+    return names.get(source.get("kind"), source.get("name", ""))
 
 
 @register.inclusion_tag("triage/_case_panel.html", takes_context=True)

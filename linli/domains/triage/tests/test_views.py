@@ -144,6 +144,27 @@ def test_models_page_lists_versions_with_quality_and_actions(client, world, nois
     assert reverse("triage:model_act", args=[1, "activate"]) in html
 
 
+def test_a_versions_training_sources_are_named_in_the_readers_language(client, world, noise):
+    from linli.domains.triage.models import TriageModel
+
+    admin = make_admin(world)
+    install_model(world, noise, version=1, actor=admin)
+    TriageModel.objects.filter(version=1).update(
+        sources=[
+            {"kind": "platform", "name": "已办结诉求", "rows": 330},
+            {"kind": "import", "name": "2019年留言", "rows": 600, "id": 1},
+            {"kind": "corrections", "name": "调度员纠正", "rows": 5, "weight": 3},
+        ]
+    )
+    client.force_login(admin)
+    client.cookies["django_language"] = "en"
+    pages = {reverse("triage:models"): " ", reverse("triage:model_detail", args=[1]): "："}
+    for page, sep in pages.items():
+        html = client.get(page).content.decode()
+        assert f"Closed appeals{sep}330" in html and f"Dispatcher corrections{sep}5" in html, page
+        assert "已办结诉求" not in html and f"2019年留言{sep}600" in html  # an import keeps its own name
+
+
 def test_model_detail_shows_per_category_quality_and_the_confusion_matrix(client, world, noise):
     admin = make_admin(world)
     install_model(world, noise, actor=admin)
