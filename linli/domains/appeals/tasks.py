@@ -126,7 +126,7 @@ def _notify_followers(appeal: Appeal, event: AppealEvent, key: str) -> int:
             "ref": appeal.reference,
             "place": place,
             "action": event.get_action_display(),
-            "status": appeal.get_status_display(),
+            "status": _status_after(event),
         }
 
     followers = User.objects.filter(pk__in=follower_ids, is_active=True).order_by("pk")
@@ -149,8 +149,14 @@ def _text(appeal: Appeal, event: AppealEvent) -> str:
         return _("诉求 %(ref)s「%(title)s」%(action)s") % args
     return _("诉求 %(ref)s「%(title)s」%(action)s，当前状态：%(status)s") % {
         **args,
-        "status": appeal.get_status_display(),
+        "status": _status_after(event),
     }
+
+
+def _status_after(event: AppealEvent) -> str:
+    """The status the event left the case in: a notice written late (a busy worker, the demo's
+    recent events) still says what that step did, not where the case has got to since."""
+    return str(AppealStatus(event.to_status).label) if event.to_status else ""
 
 
 def _event_note(event: AppealEvent) -> str:

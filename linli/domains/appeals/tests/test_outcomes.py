@@ -51,6 +51,17 @@ def test_notify_task_is_idempotent(world, on_commit):
     assert Notification.objects.count() == before
 
 
+def test_a_notice_written_late_says_what_its_step_did(world):
+    """The worker may reach an event's notice after the case has moved on: the notice still gives the
+    status that step left it in (here 已立案, not the 已派遣 of the dispatch that followed)."""
+    a = bring_to(world, S.DISPATCHED)  # no on-commit hooks run: the later events are not notified yet
+    register = a.events.get(action="register")
+    Notification.objects.all().delete()  # the intake's own notice, written by its follow-up
+    assert appeal_notify.call(register.pk) > 0
+    (title,) = set(Notification.objects.values_list("title", flat=True))
+    assert title.endswith("立案，当前状态：已立案"), title
+
+
 def test_resident_sms_at_milestones(world, on_commit):
     from linli.core.accounts import sms
 
