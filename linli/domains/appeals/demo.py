@@ -52,32 +52,59 @@ ITEM_RULES = {"CG0502": "cgj", "CG0601": "gaj", "RX0802": "mzj"}
 STREET_DOMAINS = ("CG02", "CG04")
 COMMUNITY_DOMAINS = ("RX08",)
 
+# Titles by leaf category, so that a demo case says what its category is (the demo's triage model
+# learns from these cases). Invented text.
 TITLES = {
-    "CG01": [
-        "{place}门口垃圾堆积",
-        "{place}附近道路脏乱",
-        "{place}旁边有人焚烧树叶",
-        "{place}墙上小广告很多",
-    ],
-    "CG02": [
-        "{place}门口占道经营",
-        "{place}附近店外经营严重",
-        "{place}人行道堆满杂物",
-        "{place}共享单车乱停",
-    ],
-    "CG03": ["{place}附近夜间施工噪音大", "{place}旁工地扬尘严重", "{place}路面开挖后未恢复"],
-    "CG04": ["{place}附近路面塌陷", "{place}门口道路积水", "{place}闻到燃气味"],
-    "CG05": ["{place}井盖破损", "{place}路灯不亮", "{place}消防栓损坏", "{place}附近水管漏水"],
-    "CG06": ["{place}门口机动车乱停", "{place}路口交通标志损坏", "{place}信号灯故障"],
-    "CG07": ["{place}绿地脏乱", "{place}大树倒伏", "{place}绿化带被占用"],
-    "RX01": ["{place}老旧小区改造进度咨询", "{place}物业服务差", "{place}电梯加装求助"],
-    "RX02": ["{place}楼下餐馆油烟扰民", "{place}附近噪声扰民", "{place}旁河道有异味"],
-    "RX03": ["{place}公交站点调整建议", "{place}出租车拒载投诉"],
-    "RX04": ["{place}入学政策咨询", "{place}附近校外培训扰民", "{place}健身器材损坏"],
-    "RX05": ["{place}工地拖欠工资", "{place}社保转移咨询", "{place}就业援助求助"],
-    "RX06": ["{place}商家拒绝退款", "{place}健身房预付卡无法退费"],
-    "RX07": ["{place}附近诊所服务问题", "{place}餐馆食品卫生问题", "{place}疫苗接种咨询"],
-    "RX08": ["{place}邻里噪音纠纷", "{place}独居老人需要助餐服务", "{place}公共收益公开问题"],
+    "CG0101": ["{place}门口垃圾堆积", "{place}垃圾桶满了没人清运"],
+    "CG0102": ["{place}附近道路脏乱", "{place}路面油污没人清扫"],
+    "CG0103": ["{place}旁边渣土堆放", "{place}装修垃圾长期堆积"],
+    "CG0104": ["{place}墙上小广告很多", "{place}电线杆贴满小广告"],
+    "CG0105": ["{place}旁边有人焚烧树叶", "{place}附近有人烧垃圾"],
+    "CG0201": ["{place}门口占道经营", "{place}早市摊贩占道"],
+    "CG0202": ["{place}附近店外经营严重", "{place}商铺把货摆到人行道上"],
+    "CG0203": ["{place}人行道堆满杂物", "{place}楼道外乱堆建材"],
+    "CG0204": ["{place}共享单车乱停", "{place}电动车乱停堵路"],
+    "CG0301": ["{place}附近夜间施工噪音大", "{place}工地半夜还在施工"],
+    "CG0302": ["{place}旁工地扬尘严重", "{place}工地渣土车不覆盖"],
+    "CG0303": ["{place}路面开挖后未恢复", "{place}道路挖开很久没填"],
+    "CG0401": ["{place}附近路面塌陷", "{place}人行道塌了一个坑"],
+    "CG0402": ["{place}门口道路积水", "{place}下雨后积水很深"],
+    "CG0403": ["{place}闻到燃气味", "{place}燃气管道疑似泄漏"],
+    "CG0501": ["{place}井盖破损", "{place}井盖丢失很危险"],
+    "CG0502": ["{place}路灯不亮", "{place}路灯坏了好几盏"],
+    "CG0503": ["{place}消防栓损坏", "{place}灭火器过期没人换"],
+    "CG0504": ["{place}附近水管漏水", "{place}自来水管爆裂"],
+    "CG0601": ["{place}门口机动车乱停", "{place}汽车占用人行道停放"],
+    "CG0602": ["{place}路口交通标志损坏", "{place}限速牌被撞倒"],
+    "CG0603": ["{place}信号灯故障", "{place}路口红绿灯不亮"],
+    "CG0701": ["{place}绿地脏乱", "{place}草坪里垃圾很多"],
+    "CG0702": ["{place}大树倒伏", "{place}树木倾斜快倒了"],
+    "CG0703": ["{place}绿化带被占用", "{place}有人毁绿种菜"],
+    "RX0101": ["{place}规划建设咨询", "{place}房屋产权办理咨询"],
+    "RX0102": ["{place}房屋漏雨求助", "{place}危房维修求助"],
+    "RX0103": ["{place}违章搭建投诉", "{place}开发商延期交房投诉"],
+    "RX0104": ["{place}增设停车位的建议", "{place}公共设施改造建议"],
+    "RX0105": ["{place}老旧小区改造进度咨询", "{place}电梯加装求助"],
+    "RX0106": ["{place}物业服务差", "{place}物业乱收费"],
+    "RX0201": ["{place}附近噪声扰民", "{place}广场舞音响太吵"],
+    "RX0202": ["{place}楼下餐馆油烟扰民", "{place}烧烤店油烟很大"],
+    "RX0203": ["{place}旁河道有异味", "{place}附近河水发黑"],
+    "RX0301": ["{place}公交站点调整建议", "{place}公交车班次太少"],
+    "RX0302": ["{place}出租车拒载投诉", "{place}网约车绕路投诉"],
+    "RX0401": ["{place}入学政策咨询", "{place}划片入学咨询"],
+    "RX0402": ["{place}附近校外培训扰民", "{place}培训机构退费难"],
+    "RX0403": ["{place}健身器材损坏", "{place}篮球场灯不亮"],
+    "RX0501": ["{place}工地拖欠工资", "{place}餐馆拖欠工资"],
+    "RX0502": ["{place}社保转移咨询", "{place}医保缴费咨询"],
+    "RX0503": ["{place}就业援助求助", "{place}失业登记求助"],
+    "RX0601": ["{place}商家拒绝退款", "{place}超市卖过期商品"],
+    "RX0602": ["{place}健身房预付卡无法退费", "{place}理发店办卡后关门"],
+    "RX0701": ["{place}附近诊所服务问题", "{place}社区医院排队太久"],
+    "RX0702": ["{place}餐馆食品卫生问题", "{place}小摊卖的熟食不卫生"],
+    "RX0703": ["{place}疫苗接种咨询", "{place}儿童疫苗预约咨询"],
+    "RX0801": ["{place}邻里噪音纠纷", "{place}楼上漏水邻里纠纷"],
+    "RX0802": ["{place}独居老人需要助餐服务", "{place}老人需要上门照护"],
+    "RX0803": ["{place}公共收益公开问题", "{place}停车费收益去向不明"],
 }
 BODIES = [
     "{title}，已经持续好几天了，影响居民出行和生活，希望有关部门尽快处理。",
@@ -264,6 +291,11 @@ class _World:
         self.grids = list(
             Area.objects.filter(kind=AreaKind.GRID, path__startswith=district.path).order_by("code")
         )
+        self.community_names = dict(
+            Area.objects.filter(kind=AreaKind.COMMUNITY, path__startswith=district.path).values_list(
+                "pk", "name"
+            )
+        )
         self.compounds_of: dict[int, list[Compound]] = {}
         for c in Compound.objects.filter(path__startswith=district.path).order_by("pk"):
             self.compounds_of.setdefault(c.grid_id, []).append(c)
@@ -333,13 +365,13 @@ class _World:
         grid = rng.choice(self.grids)
         compounds = self.compounds_of.get(grid.pk) or []
         compound = rng.choice(compounds) if compounds and rng.random() < 0.75 else None
-        place = compound.name if compound else grid.name.replace("网格", "")
+        place = compound.name if compound else self.community_names.get(grid.parent_id, grid.name)
         if compound is not None:
             lng, lat = compound.centroid_lng, compound.centroid_lat
         else:
             lng = (grid.centroid_lng or 104.05) + rng.uniform(-0.0004, 0.0004)
             lat = (grid.centroid_lat or 30.70) + rng.uniform(-0.0004, 0.0004)
-        title = rng.choice(TITLES.get(category.parent.code, ["{place}" + category.name])).format(place=place)
+        title = rng.choice(TITLES.get(category.code, ["{place}" + category.name])).format(place=place)
         body = rng.choice(BODIES).format(title=title)
         roll = rng.random()
         channel = (
