@@ -111,7 +111,10 @@ def test_one_case_through_the_whole_loop(people, new_page, live_server):
     no_sideways_scroll(handler)
     screenshot(handler, "appeals-5-handler-inbox-phone")
     # his messages say it in the language of his page: Chinese here, English on a phone set to English
-    handler.goto("/inbox/")
+    bell = handler.locator(".messages-link")
+    expect(bell.locator(".count-badge")).to_have_text("1")  # the dispatch, unread
+    bell.click()
+    expect(handler.locator("h1")).to_have_text("消息")
     expect(handler.locator(".notification-title").first).to_contain_text(f"诉求 {appeal.reference}")
     english = new_page(**PHONE)
     sign_in_staff(english, w.handler.username)

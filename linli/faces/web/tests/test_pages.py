@@ -144,3 +144,20 @@ def test_429_and_403_templates(rf, db):
     assert "429" in html and "5 分钟" in html
     html = render_to_string("403.html", request=request)
     assert "无权访问" in html
+
+
+def test_the_top_bar_links_to_the_messages_with_the_unread_count(client, db):
+    from linli.core.notifications.services import notification_mark_read, notify
+
+    assert reverse("notifications:inbox") not in client.get("/").content.decode()  # nobody signed in
+    resident = make_resident()
+    client.force_login(resident)
+    html = client.get("/").content.decode()
+    assert reverse("notifications:inbox") in html and "count-badge" not in html
+    notify(recipients=[resident], kind="t", title="您的诉求已立案")
+    notify(recipients=[resident], kind="t", title="您的诉求已办结")
+    html = client.get("/").content.decode()
+    assert 'aria-label="消息，2 条未读"' in html
+    assert '<span class="count-badge" aria-hidden="true">2</span>' in html
+    notification_mark_read(actor=resident)
+    assert "count-badge" not in client.get("/").content.decode()
