@@ -126,8 +126,10 @@ def test_one_case_through_the_whole_loop(people, new_page, live_server):
     expect(notice).not_to_contain_text("当前状态")
     no_sideways_scroll(english)
     screenshot(english, "appeals-5b-handler-messages-english-phone")
-    handler.goto("/appeals/inbox/")
-    card.get_by_role("link", name=appeal.title).click()
+    # the notice leads to the case and is read from then on
+    handler.locator(".notification-title a").first.click()
+    expect(handler.locator("#case-status")).to_have_text("已派遣")
+    expect(handler.locator(".messages-link .count-badge")).to_have_count(0)
     handler.locator(".case-actions").get_by_role("button", name="签收").click()
     expect(handler.locator("#case-status")).to_have_text("处置中")
     handler.locator("#id_result").fill("已安排环卫人员清运，现场已清理干净。")

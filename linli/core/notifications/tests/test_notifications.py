@@ -89,3 +89,20 @@ def test_a_plain_text_notice_is_shown_as_written_and_long_titles_are_clipped(sta
     assert row.translations == {} and len(row.title) == 120 and row.title.endswith("…")
     with translation.override("en"):
         assert row.shown_title == row.title
+
+
+def test_opening_a_notice_marks_it_read_and_follows_its_link(client, staff, resident):
+    (mine,) = notify(recipients=[staff], kind="t", title="请签收案件", url="/appeals/7/")
+    (theirs,) = notify(recipients=[resident], kind="t", title="x", url="/appeals/mine/7/")
+    (outside,) = notify(recipients=[staff], kind="t", title="y", url="https://example.com/")
+    client.force_login(staff)
+    page = client.get(reverse("notifications:inbox")).content.decode()
+    assert reverse("notifications:open", args=[mine.pk]) in page
+    response = client.get(reverse("notifications:open", args=[mine.pk]))
+    assert response.status_code == 302 and response["Location"] == "/appeals/7/"
+    mine.refresh_from_db()
+    assert mine.read_at is not None and unread_count(staff) == 1
+    assert client.get(reverse("notifications:open", args=[theirs.pk])).status_code == 404  # not theirs
+    assert client.get(reverse("notifications:open", args=[outside.pk]))["Location"] == reverse(
+        "notifications:inbox"
+    )  # only links inside the platform are followed
