@@ -19,7 +19,7 @@ from django_tasks import task
 
 from linli.core.accounts.models import User
 from linli.core.notifications.models import Notification
-from linli.core.notifications.services import localised, notify
+from linli.core.notifications.services import TITLE_CHARS, localised, notify
 from linli.core.orgs.choices import Role
 from linli.core.orgs.models import Membership
 
@@ -449,15 +449,17 @@ def _digests(crossing: _Crossing, recorded, *, scan_no: int) -> list[tuple]:
             url, obj_type, obj_id = f"{case_head}{ids[0]}{case_tail}", Appeal._meta.label_lower, str(ids[0])
         else:
             n, more = len(ids), len(ids) - len(names)
-            title, body, translations = localised(
-                lambda names=names, n=n: (
-                    _("%(what)s（%(n)s 件）：%(refs)s")
-                    % {"what": crossing.text, "n": n, "refs": "、".join(names)}
-                ),
-                lambda names=names, n=n, more=more: (
-                    "\n".join(names) + (("\n" + _("等共 %(n)s 件") % {"n": n}) if more else "")
-                ),
-            )
+
+            def digest_title(names=names, n=n) -> str:
+                refs = "、".join(names)
+                return _("%(what)s（%(n)s 件）：%(refs)s") % {"what": crossing.text, "n": n, "refs": refs}
+
+            def digest_body(names=names, n=n, more=more) -> str:
+                if not more and len(digest_title()) <= TITLE_CHARS:
+                    return ""  # the title names every case
+                return "\n".join(names) + (("\n" + _("等共 %(n)s 件") % {"n": n}) if more else "")
+
+            title, body, translations = localised(digest_title, digest_body)
             url, obj_type, obj_id = inbox, "orgs.organisation", str(unit_id)
         key = f"appeal-deadline:scan{scan_no}:{crossing.trigger}:{unit_id}"
         rows.append((unit_id, title, body, url, obj_type, obj_id, key, json.dumps(translations)))

@@ -159,6 +159,7 @@ def test_catch_up_after_a_day_records_each_case_once_and_sends_one_digest_per_me
         (notice,) = deadline_notices(member)
         assert "（3 件）" in notice.title and all(a.reference in notice.title for a in cases)
         assert notice.title.startswith("已超过办理时限，督办（3 件）")
+        assert notice.body == "" and notice.translations["en"]["body"] == ""  # the title names all three
         with translation.override("en"):  # written in every language, in one INSERT … SELECT
             assert notice.shown_title.startswith("Overdue: supervision notice (3 appeals): ")
         assert notice.url == reverse("appeals:inbox")
@@ -270,3 +271,20 @@ def test_digests_reach_active_staff_of_the_lead_unit_only(world, clock):
     appeal_deadline_scan.call()
     assert [n.object_id for n in deadline_notices(world.handler_leader)] == [str(a.pk)]
     assert not deadline_notices(volunteer) and not deadline_notices(gone)
+
+
+def test_a_digest_lists_its_cases_in_the_body_when_the_title_cannot_hold_them(world, clock, monkeypatch):
+    from linli.domains.appeals import tasks
+
+    monkeypatch.setattr(tasks, "DIGEST_REFERENCES", 2)  # name two, count all
+    clock.set(2025, 9, 29, 9)
+    cases = [bring_to(world, S.IN_PROGRESS) for _ in range(3)]
+    clock.set(2025, 9, 29, 9, 5)
+    appeal_deadline_scan.call()
+    clock.set(2025, 9, 30, 9)
+    appeal_deadline_scan.call()
+    (notice,) = deadline_notices(world.handler)
+    named = sorted(a.reference for a in cases)[:2]
+    assert notice.body.split("\n") == [*named, "等共 3 件"]
+    with translation.override("en"):
+        assert notice.shown_body.endswith("3 appeals in all")
