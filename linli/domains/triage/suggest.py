@@ -42,7 +42,7 @@ _lock = threading.Lock()
 _loaded: Loaded | None = None
 _failed: str | None = None  # a version whose file could not be read (not retried until it changes)
 _switch_lock = threading.Lock()
-_switching: threading.Thread | None = None  # loading the new active version while the old one answers
+_switching: tuple[str, threading.Thread] | None = None  # (marker, thread) loading a new active version
 
 
 @dataclass(frozen=True)
@@ -86,7 +86,7 @@ def reset() -> None:
     global _loaded, _failed
     switching = _switching
     if switching is not None:
-        switching.join()
+        switching[1].join()
     with _lock:
         _loaded, _failed = None, None
     forget_active()
@@ -133,25 +133,34 @@ def _load_locked(marker: str) -> Loaded | None:
     return loaded
 
 
+def _in_thread(name: str, work) -> threading.Thread:
+    """Run ``work`` in a daemon thread that logs a failure and closes its own database connection."""
+
+    def run() -> None:
+        try:
+            work()
+        except Exception:
+            logger.exception("triage model could not be loaded in the background (%s)", name)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=run, name=name, daemon=True)
+    thread.start()
+    return thread
+
+
 def _switch_in_background(marker: str) -> threading.Thread:
     """Start loading ``marker`` in a thread, unless one is loading it already; the thread that is."""
     global _switching
     with _switch_lock:
-        if _switching is not None and _switching.name == f"triage-model-switch:{marker}":
-            return _switching
+        if _switching is None or _switching[0] != marker:
 
-        def load() -> None:
-            try:
+            def load() -> None:
                 with _lock:
                     _load_locked(marker)
-            except Exception:
-                logger.exception("triage model %s could not be loaded in the background", marker)
-            finally:
-                connection.close()  # this thread's own connection
 
-        _switching = threading.Thread(target=load, name=f"triage-model-switch:{marker}", daemon=True)
-        _switching.start()
-        return _switching
+            _switching = (marker, _in_thread("triage-model-switch", load))
+        return _switching[1]
 
 
 def load_in_background() -> threading.Thread:
@@ -159,18 +168,7 @@ def load_in_background() -> threading.Thread:
     (``config/wsgi.py``), so the first resident whose form asks for suggestions does not wait the
     several seconds a full model takes to load and warm up; a request that needs the model meanwhile
     waits for this load, not for a second one."""
-
-    def load() -> None:
-        try:
-            active()
-        except Exception:
-            logger.exception("triage model could not be loaded in the background")
-        finally:
-            connection.close()  # this thread's own connection
-
-    thread = threading.Thread(target=load, name="triage-model-load", daemon=True)
-    thread.start()
-    return thread
+    return _in_thread("triage-model-load", active)
 
 
 def _load(marker: str) -> Loaded | None:

@@ -182,8 +182,8 @@ def test_a_new_version_loads_in_the_background_while_the_old_one_answers(world, 
     assert first.version == 1
     install_model(world, noise, version=2, actor=admin)
     assert suggest.active() is first  # no request waits for the load
-    thread = suggest._switching
-    assert thread is not None and suggest._switch_in_background(thread.name.split(":", 1)[1]) is thread
+    marker, thread = suggest._switching
+    assert thread is not None and suggest._switch_in_background(marker) is thread
     thread.join(timeout=120)
     assert not thread.is_alive()
     assert suggest.active().version == 2
