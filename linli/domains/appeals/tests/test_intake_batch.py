@@ -189,7 +189,7 @@ def test_a_dispatcher_gets_one_notice_for_a_batch_and_the_usual_one_for_a_single
     assert all(a.reference in digest.body for a in several)
     with translation.override("en"):  # each notice says it in the reader's language
         assert digest.shown_title == "3 new appeals to register"
-        assert one.reference in single.shown_title and single.shown_title.startswith("Appeal ")
+        assert single.shown_title == f"Appeal {one.reference} “{one.title}” — step: Submit; status: Submitted"
         assert "新诉求" not in digest.shown_title + single.shown_title
 
 
