@@ -832,7 +832,7 @@ def _maybe_auto_dispatch(appeal: Appeal, *, enabled: bool | None) -> None:
                 note=note,
                 rule_id=best.rule_id,
                 confidence=best.confidence,
-                data=note_data,
+                data={**best.extra, **note_data},  # what the suggester based the route on
             )
     except Exception:
         logger.exception("automatic dispatch failed for %s; left in the triage queue", appeal.reference)

@@ -311,6 +311,69 @@ def synthetic_rows(seed: int = 0) -> list[dict]:
     return rows
 
 
+# Typed by residents after the model went live (invented text). The first three say plainly what is
+# wrong and come without a category: triage files and dispatches them by itself. The other three mix two
+# departments' business, as many real messages do, and the resident chose the category the model finds
+# less likely: they wait in the triage queue for a person.
+FRESH: list[tuple[str, str, str | None]] = [
+    ("{place}门口垃圾没人清运", "{place}门口的垃圾桶满了好几天，垃圾堆在地上臭味很大，希望尽快清运。", None),
+    ("{place}路灯不亮", "{place}外面那段路的路灯坏了一个多星期，晚上回家很黑，老人不敢出门。", None),
+    ("{place}共享单车堵住盲道", "{place}附近地铁口共享单车乱停乱放，把盲道都堵住了。", None),
+    ("{place}旁边的工地", "{place}旁边工地没有覆盖防尘网，晚上还在施工，噪音很大。", "CG0301"),
+    ("{place}路口", "{place}路口信号灯坏了，交通标志也被撞歪了。", "CG0603"),
+    ("{place}物业不管事", "{place}物业不管事，楼道外堆满了废旧家具和杂物。", "RX0106"),
+]
+
+
+def _fresh_appeals(seed: int) -> int:
+    """Submit ``FRESH`` through the residents' own path with the model active, so that ``make run``
+    shows both outcomes: cases dispatched by triage itself (the triage queue's "recently dispatched
+    automatically") and unsure ones waiting for a dispatcher."""
+    from linli.core.accounts.models import User
+    from linli.core.places.models import Compound
+    from linli.domains.appeals import services as appeal_services
+    from linli.domains.appeals.choices import Channel
+
+    residents = list(
+        User.objects.filter(kind=User.Kind.RESIDENT, username__startswith="resident-demo").order_by(
+            "username"
+        )
+    )
+    compounds = list(Compound.objects.exclude(centroid_lng=None).select_related("grid").order_by("pk"))
+    if not residents or not compounds:
+        return 0
+    rng = random.Random(f"linli-triage-demo-fresh:{seed}")
+    codes = {c.code: c for c in Category.objects.filter(code__in=[code for *_, code in FRESH if code])}
+    made = 0
+    for i, (title, body, code) in enumerate(FRESH):
+        compound = rng.choice(compounds)
+        appeal = appeal_services.appeal_submit(
+            actor=residents[i % len(residents)],
+            channel=Channel.WEB,
+            title=title.format(place=compound.name),
+            body=body.format(place=compound.name),
+            category=codes.get(code) if code else None,
+            answers=_answers(codes.get(code) if code else None),
+            lng=compound.centroid_lng,
+            lat=compound.centroid_lat,
+            compound=compound,
+            grid=compound.grid,
+            idempotency_key=f"demo-triage-{i}",
+        )
+        appeal_services.appeal_intake_complete(appeal_id=appeal.pk)  # no-op if already finished
+        made += 1
+    return made
+
+
+def _answers(category: Category | None) -> dict:
+    """The category's own questions answered as the text says (the night-work question: yes)."""
+    kinds = {"bool": "true", "number": 1}
+    return {
+        q["code"]: kinds.get(q.get("datatype"), (q.get("choices") or ["见描述"])[0])
+        for q in (category.questions if category else None) or []
+    }
+
+
 def _csv(rows: list[dict]) -> bytes:
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=["title", "body", "label"])
@@ -339,7 +402,11 @@ def load_demo_triage(*, seed: int = 0, folds: int = 3) -> dict[str, int]:
     if model is None or model.status != ModelStatus.READY:
         return {"triage_models_failed": 1}
     services.triage_model_activate(actor=None, model=model)
-    return {"triage_training_messages": model.n_train, "triage_models": 1}
+    return {
+        "triage_training_messages": model.n_train,
+        "triage_models": 1,
+        "triage_fresh_appeals": _fresh_appeals(seed),
+    }
 
 
 def demo_unload() -> int:

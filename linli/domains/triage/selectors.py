@@ -5,6 +5,7 @@ Appeals are read, never written, here."""
 
 from __future__ import annotations
 
+import datetime
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -12,6 +13,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.db.models import QuerySet
 
+from linli.core.orgs.models import Organisation
 from linli.domains.appeals.choices import Action
 from linli.domains.appeals.choices import AppealStatus as S
 from linli.domains.appeals.models import Appeal, AppealEvent, Category
@@ -74,19 +76,41 @@ def latest_predictions(appeal_ids: Iterable[int]) -> dict[int, TriagePrediction]
     return found
 
 
+def _auto_dispatch_events() -> QuerySet[AppealEvent]:
+    """Dispatches the platform made by itself on the model's word: the event records the model
+    version whose probability cleared the threshold (``suggest.suggest_route``). A dispatch by the
+    routing rules alone (no model active, or a category a person chose without one) is not triage's,
+    even if the model reads the case later."""
+    return AppealEvent.objects.filter(
+        action=Action.DISPATCH, actor__isnull=True, data__has_key="triage_model"
+    )
+
+
+def _triage_confidence(data) -> float | None:
+    if not isinstance(data, dict):
+        return None
+    value = data.get("triage_confidence", data.get("confidence"))
+    return None if value is None else float(value)
+
+
 def auto_dispatches(appeal_ids: Iterable[int]) -> dict[int, float]:
-    """Appeal id → confidence of its automatic dispatch (a dispatch event without an actor that
-    carries the suggester's confidence), for appeals the triage model read."""
-    ids = list(appeal_ids)
-    read = set(TriagePrediction.objects.filter(appeal_id__in=ids).values_list("appeal_id", flat=True))
+    """Appeal id → the model's confidence when it dispatched the appeal by itself (the latest such
+    dispatch)."""
     found: dict[int, float] = {}
-    events = AppealEvent.objects.filter(
-        appeal_id__in=read, action=Action.DISPATCH, actor__isnull=True
-    ).values_list("appeal_id", "data")
-    for appeal_id, data in events:
-        if isinstance(data, dict) and "confidence" in data:
-            found[appeal_id] = float(data["confidence"])
+    events = _auto_dispatch_events().filter(appeal_id__in=list(appeal_ids)).order_by("at", "id")
+    for appeal_id, data in events.values_list("appeal_id", "data"):
+        confidence = _triage_confidence(data)
+        if confidence is not None:
+            found[appeal_id] = confidence
     return found
+
+
+@dataclass(frozen=True)
+class AutoDispatch:
+    appeal: Appeal
+    at: datetime.datetime
+    unit: Organisation | None  # where it went then (the case may have moved on since)
+    confidence: float | None
 
 
 def waiting_appeals(user) -> QuerySet[Appeal]:
@@ -99,20 +123,22 @@ def waiting_appeals(user) -> QuerySet[Appeal]:
     )
 
 
-def recent_auto_dispatched(user, limit: int = 20) -> list[Appeal]:
-    ids = (
-        AppealEvent.objects.filter(
-            action=Action.DISPATCH, actor__isnull=True, appeal__triage_predictions__isnull=False
-        )
-        .order_by("-at")
-        .values_list("appeal_id", flat=True)[: limit * 3]
+def recent_auto_dispatched(user, limit: int = 20) -> list[AutoDispatch]:
+    """The latest automatic dispatches by triage among the cases the user sees, one per case: where
+    each went then and how sure the model was (the case's current status is on ``appeal``)."""
+    events = (
+        _auto_dispatch_events()
+        .filter(appeal__in=appeals_visible_to(user))
+        .select_related("appeal", "unit")
+        .order_by("-at", "-id")[: limit * 3]
     )
-    wanted = list(dict.fromkeys(ids))[:limit]
-    appeals = (
-        appeals_visible_to(user).filter(pk__in=wanted).select_related("category", "lead_unit", "community")
-    )
-    by_id = {a.pk: a for a in appeals}
-    return [by_id[i] for i in wanted if i in by_id]
+    found: dict[int, AutoDispatch] = {}
+    for event in events:
+        if event.appeal_id not in found:
+            found[event.appeal_id] = AutoDispatch(
+                appeal=event.appeal, at=event.at, unit=event.unit, confidence=_triage_confidence(event.data)
+            )
+    return list(found.values())[:limit]
 
 
 def corrections(limit: int = 50) -> QuerySet[TriageCorrection]:

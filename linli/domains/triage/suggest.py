@@ -289,7 +289,11 @@ def suggest_route(appeal: Appeal) -> list[RouteSuggestion]:
             s,
             confidence=round(min(s.confidence, confidence), 4),
             reason=f"{s.reason} · 智能分拨 v{model.version} {confidence:.0%}",
-            extra={**s.extra, "triage_model": model.version, "triage_confidence": confidence},
+            extra={
+                **s.extra,
+                "triage_model": model.version,
+                "triage_confidence": round(float(confidence), 4),
+            },
         )
         for s in rules
     ]

@@ -97,12 +97,13 @@ def _rows(appeals) -> list[dict]:
             for entry in p.top or []:
                 category = names.get(entry["category"])
                 if category is not None:
-                    top.append({"category": category, "percent": round(entry["p"] * 100)})
+                    top.append({"category": category, "p": entry["p"]})
         rows.append(
             {
                 "appeal": appeal,
                 "prediction": p,
                 "confidence": None if p is None else round(p.confidence * 100),
+                "p": None if p is None else p.confidence,
                 "top": top,
             }
         )
@@ -127,7 +128,6 @@ def queue(request):
     )
     page = Paginator(read + unread, PAGE_SIZE).get_page(request.GET.get("page"))
     auto = selectors.recent_auto_dispatched(request.user, limit=10)
-    auto_confidence = selectors.auto_dispatches(a.pk for a in auto)
     model = selectors.active_model()
     return render(
         request,
@@ -137,7 +137,7 @@ def queue(request):
             "page": page,
             "order": "unsure" if order == "unsure" else "sure",
             "model": model,
-            "auto": [(a, round(auto_confidence.get(a.pk, 0) * 100)) for a in auto],
+            "auto": auto,
             "total": len(rows),
             "is_admin": services.is_triage_admin(request.user),
         },

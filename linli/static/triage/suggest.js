@@ -3,6 +3,13 @@
  * chooses that category in the form's select. The form works the same without this script. */
 (function () {
   "use strict";
+
+  // As triage_percent on the server: a probability is never shown as a flat 0 % or 100 %.
+  function percentText(p) {
+    if (p < 0.005) { return "<1"; }
+    if (p >= 0.995) { return ">99"; }
+    return String(Math.round(p * 100));
+  }
   var box = document.getElementById("triage-suggest");
   var form = document.getElementById("appeal-form");
   if (!box || !form) { return; }
@@ -29,7 +36,7 @@
       name.textContent = s.domain ? s.domain + " · " + s.name : s.name;
       var p = document.createElement("span");
       p.className = "triage-p";
-      p.textContent = Math.round(s.probability * 100) + "%";
+      p.textContent = percentText(s.probability) + "%";
       b.appendChild(name);
       b.appendChild(document.createTextNode(" "));
       b.appendChild(p);

@@ -3,7 +3,8 @@
 * ``{% triage_case_panel appeal %}`` — the model's three likeliest categories with their probabilities
   and, for a case the model dispatched by itself, the "auto-dispatched" badge (dispatchers only);
 * ``{% triage_auto_dispatched appeals as auto %}`` then ``{{ auto|triage_get:a.pk }}`` — the confidence
-  of each automatically dispatched case on a list (two queries for the whole page);
+  of each automatically dispatched case on a list (one query for the whole page);
+* ``{{ probability|triage_percent }}`` — a probability as a percentage for people to read;
 * ``{% triage_suggest_box %}`` — the suggestion box of the resident's form (when a model is active);
 * ``{{ source|triage_source_name }}`` — a model version's training source in the reader's language."""
 
@@ -21,9 +22,24 @@ register = template.Library()
 
 
 @register.simple_tag
-def triage_auto_dispatched(appeals) -> dict[int, int]:
+def triage_auto_dispatched(appeals) -> dict[int, float]:
     ids = [a.pk for a in appeals]
-    return {pk: round(c * 100) for pk, c in selectors.auto_dispatches(ids).items()} if ids else {}
+    return selectors.auto_dispatches(ids) if ids else {}
+
+
+@register.filter
+def triage_percent(probability) -> str:
+    """A model's probability as a whole percentage. A softmax is never exactly 0 or 1 (a stored 0.0 or
+    1.0 is a rounded one), so it is never shown as a flat 0 % or 100 %: "<1" below half a percent,
+    ">99" from 99.5 % up."""
+    if probability is None:
+        return ""
+    p = float(probability)
+    if p < 0.005:
+        return "<1"
+    if p >= 0.995:
+        return ">99"
+    return str(int(p * 100 + 0.5))  # halves up, as Math.round in suggest.js
 
 
 @register.filter
@@ -56,6 +72,7 @@ def triage_case_panel(context, appeal):
                 top.append(
                     {
                         "category": category,
+                        "p": entry["p"],
                         "percent": round(entry["p"] * 100),
                         "is_current": category.pk
                         in (appeal.category_id, getattr(appeal.category, "parent_id", None)),
@@ -65,8 +82,8 @@ def triage_case_panel(context, appeal):
         "show": prediction is not None,
         "prediction": prediction,
         "top": top,
-        "confidence": None if prediction is None else round(prediction.confidence * 100),
-        "auto": None if auto is None else round(auto * 100),
+        "confidence": None if prediction is None else prediction.confidence,
+        "auto": auto,
         "appeal": appeal,
     }
 

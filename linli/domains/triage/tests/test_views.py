@@ -94,10 +94,55 @@ def test_the_queue_lists_waiting_cases_by_confidence_and_the_auto_dispatched(cli
     assert r.status_code == 200
     html = r.content.decode()
     assert html.index(fairly.reference) < html.index(unsure.reference)  # the surer first
-    assert auto.reference in html and "智能分拨自动派遣" in html
+    assert auto.reference in html[html.index('id="triage-auto"') :]  # recently dispatched automatically
     r = client.get(reverse("triage:queue") + "?order=unsure")
     html = r.content.decode()
     assert html.index(unsure.reference) < html.index(fairly.reference)
+
+
+def test_only_dispatches_the_model_decided_count_as_triage_s_and_keep_where_they_went(
+    client, world, noise, settings
+):
+    """A case the routing rules dispatched with no model active is not triage's, even once the model
+    has read it (the queue reads returned cases); one triage dispatched keeps, in the list of recent
+    automatic dispatches, the unit it went to after that unit sends it back."""
+    from linli.domains.triage import selectors
+
+    settings.LINLI_APPEALS_AUTO_DISPATCH_CONFIDENCE = 0.8
+    by_rules = submit(world, "小区门口垃圾堆积", "垃圾桶满了没人清运。", world.rubbish, auto_dispatch=True)
+    assert by_rules.status == "dispatched"  # the rules alone: no model yet
+    install_model(world, noise)
+    by_triage = submit(
+        world,
+        "小区门口垃圾堆积",
+        "垃圾桶满了，垃圾堆在地上好几天没人清运。",
+        world.rubbish,
+        auto_dispatch=True,
+    )
+    assert by_triage.status == "dispatched"
+    unit = by_triage.lead_unit
+    for appeal in (by_rules, by_triage):
+        appeal_services.appeal_return(actor=world.handler, appeal=appeal, reason="不属于本单位职责")
+    client.force_login(world.dispatcher)
+    html = client.get(reverse("triage:queue")).content.decode()  # reads both returned cases
+    assert by_rules.triage_predictions.exists()
+    auto = selectors.auto_dispatches([by_rules.pk, by_triage.pk])
+    assert set(auto) == {by_triage.pk} and 0.8 <= auto[by_triage.pk] <= 1
+    recent = selectors.recent_auto_dispatched(world.dispatcher)
+    assert [(d.appeal.pk, d.unit) for d in recent] == [(by_triage.pk, unit)]
+    listed = html[html.index('id="triage-auto"') :]
+    assert by_triage.reference in listed and by_rules.reference not in listed
+    assert unit.name in listed or (unit.short_name and unit.short_name in listed)
+
+
+@pytest.mark.parametrize(
+    ("p", "shown"),
+    [(0, "<1"), (0.001, "<1"), (0.005, "1"), (0.42, "42"), (0.994, "99"), (0.9951, ">99"), (1, ">99")],
+)
+def test_a_probability_is_never_rounded_to_a_flat_0_or_100_percent(p, shown):
+    from linli.domains.triage.templatetags.triage_tags import triage_percent
+
+    assert triage_percent(p) == shown
 
 
 def test_the_queue_reads_cases_that_came_without_a_category(client, world, noise, settings):
