@@ -78,6 +78,10 @@ def subset(data: LabelledMessages, index) -> LabelledMessages:
     )
 
 
+def _sample(rng: np.random.Generator, n: int, fraction: float) -> np.ndarray:
+    return np.sort(rng.choice(n, size=round(n * fraction), replace=False))
+
+
 def parse_settings(pairs: list[str]) -> TriageConfig:
     fields = {f.name: f for f in dataclasses.fields(TriageConfig)}
     values = {}
@@ -129,11 +133,20 @@ def main() -> None:
     parser.add_argument(
         "--markdown", metavar="FILE", help="also write the markdown block (as in docs/benchmarks.md) to FILE"
     )
+    parser.add_argument(
+        "--train-fraction",
+        type=float,
+        default=1.0,
+        metavar="F",
+        help="train each fold on a random fraction F of its training part (full messages and extra rows "
+        "alike; seeded, so each fold's subset is the same from run to run): a learning curve; implies "
+        "--no-write",
+    )
     parser.add_argument("--no-write", action="store_true", help=f"do not update {DOCS.relative_to(ROOT)}")
     args = parser.parse_args()
     config = parse_settings(args.set)
     only = {int(k) for k in args.only_folds.split(",") if k.strip()}
-    if only:
+    if only or args.train_fraction < 1:
         args.no_write = True
 
     def say(message: str) -> None:
@@ -156,6 +169,10 @@ def main() -> None:
         test = subset(data, test_index)
         training = subset(data, train_index)
         added = without_test_messages(extra, test)
+        if args.train_fraction < 1:
+            rng = np.random.default_rng([args.seed, k])
+            training = subset(training, _sample(rng, len(training), args.train_fraction))
+            added = subset(added, _sample(rng, len(added), args.train_fraction))
         training.extend(added)
         cpu = time.process_time()
         model, seconds = train(training, config=config)
@@ -198,6 +215,7 @@ def main() -> None:
         "n_train": int(np.mean([r["n_train"] for r in results])),
         "folds": args.folds,
         "only_folds": sorted(only),
+        "train_fraction": args.train_fraction,
         "extra": [p.name for p in extra_paths],
         "config": dataclasses.asdict(config),
         "wall_seconds": time.perf_counter() - started,

@@ -79,8 +79,8 @@ def latest_predictions(appeal_ids: Iterable[int]) -> dict[int, TriagePrediction]
 def _auto_dispatch_events() -> QuerySet[AppealEvent]:
     """Dispatches the platform made by itself on the model's word: the event records the model
     version whose probability cleared the threshold (``suggest.suggest_route``). A dispatch by the
-    routing rules alone (no model active, or a category a person chose without one) is not triage's,
-    even if the model reads the case later."""
+    routing rules alone, made while no model was active, is not triage's, even once the model has read
+    the case (the queue reads the cases sent back to it)."""
     return AppealEvent.objects.filter(
         action=Action.DISPATCH, actor__isnull=True, data__has_key="triage_model"
     )
