@@ -169,6 +169,7 @@ def main() -> None:
         test = subset(data, test_index)
         training = subset(data, train_index)
         added = without_test_messages(extra, test)
+        dropped = len(extra) - len(added)
         if args.train_fraction < 1:
             rng = np.random.default_rng([args.seed, k])
             training = subset(training, _sample(rng, len(training), args.train_fraction))
@@ -185,13 +186,13 @@ def main() -> None:
             model_bytes=len(model.to_bytes()),
             n_train=len(training),
             n_extra=len(added),
-            n_extra_dropped=len(extra) - len(added),
+            n_extra_dropped=dropped,
         )
         results.append(result)
         say(
             f"fold {k}: macro-F1 {result['macro_f1']:.4f} accuracy {result['accuracy']:.4f} "
             f"train {seconds:.0f}s wall, {cpu:.0f}s CPU ({len(training)} rows, "
-            f"{len(extra) - len(added)} extra rows dropped as repeats of test messages) "
+            f"{dropped} extra rows dropped as repeats of test messages) "
             f"p50 {result['ms_per_appeal_p50']:.2f} ms "
             f"model {result['model_bytes'] / 1e6:.1f} MB"
         )
