@@ -308,7 +308,24 @@ class TriageClassifier:
         self._check_fitted()
         if len(titles) == 1:
             return self._proba_one(titles[0], bodies[0])
+        if self.__dict__.get("_compact"):  # the vectorizers can no longer transform: one by one
+            rows = [self._proba_one(t, b) for t, b in zip(titles, bodies, strict=True)]
+            return np.vstack(rows) if rows else np.zeros((0, len(self.classes_)))
         return self._model.predict_proba(self._features(titles, bodies))
+
+    def compact(self) -> TriageClassifier:
+        """Free what predicting one message at a time does not read: the vocabularies of the
+        character blocks, once their key table holds them (``warm``). They are about 1.7 million
+        Python strings for a model trained on the 2020 files, some 300 MB of each process that
+        serves the model. A compact model predicts a batch message by message, with the same
+        probabilities, and cannot be saved. For the platform's loaded model (``suggest``); a model
+        being trained or evaluated keeps everything."""
+        self.warm()
+        held = self._char_keys.ngram_ranges if self._char_keys is not None else {}
+        for name in held:
+            self._vectorizers[name].vocabulary_ = None
+        self._compact = True
+        return self
 
     def warm(self) -> TriageClassifier:
         """Build now what predicting one message at a time needs (the character analyser, and the
@@ -422,6 +439,8 @@ class TriageClassifier:
 
     def to_bytes(self) -> bytes:
         self._check_fitted()
+        if self.__dict__.get("_compact"):
+            raise RuntimeError("a compact model has dropped part of itself and cannot be saved")
         buffer = io.BytesIO()
         buffer.write(MAGIC + b" " + json.dumps(self.header(), ensure_ascii=False).encode() + b"\n")
         joblib.dump(self, buffer, compress=3)

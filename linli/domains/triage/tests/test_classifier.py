@@ -131,6 +131,29 @@ def test_one_message_at_a_time_gives_the_batch_probabilities(trained):
     np.testing.assert_allclose(np.array(single), batch, rtol=1e-5, atol=1e-6)
 
 
+def test_a_compact_model_predicts_the_same_without_the_character_vocabularies(tmp_path):
+    """What the platform serves: the character blocks' vocabularies freed, the same probabilities for
+    one message and for a batch (a word with "_" included), and no saving of what is no longer whole."""
+    train, test = split()
+    titles, bodies, labels = zip(*train, strict=True)
+    model = TriageClassifier().fit(titles, bodies, labels)
+    path = tmp_path / "model.bin"
+    model.save(path)
+    compact = load_model(path).compact()
+    titles, bodies, _ = (list(v) for v in zip(*test, strict=True))
+    titles, bodies = titles + ["file_name 路灯", ""], bodies + ["路灯 a_b 坏了", "没有见过的字"]
+    np.testing.assert_allclose(
+        compact.predict_proba(titles, bodies), model.predict_proba(titles, bodies), rtol=1e-5, atol=1e-6
+    )
+    assert compact.predict_proba(titles[:1], bodies[:1]).shape == (1, len(model.classes_))
+    chars = [v for name, v in compact._vectorizers.items() if name.endswith("char")]
+    assert chars and all(v.vocabulary_ is None for v in chars)
+    assert all(v.vocabulary_ for name, v in compact._vectorizers.items() if name.endswith("word"))
+    with pytest.raises(RuntimeError, match="compact"):
+        compact.to_bytes()
+    assert model.to_bytes()  # the model it came from is whole
+
+
 def test_the_blend_is_one_linear_model_summing_svm_and_nb_svm():
     train, test = split()
     titles, bodies, labels = zip(*train, strict=True)
