@@ -314,14 +314,15 @@ def synthetic_rows(seed: int = 0) -> list[dict]:
 # Typed by residents after the model went live (invented text). The first three say plainly what is
 # wrong and come without a category: triage files and dispatches them by itself. The other three mix two
 # departments' business, as many real messages do, and the resident chose the category the model finds
-# less likely: they wait in the triage queue for a person.
+# less likely (under 1 % for each, whichever fifth of the demo's training messages is left out): they
+# wait in the triage queue for a person.
 FRESH: list[tuple[str, str, str | None]] = [
     ("{place}门口垃圾没人清运", "{place}门口的垃圾桶满了好几天，垃圾堆在地上臭味很大，希望尽快清运。", None),
     ("{place}路灯不亮", "{place}外面那段路的路灯坏了一个多星期，晚上回家很黑，老人不敢出门。", None),
     ("{place}共享单车堵住盲道", "{place}附近地铁口共享单车乱停乱放，把盲道都堵住了。", None),
-    ("{place}旁边的工地", "{place}旁边工地没有覆盖防尘网，晚上还在施工，噪音很大。", "CG0301"),
-    ("{place}路口", "{place}路口信号灯坏了，交通标志也被撞歪了。", "CG0603"),
-    ("{place}物业不管事", "{place}物业不管事，楼道外堆满了废旧家具和杂物。", "RX0106"),
+    ("{place}旁边的工地", "{place}旁边工地没有覆盖防尘网，扬尘很大，晚上也在施工。", "CG0301"),
+    ("{place}门口乱停车", "{place}门口共享单车乱停乱放，把盲道都堵住了，还有汽车停在人行道上。", "CG0601"),
+    ("{place}楼下餐馆", "{place}楼下餐馆在店门外摆桌子占用人行道，油烟也很大。", "RX0202"),
 ]
 
 

@@ -199,6 +199,7 @@ def training_data(
         closed = (
             Appeal.objects.filter(status=S.CLOSED, category__isnull=False)
             .exclude(pk__in=list(corrected))
+            .order_by("pk")  # the same rows in the same order on every database: the same model
             .values_list("title", "body", "category_id")
         )
         n = 0
@@ -214,7 +215,9 @@ def training_data(
     for training_set in sets.order_by("pk"):
         mapping = {label: int(cid) for label, cid in training_set.mapping.items() if cid}
         n = 0
-        examples = TrainingExample.objects.filter(training_set=training_set, label__in=list(mapping))
+        examples = TrainingExample.objects.filter(
+            training_set=training_set, label__in=list(mapping)
+        ).order_by("pk")
         for title, body, label in examples.values_list("title", "body", "label").iterator(chunk_size=2000):
             rows.append((title, body, mapping[label], 1))
             n += 1
