@@ -314,8 +314,9 @@ def synthetic_rows(seed: int = 0) -> list[dict]:
 # Typed by residents after the model went live (invented text). The first three say plainly what is
 # wrong and come without a category: triage files and dispatches them by itself. The other three mix two
 # departments' business, as many real messages do, and the resident chose the category the model finds
-# less likely (under 1 % for each, whichever fifth of the demo's training messages is left out): they
-# wait in the triage queue for a person.
+# less likely, well under the 90 % that would dispatch it (3–27 % in the demo as `make run` loads it;
+# under 1 % without the place names, whichever fifth of the training messages is left out): they wait in
+# the triage queue for a person.
 FRESH: list[tuple[str, str, str | None]] = [
     ("{place}门口垃圾没人清运", "{place}门口的垃圾桶满了好几天，垃圾堆在地上臭味很大，希望尽快清运。", None),
     ("{place}路灯不亮", "{place}外面那段路的路灯坏了一个多星期，晚上回家很黑，老人不敢出门。", None),
