@@ -450,7 +450,15 @@ class AppealEvent(models.Model):
         verbose_name = _("诉求记录")
         verbose_name_plural = _("诉求记录")
         ordering = ["at", "id"]
-        indexes = [models.Index(fields=["appeal", "at"], name="appeal_event_timeline")]
+        indexes = [
+            models.Index(fields=["appeal", "at"], name="appeal_event_timeline"),
+            # the platform's own dispatches, newest first (triage's "recently dispatched automatically")
+            models.Index(
+                fields=["-at"],
+                name="appeal_event_auto_dispatch",
+                condition=models.Q(action="dispatch", actor__isnull=True),
+            ),
+        ]
 
     def __str__(self):
         return f"{self.appeal.reference} {self.get_action_display()}"
