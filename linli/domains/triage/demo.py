@@ -13,6 +13,10 @@ import random
 
 from django.db.models import Q
 
+from linli.core.accounts.models import User
+from linli.core.places.models import Compound
+from linli.domains.appeals import services as appeal_services
+from linli.domains.appeals.choices import Channel
 from linli.domains.appeals.models import Category
 
 from . import services
@@ -331,11 +335,6 @@ def _fresh_appeals(seed: int) -> int:
     """Submit ``FRESH`` through the residents' own path with the model active, so that ``make run``
     shows both outcomes: cases dispatched by triage itself (the triage queue's "recently dispatched
     automatically") and unsure ones waiting for a dispatcher."""
-    from linli.core.accounts.models import User
-    from linli.core.places.models import Compound
-    from linli.domains.appeals import services as appeal_services
-    from linli.domains.appeals.choices import Channel
-
     residents = list(
         User.objects.filter(kind=User.Kind.RESIDENT, username__startswith="resident-demo").order_by(
             "username"

@@ -86,10 +86,8 @@ def _auto_dispatch_events() -> QuerySet[AppealEvent]:
     )
 
 
-def _triage_confidence(data) -> float | None:
-    if not isinstance(data, dict):
-        return None
-    value = data.get("triage_confidence", data.get("confidence"))
+def _triage_confidence(data: dict) -> float | None:
+    value = data.get("triage_confidence")  # written with "triage_model" by suggest.suggest_route
     return None if value is None else float(value)
 
 
